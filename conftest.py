@@ -1,0 +1,37 @@
+"""Fixtures shared by every test package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wasl.core.testing import ApiClient, Personas, build_personas
+
+SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
+
+
+@pytest.fixture
+def personas(db) -> Personas:
+    return build_personas()
+
+
+@pytest.fixture
+def api_as():
+    """`api_as(user)` returns a JSON API client authenticated as that user."""
+    return ApiClient
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data folder not found next to the project ({SHARED_DATA})")
+    return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

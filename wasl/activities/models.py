@@ -1,0 +1,94 @@
+"""Tasks, calls, meetings, notes, e-mails and SMS, linked to the records they concern."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from wasl.core.models import OwnedRecord
+
+
+class Activity(OwnedRecord):
+    """One thing done or to do. `owner` is the assignee; links say what it concerns."""
+
+    class Kind(models.TextChoices):
+        TASK = "task", _("Task")
+        CALL = "call", _("Call")
+        MEETING = "meeting", _("Meeting")
+        NOTE = "note", _("Note")
+        EMAIL = "email", _("E-mail")
+        SMS = "sms", _("SMS")
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", _("Inbound")
+        OUTBOUND = "outbound", _("Outbound")
+
+    class Outcome(models.TextChoices):
+        CONNECTED = "connected", _("Connected")
+        NO_ANSWER = "no_answer", _("No answer")
+        BUSY = "busy", _("Busy")
+        VOICEMAIL = "voicemail", _("Left voicemail")
+        WRONG_NUMBER = "wrong_number", _("Wrong number")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("details"), blank=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    location = models.CharField(_("location"), max_length=300, blank=True)
+    direction = models.CharField(
+        _("direction"), max_length=10, choices=Direction.choices, blank=True
+    )
+    duration_seconds = models.PositiveIntegerField(_("duration (seconds)"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="activities",
+    )
+    company = models.ForeignKey(
+        "contacts.Company",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="activities",
+    )
+    lead = models.ForeignKey(
+        "leads.Lead", on_delete=models.CASCADE, null=True, blank=True, related_name="activities"
+    )
+    deal = models.ForeignKey(
+        "deals.Deal", on_delete=models.CASCADE, null=True, blank=True, related_name="activities"
+    )
+    # Guards automation and imports against creating the same activity twice.
+    idempotency_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        indexes = [
+            models.Index(fields=["owner", "-updated_at", "-id"], name="activity_owner_upd"),
+            models.Index(fields=["team", "-updated_at", "-id"], name="activity_team_upd"),
+            models.Index(fields=["-updated_at", "-id"], name="activity_upd"),
+            models.Index(fields=["owner", "done_at", "due_at"], name="activity_owner_due"),
+            models.Index(fields=["contact", "-created_at"], name="activity_contact"),
+            models.Index(fields=["company", "-created_at"], name="activity_company"),
+            models.Index(fields=["lead", "-created_at"], name="activity_lead"),
+            models.Index(fields=["deal", "-created_at"], name="activity_deal"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def is_open(self) -> bool:
+        return self.done_at is None and self.kind in {
+            self.Kind.TASK,
+            self.Kind.CALL,
+            self.Kind.MEETING,
+        }

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "wasl.core"
+    label = "core"
+    verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from wasl.core import search
+
+        search.connect_engine_setup()

@@ -1,0 +1,90 @@
+"""The event outbox: events are rows written with the change; a dispatcher delivers them.
+
+Delivery is at least once and in order per record; listeners must be idempotent.
+Later apps register listeners with `@listen("deal.stage_changed")` (or `"*"`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.utils import timezone
+
+from wasl.core.audit import json_value
+from wasl.core.models import OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+Listener = Callable[[OutboxEvent], None]
+_listeners: dict[str, list[Listener]] = defaultdict(list)
+
+# An event that keeps failing is parked after this many attempts (and stays visible).
+MAX_ATTEMPTS = 8
+
+
+def emit(
+    name: str, record: models.Model | None, actor: Any, data: dict[str, Any] | None = None
+) -> OutboxEvent:
+    """Write an event in the caller's transaction; it is delivered only if that commits."""
+    return OutboxEvent.objects.create(
+        name=name,
+        content_type=ContentType.objects.get_for_model(type(record)) if record else None,
+        object_id=record.pk if record is not None else None,
+        actor_id=getattr(actor, "pk", None),
+        data=json_value(data or {}),
+    )
+
+
+def listen(*names: str) -> Callable[[Listener], Listener]:
+    """Register a listener for the named events (`"*"` for every event)."""
+
+    def register(function: Listener) -> Listener:
+        for name in names:
+            if function not in _listeners[name]:
+                _listeners[name].append(function)
+        return function
+
+    return register
+
+
+def listeners_for(name: str) -> list[Listener]:
+    return [*_listeners.get(name, []), *_listeners.get("*", [])]
+
+
+def dispatch_pending(*, limit: int = 500) -> int:
+    """Deliver committed, undelivered events in id order; returns how many were delivered.
+
+    A failing listener leaves its event pending (retried on the next run) and holds back
+    later events of the same record, so each record's events arrive in order.
+    """
+    pending = list(
+        OutboxEvent.objects.filter(dispatched_at__isnull=True, attempts__lt=MAX_ATTEMPTS).order_by(
+            "id"
+        )[:limit]
+    )
+    blocked: set[tuple[int | None, int | None]] = set()
+    delivered: list[int] = []
+    for event in pending:
+        key = (event.content_type_id, event.object_id)
+        if event.object_id is not None and key in blocked:
+            continue
+        try:
+            with transaction.atomic():
+                for listener in listeners_for(event.name):
+                    listener(event)
+        except Exception as error:
+            logger.exception("listener failed for event %s", event.pk)
+            blocked.add(key)
+            OutboxEvent.objects.filter(pk=event.pk).update(
+                attempts=models.F("attempts") + 1, last_error=repr(error)[:2000]
+            )
+            continue
+        delivered.append(event.pk)
+    if delivered:
+        OutboxEvent.objects.filter(pk__in=delivered).update(dispatched_at=timezone.now())
+    return len(delivered)

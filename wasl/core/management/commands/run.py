@@ -1,0 +1,48 @@
+"""`wasl run`: migrate, make sure an admin exists, load demo data if empty, serve."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Migrate, create the first admin, load demo data into an empty database and serve."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-demo", action="store_true", help="do not load demo data")
+        parser.add_argument("--demo-size", default="S", choices=["S", "M", "L"])
+        parser.add_argument("--threads", type=int, default=8)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from wasl.accounts.models import User
+        from wasl.accounts.services import user_create
+        from wasl.contacts.models import Contact
+
+        call_command("migrate", interactive=False, verbosity=0)
+        if not User.objects.filter(role="admin", is_active=True).exists():
+            password = secrets.token_urlsafe(12)
+            user_create(actor=None, username="admin", role="admin", password=password)
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Created the first administrator. Sign in as admin with password: {password}\n"
+                    "This is shown only once; change it after signing in."
+                )
+            )
+        if not options["no_demo"] and not Contact.objects.exists():
+            self.stdout.write("Loading demo data (size %s)…" % options["demo_size"])
+            call_command("demo", size=options["demo_size"], seed=1)
+        self.serve(options["host"], options["port"], options["threads"])
+
+    def serve(self, host: str, port: int, threads: int) -> None:
+        from waitress import serve
+
+        from wasl.wsgi import application
+
+        self.stdout.write(f"Wasl is running at http://{host}:{port}/ (Ctrl+C stops it)")
+        serve(application, host=host, port=port, threads=threads, ident="wasl")

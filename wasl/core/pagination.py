@@ -1,0 +1,81 @@
+"""Keyset pagination: a cursor holds the last row's sort value and id, so deep pages
+cost the same as the first."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from wasl.core.audit import json_value
+from wasl.core.errors import Invalid
+
+ModelT = TypeVar("ModelT", bound=models.Model)
+MAX_LIMIT = 200
+
+
+def _encode(values: list[Any]) -> str:
+    raw = json.dumps(values, separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
+        raise Invalid({"cursor": [_("This cursor is not valid.")]}) from error
+    if not isinstance(values, list) or len(values) != 2:
+        raise Invalid({"cursor": [_("This cursor is not valid.")]})
+    return values
+
+
+def resolve_sort(sort: str | None, allowed: Mapping[str, str], default: str) -> tuple[str, bool]:
+    """Map a public sort name (`-updated_at`) to a model field and direction."""
+    name = (sort or default).strip()
+    descending = name.startswith("-")
+    key = name.lstrip("-")
+    if key not in allowed:
+        raise Invalid({"sort": [_("Sort by one of: %(names)s.") % {"names": ", ".join(allowed)}]})
+    return allowed[key], descending
+
+
+def keyset_page(
+    queryset: QuerySet[ModelT],
+    *,
+    field: str,
+    descending: bool,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[ModelT], str | None]:
+    """One page of `queryset` ordered by `field` then id, and the cursor of the next."""
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    model_field = queryset.model._meta.get_field(field)
+    if cursor:
+        raw_value, raw_id = _decode(cursor)
+        try:
+            value = model_field.to_python(raw_value) if raw_value is not None else None
+            last_id = int(raw_id)
+        except (ValueError, TypeError, Exception) as error:
+            raise Invalid({"cursor": [_("This cursor is not valid.")]}) from error
+        op = "lt" if descending else "gt"
+        if value is None:
+            queryset = queryset.filter(**{f"{field}__isnull": True, f"pk__{op}": last_id})
+        else:
+            queryset = queryset.filter(
+                Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": last_id})
+            )
+    prefix = "-" if descending else ""
+    rows = list(queryset.order_by(f"{prefix}{field}", f"{prefix}pk")[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = _encode([json_value(getattr(last, model_field.attname)), last.pk])
+    return rows, next_cursor

@@ -1,0 +1,91 @@
+"""Helpers for tests: personas built through the services and a JSON API client."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.test import Client
+
+from wasl.accounts.models import User
+from wasl.accounts.services import team_update, token_create, user_create
+
+
+class ApiClient:
+    """Calls /api/v1/ as one user, with a bearer token."""
+
+    def __init__(self, user: User | None) -> None:
+        self.user = user
+        self.client = Client()
+        self.token = token_create(actor=None, user=user, name="test")[1] if user else None
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def request(self, method: str, path: str, data: Any = None, **params: Any) -> Any:
+        url = path if path.startswith("/") else f"/api/v1/{path}"
+        call = getattr(self.client, method.lower())
+        if method.upper() in {"GET", "DELETE"} and data is None:
+            return call(url, params or None, headers=self._headers())
+        return call(
+            url,
+            json.dumps(data if data is not None else {}),
+            content_type="application/json",
+            headers=self._headers(),
+        )
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, **params)
+
+    def post(self, path: str, data: Any = None) -> Any:
+        return self.request("POST", path, data)
+
+    def patch(self, path: str, data: Any = None) -> Any:
+        return self.request("PATCH", path, data)
+
+    def put(self, path: str, data: Any = None) -> Any:
+        return self.request("PUT", path, data)
+
+    def delete(self, path: str) -> Any:
+        return self.request("DELETE", path)
+
+
+def make_user(username: str, role: str = "rep", team: str | None = None, **extra: Any) -> User:
+    return user_create(actor=None, username=username, role=role, team_name=team, **extra)
+
+
+@dataclass
+class Personas:
+    """Rep A and rep B share team A; manager A manages it; manager B manages team B;
+    readonly belongs to team A; admin sees everything."""
+
+    rep_a: User
+    rep_b: User
+    manager_a: User
+    manager_b: User
+    readonly: User
+    admin: User
+    rep_c: User  # a rep of team B, so manager B has someone to manage
+
+
+def build_personas() -> Personas:
+    rep_a = make_user("rep_a", "rep", "Team A")
+    rep_b = make_user("rep_b", "rep", "Team A")
+    manager_a = make_user("manager_a", "manager", "Team A")
+    manager_b = make_user("manager_b", "manager", "Team B")
+    rep_c = make_user("rep_c", "rep", "Team B")
+    readonly = make_user("readonly", "readonly", "Team A")
+    admin = make_user("admin", "admin")
+    assert rep_a.team is not None and manager_b.team is not None
+    team_update(actor=None, team=rep_a.team, manager=manager_a)
+    team_update(actor=None, team=manager_b.team, manager=manager_b)
+    return Personas(
+        rep_a=rep_a,
+        rep_b=rep_b,
+        manager_a=manager_a,
+        manager_b=manager_b,
+        readonly=readonly,
+        admin=admin,
+        rep_c=rep_c,
+    )

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import path
+
+from wasl.api import api
+from wasl.core.views import health
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("health", health, name="health"),
+    path("operator/", admin.site.urls),
+]
