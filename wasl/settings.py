@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
 
 import dj_database_url
@@ -32,31 +33,59 @@ DATA_DIR = Path(os.environ.get("WASL_DATA_DIR") or PROJECT_DIR / "data").resolve
 DEBUG = env_bool("WASL_DEBUG")
 
 
+# Below this length a configured key is a placeholder, not a secret.
+MIN_SECRET_KEY_LENGTH = 32
+
+
 def _secret_key() -> str:
     configured = os.environ.get("WASL_SECRET_KEY", "").strip()
     if configured:
+        if len(configured) < MIN_SECRET_KEY_LENGTH and not DEBUG:
+            raise ImproperlyConfigured(
+                f"WASL_SECRET_KEY is too short; use at least {MIN_SECRET_KEY_LENGTH} random "
+                "characters (e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+            )
         return configured
     # The embedded default keeps its own generated key in the data folder so that
     # sessions and tokens survive restarts without anyone inventing a placeholder.
     key_file = DATA_DIR / "secret_key"
     try:
-        if key_file.exists():
-            return key_file.read_text().strip()
         DATA_DIR.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(50)
-        key_file.write_text(key)
-        key_file.chmod(0o600)
-        return key
+        try:
+            # O_EXCL: when the web server and a worker start together, one key wins and
+            # both read it; 0o600 from the first byte, not after a chmod.
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(50))
+        key = key_file.read_text().strip()
+        for _attempt in range(40):
+            if key:
+                break
+            time.sleep(0.05)  # the process that created the file is still writing it
+            key = key_file.read_text().strip()
     except OSError as error:
         raise ImproperlyConfigured(
-            "Set WASL_SECRET_KEY or make WASL_DATA_DIR writable so a key can be generated."
+            f"Set WASL_SECRET_KEY or make WASL_DATA_DIR ({DATA_DIR}) writable so a key can "
+            f"be generated there ({error.strerror or error})."
         ) from error
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ImproperlyConfigured(
+            f"{key_file} holds no usable key; delete it to generate a new one "
+            "(this signs everyone out) or set WASL_SECRET_KEY."
+        )
+    return key
 
 
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("WASL_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("WASL_ALLOWED_HOSTS must name at least one host.")
+# Needed only when pages are reached through another origin than the Host header names
+# (e.g. https://crm.example.com behind a proxy that rewrites Host).
+CSRF_TRUSTED_ORIGINS = env_list("WASL_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",

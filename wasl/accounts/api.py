@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from wasl.accounts import services
@@ -126,7 +126,7 @@ def create_user(request: HttpRequest, payload: UserIn):
         first_name=payload.first_name,
         last_name=payload.last_name,
     )
-    return 201, UserOut.build(user)
+    return Status(201, UserOut.build(user))
 
 
 @router.patch("/users/{user_id}", response={200: UserOut, **ERROR_RESPONSES})
@@ -175,7 +175,7 @@ def create_team(request: HttpRequest, payload: TeamIn):
         team = services.team_update(
             actor=actor, team=team, manager=access_user(actor, payload.manager_id)
         )
-    return 201, TeamOut.build(team)
+    return Status(201, TeamOut.build(team))
 
 
 @router.patch("/teams/{team_id}", response={200: TeamOut, **ERROR_RESPONSES})
@@ -199,4 +199,4 @@ def create_token(request: HttpRequest, payload: TokenIn):
     if user is None or not user.is_active:
         raise HttpError(401, _("Wrong user name or password."))
     _token, plaintext = services.token_create(actor=user, user=user, name=payload.name)
-    return 201, TokenOut(token=plaintext, name=payload.name)
+    return Status(201, TokenOut(token=plaintext, name=payload.name))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from typing import Any
 
@@ -14,13 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wasl.accounts.models import ApiToken, Team, User
+from wasl.accounts.tokens import PREFIX_LENGTH, TOKEN_PREFIX, hash_token
 from wasl.core import events
 from wasl.core.audit import diff, record_audit, snapshot
 from wasl.core.errors import FieldErrors, Invalid
 from wasl.core.models import AuditEntry, OwnedRecord, SearchEntry
 from wasl.core.visibility import Role, require_admin
 
-TOKEN_PREFIX = "wasl_"  # noqa: S105 - a public marker, not a secret
 _USER_FIELDS = [
     "username",
     "first_name",
@@ -203,10 +202,6 @@ def user_set_preferences(
     return user_update(actor=None, user=actor, **changes)
 
 
-def _hash_token(plaintext: str) -> str:
-    return hashlib.sha256(plaintext.encode()).hexdigest()
-
-
 def token_create(*, actor: Any, user: User, name: str) -> tuple[ApiToken, str]:
     """Create an API token for `user`; returns the row and the plaintext (shown once)."""
     if actor is not None and actor.pk != user.pk:
@@ -217,7 +212,10 @@ def token_create(*, actor: Any, user: User, name: str) -> tuple[ApiToken, str]:
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=user, name=clean[:120], prefix=plaintext[:12], key_hash=_hash_token(plaintext)
+            user=user,
+            name=clean[:120],
+            prefix=plaintext[:PREFIX_LENGTH],
+            key_hash=hash_token(plaintext),
         )
         record_audit(
             actor=actor,
@@ -249,7 +247,7 @@ def token_authenticate(plaintext: str) -> User | None:
         return None
     token = (
         ApiToken.objects.select_related("user")
-        .filter(key_hash=_hash_token(plaintext), revoked_at__isnull=True)
+        .filter(key_hash=hash_token(plaintext), revoked_at__isnull=True)
         .first()
     )
     if token is None or not token.user.is_active:

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import QuerySet
 
 from wasl.core.errors import NotFound
-from wasl.core.visibility import require_write, visible
+from wasl.core.visibility import require_write
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
@@ -22,11 +22,12 @@ def parse_public_id(value: Any) -> uuid.UUID:
 
 
 def access_record(
-    actor: Any, queryset: QuerySet[ModelT], public_id: Any, *, for_write: bool = False
+    actor: Any, scoped: QuerySet[ModelT], public_id: Any, *, for_write: bool = False
 ) -> ModelT:
-    """The visible record with this public id; with `for_write`, also checks write access
-    (raising Forbidden for a record the actor sees but may not change)."""
-    record = visible(queryset, actor).filter(public_id=parse_public_id(public_id)).first()
+    """The record with this public id from `scoped` (a selector's queryset, already narrowed
+    by the visibility rule); with `for_write`, also checks write access (Forbidden for a
+    record the actor sees but may not change)."""
+    record = scoped.filter(public_id=parse_public_id(public_id)).first()
     if record is None:
         raise NotFound()
     if for_write:

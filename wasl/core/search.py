@@ -9,6 +9,7 @@ scanning the table. Results are narrowed by the visibility rule before ranking.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -219,7 +220,7 @@ def search(
         SearchHit(
             kind=kind,
             object_id=object_id,
-            public_id=str(public_id),
+            public_id=str(uuid.UUID(str(public_id))),
             title=title,
             subtitle=subtitle,
             score=_score(terms, title, text, is_phone),

@@ -1,0 +1,33 @@
+"""Loading one company, contact, tag or custom field named by user input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wasl.contacts.models import Company, Contact, CustomFieldDefinition, Tag
+from wasl.contacts.selectors import company_list, contact_detail, custom_field_list, tag_list
+from wasl.core.access import access_record, parse_public_id
+from wasl.core.errors import NotFound
+
+
+def access_contact(actor: Any, public_id: Any, *, for_write: bool = False) -> Contact:
+    """The contact if the actor sees it (and, with for_write, may change it)."""
+    return access_record(actor, contact_detail(actor=actor), public_id, for_write=for_write)
+
+
+def access_company(actor: Any, public_id: Any, *, for_write: bool = False) -> Company:
+    return access_record(actor, company_list(actor=actor), public_id, for_write=for_write)
+
+
+def access_tag(actor: Any, public_id: Any) -> Tag:
+    tag = tag_list(actor=actor).filter(public_id=parse_public_id(public_id)).first()
+    if tag is None:
+        raise NotFound()
+    return tag
+
+
+def access_custom_field(actor: Any, public_id: Any) -> CustomFieldDefinition:
+    definition = custom_field_list(actor=actor).filter(public_id=parse_public_id(public_id)).first()
+    if definition is None:
+        raise NotFound()
+    return definition

@@ -1,0 +1,693 @@
+"""Writes on companies, contacts, tags and custom field definitions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from wasl.contacts.custom_fields import clean_custom_values, validate_definition
+from wasl.contacts.models import (
+    Company,
+    Contact,
+    ContactCompany,
+    ContactPoint,
+    CustomFieldDefinition,
+    ImportantDate,
+    Tag,
+)
+from wasl.core import events, search
+from wasl.core.audit import diff, record_audit, snapshot
+from wasl.core.errors import FieldErrors, Invalid
+from wasl.core.models import AuditEntry
+from wasl.core.phones import PhoneError, parse_phone, significant_digits
+from wasl.core.text import normalise
+from wasl.core.validation import UNSET, clean_email, model_field_errors
+from wasl.core.visibility import (
+    require_admin,
+    require_assign_to,
+    require_can_create,
+    require_write,
+)
+
+CONTACT_FIELDS = [
+    "first_name",
+    "last_name",
+    "title",
+    "birthday",
+    "website",
+    "industry",
+    "source",
+    "notes",
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+]
+COMPANY_FIELDS = [
+    "name",
+    "website",
+    "industry",
+    "source",
+    "notes",
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+]
+_AUDITED_CONTACT = [*CONTACT_FIELDS, "owner", "custom", "primary_company"]
+_AUDITED_COMPANY = [*COMPANY_FIELDS, "owner", "custom"]
+MAX_POINTS = 20
+
+
+# ---------------------------------------------------------------- tags
+
+
+def tags_resolve(
+    *, actor: Any, names: Iterable[str], errors: FieldErrors | None = None, field: str = "tags"
+) -> list[Tag]:
+    """The tags named, created when new (any user who can write may create a tag)."""
+    cleaned: dict[str, str] = {}
+    for raw in names or []:
+        name = " ".join(str(raw).split())
+        if not name:
+            continue
+        if len(name) > 80:
+            if errors is not None:
+                errors.add(field, _("A tag has at most 80 characters."))
+                continue
+            raise Invalid({field: [_("A tag has at most 80 characters.")]})
+        cleaned.setdefault(normalise(name), name)
+    if not cleaned:
+        return []
+    existing = {t.key: t for t in Tag.objects.filter(key__in=list(cleaned))}
+    missing = [key for key in cleaned if key not in existing]
+    if missing:
+        require_can_create(actor) if actor is not None else None
+        for key in missing:
+            tag, _created = Tag.objects.get_or_create(key=key, defaults={"name": cleaned[key]})
+            existing[key] = tag
+    return [existing[key] for key in cleaned]
+
+
+def tag_create(*, actor: Any, name: str, color: str = "") -> Tag:
+    if actor is not None:
+        require_can_create(actor)
+    with transaction.atomic():
+        tags = tags_resolve(actor=actor, names=[name])
+        if not tags:
+            raise Invalid({"name": [_("Name the tag.")]})
+        tag = tags[0]
+        if color and tag.color != color:
+            tag.color = color[:16]
+            tag.save(update_fields=["color", "updated_at"])
+        return tag
+
+
+def tag_update(*, actor: Any, tag: Tag, name: str | None = None, color: str | None = None) -> Tag:
+    """Rename or recolour a tag (managers and admins)."""
+    if actor is not None and actor.role not in ("admin", "manager"):
+        require_admin(actor)
+    with transaction.atomic():
+        before = snapshot(tag, ["name", "color"])
+        if name is not None:
+            clean = " ".join(name.split())
+            if not clean or len(clean) > 80:
+                raise Invalid({"name": [_("A tag name has 1 to 80 characters.")]})
+            key = normalise(clean)
+            if Tag.objects.filter(key=key).exclude(pk=tag.pk).exists():
+                raise Invalid({"name": [_("A tag with this name exists.")]})
+            tag.name, tag.key = clean, key
+        if color is not None:
+            tag.color = color[:16]
+        tag.save(update_fields=["name", "key", "color", "updated_at"])
+        changes = diff(before, snapshot(tag, ["name", "color"]))
+        if changes:
+            record_audit(actor=actor, action=AuditEntry.Action.UPDATE, record=tag, changes=changes)
+        return tag
+
+
+def tag_delete(*, actor: Any, tag: Tag) -> None:
+    """Delete a tag everywhere (admins only)."""
+    if actor is not None:
+        require_admin(actor)
+    with transaction.atomic():
+        record_audit(
+            actor=actor,
+            action=AuditEntry.Action.DELETE,
+            record=tag,
+            changes={"name": [tag.name, None]},
+        )
+        tag.delete()
+
+
+# ---------------------------------------------------------------- custom fields
+
+
+def custom_field_create(
+    *,
+    actor: Any,
+    entity: str,
+    key: str,
+    label_en: str,
+    kind: str,
+    label_fa: str = "",
+    label_ar: str = "",
+    required: bool = False,
+    choices: list[Any] | None = None,
+    validation: dict[str, Any] | None = None,
+    position: int = 0,
+) -> CustomFieldDefinition:
+    """Add a custom field to an entity (admins only)."""
+    if actor is not None:
+        require_admin(actor)
+    validate_definition(
+        entity=entity, key=key, kind=kind, choices=choices or [], validation=validation or {}
+    )
+    if not (label_en or "").strip():
+        raise Invalid({"label_en": [_("Give the field an English label.")]})
+    if CustomFieldDefinition.objects.filter(entity=entity, key=key).exists():
+        raise Invalid({"key": [_("This record type already has a field with this key.")]})
+    with transaction.atomic():
+        definition = CustomFieldDefinition.objects.create(
+            entity=entity,
+            key=key,
+            label_en=label_en.strip(),
+            label_fa=label_fa.strip(),
+            label_ar=label_ar.strip(),
+            kind=kind,
+            required=required,
+            choices=choices or [],
+            validation=validation or {},
+            position=position,
+        )
+        record_audit(
+            actor=actor,
+            action=AuditEntry.Action.CREATE,
+            record=definition,
+            changes={"key": [None, key], "kind": [None, kind]},
+        )
+        return definition
+
+
+def custom_field_update(
+    *, actor: Any, definition: CustomFieldDefinition, **fields: Any
+) -> CustomFieldDefinition:
+    """Change labels, required flag, choices, validation, order or active flag."""
+    if actor is not None:
+        require_admin(actor)
+    allowed = {
+        "label_en",
+        "label_fa",
+        "label_ar",
+        "required",
+        "choices",
+        "validation",
+        "position",
+        "is_active",
+    }
+    unknown = set(fields) - allowed
+    if unknown:
+        raise Invalid({name: [_("This field cannot be changed.")] for name in unknown})
+    validate_definition(
+        entity=definition.entity,
+        key=definition.key,
+        kind=definition.kind,
+        choices=fields.get("choices", definition.choices),
+        validation=fields.get("validation", definition.validation),
+    )
+    with transaction.atomic():
+        before = snapshot(definition, sorted(allowed))
+        for name, value in fields.items():
+            setattr(definition, name, value)
+        definition.save()
+        changes = diff(before, snapshot(definition, sorted(allowed)))
+        if changes:
+            record_audit(
+                actor=actor, action=AuditEntry.Action.UPDATE, record=definition, changes=changes
+            )
+        return definition
+
+
+def custom_field_delete(*, actor: Any, definition: CustomFieldDefinition) -> None:
+    """Retire a definition; stored values stay in the records' JSON but are no longer shown."""
+    custom_field_update(actor=actor, definition=definition, is_active=False)
+
+
+# ---------------------------------------------------------------- contact points
+
+
+def _clean_points(
+    emails: Sequence[Any] | None, phones: Sequence[Any] | None, errors: FieldErrors
+) -> list[tuple[str, str, str, str]]:
+    """(kind, label, value, digits) for each e-mail and phone, validated and deduplicated."""
+    points: list[tuple[str, str, str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    labels = set(ContactPoint.Label.values)
+    for kind, items, field in (("email", emails, "emails"), ("phone", phones, "phones")):
+        items = list(items or [])
+        if len(items) > MAX_POINTS:
+            errors.add(field, _("At most %(count)d entries.") % {"count": MAX_POINTS})
+            continue
+        for index, item in enumerate(items):
+            raw, label = (
+                (item.get("value", ""), item.get("label", ""))
+                if isinstance(item, dict)
+                else (item, "")
+            )
+            label = label or ""
+            if label and label not in labels:
+                errors.add(f"{field}.{index}", _("Unknown label."))
+                continue
+            try:
+                if kind == "email":
+                    value, digits = clean_email(str(raw)), ""
+                else:
+                    value = parse_phone(str(raw))
+                    digits = significant_digits(value)
+            except (ValueError, PhoneError) as error:
+                errors.add(f"{field}.{index}", str(error))
+                continue
+            if (kind, value) not in seen:
+                seen.add((kind, value))
+                points.append((kind, label, value, digits))
+    return points
+
+
+def _replace_points(record: Contact | Company, points: list[tuple[str, str, str, str]]) -> None:
+    link = {"contact": record} if isinstance(record, Contact) else {"company": record}
+    ContactPoint.objects.filter(**link).delete()
+    ContactPoint.objects.bulk_create(
+        ContactPoint(kind=kind, label=label, value=value, digits=digits, position=position, **link)
+        for position, (kind, label, value, digits) in enumerate(points)
+    )
+
+
+def _point_values(record: Contact | Company) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {"emails": [], "phones": []}
+    for point in record.points.all():
+        values["emails" if point.kind == "email" else "phones"].append(point.value)
+    return values
+
+
+# ---------------------------------------------------------------- indexing
+
+
+def _index_contact(contact: Contact) -> None:
+    points = _point_values(contact)
+    companies = list(contact.companies.values_list("name", flat=True))
+    primary = contact.primary_company.name if contact.primary_company else ""
+    tags = list(contact.tags.values_list("name", flat=True))
+    search.index_record(
+        kind="contact",
+        record=contact,
+        title=contact.full_name,
+        subtitle=primary or (points["emails"][0] if points["emails"] else ""),
+        parts=[*points["emails"], *companies, *tags],
+        phones=points["phones"],
+    )
+
+
+def _index_company(company: Company) -> None:
+    points = _point_values(company)
+    tags = list(company.tags.values_list("name", flat=True))
+    search.index_record(
+        kind="company",
+        record=company,
+        title=company.name,
+        subtitle=company.city or company.website,
+        parts=[company.website, *points["emails"], *tags],
+        phones=points["phones"],
+    )
+
+
+# ---------------------------------------------------------------- contacts
+
+
+def _resolve_owner(actor: Any, owner: Any) -> Any:
+    chosen = owner if owner not in (None, UNSET) else actor
+    if chosen is None:
+        raise Invalid({"owner_id": [_("Choose an owner.")]})
+    if actor is not None:
+        require_assign_to(actor, chosen)
+    return chosen
+
+
+def contact_create(
+    *,
+    actor: Any,
+    owner: Any = None,
+    emails: Sequence[Any] = (),
+    phones: Sequence[Any] = (),
+    company: Company | None = None,
+    company_role: str = "",
+    tags: Iterable[str] = (),
+    custom: dict[str, Any] | None = None,
+    important_dates: Sequence[dict[str, Any]] = (),
+    **fields: Any,
+) -> Contact:
+    """Create a contact with its e-mails, phones, company link, tags and custom values.
+
+    Validates everything before writing; raises Invalid (nothing written) or Forbidden.
+    """
+    if actor is not None:
+        require_can_create(actor)
+    owner = _resolve_owner(actor, owner)
+    errors = FieldErrors()
+    unknown = set(fields) - set(CONTACT_FIELDS)
+    for name in unknown:
+        errors.add(name, _("Unknown field."))
+    contact = Contact(
+        owner=owner,
+        team_id=owner.team_id,
+        **{k: v for k, v in fields.items() if k in CONTACT_FIELDS},
+    )
+    contact.first_name = (contact.first_name or "").strip()
+    contact.last_name = (contact.last_name or "").strip()
+    if not contact.first_name and not contact.last_name:
+        errors.add("last_name", _("Enter a first or last name."))
+    model_field_errors(contact, errors, exclude=["owner", "team", "name_key", "custom"])
+    points = _clean_points(emails, phones, errors)
+    contact.custom = clean_custom_values(entity="contact", values=custom, errors=errors)
+    dates = _clean_important_dates(important_dates, errors)
+    errors.raise_if_any()
+    contact.name_key = normalise(contact.full_name)
+    contact.primary_company = company
+    with transaction.atomic():
+        contact.save()
+        _replace_points(contact, points)
+        if company is not None:
+            ContactCompany.objects.create(
+                contact=contact, company=company, role=company_role, is_primary=True
+            )
+        contact.tags.set(tags_resolve(actor=actor, names=tags))
+        ImportantDate.objects.bulk_create(ImportantDate(contact=contact, **d) for d in dates)
+        after = {
+            **snapshot(contact, _AUDITED_CONTACT),
+            **_point_values(contact),
+            "tags": sorted(contact.tags.values_list("name", flat=True)),
+        }
+        record_audit(
+            actor=actor, action=AuditEntry.Action.CREATE, record=contact, changes=diff({}, after)
+        )
+        events.emit("contact.created", contact, actor, {"id": contact.public_id})
+        _index_contact(contact)
+    return contact
+
+
+def _clean_important_dates(
+    items: Sequence[dict[str, Any]], errors: FieldErrors
+) -> list[dict[str, Any]]:
+    cleaned = []
+    for index, item in enumerate(items or []):
+        date = ImportantDate(
+            kind=item.get("kind", ""), label=item.get("label", ""), date=item.get("date")
+        )
+        problems = FieldErrors()
+        model_field_errors(date, problems, exclude=["contact", "company"])
+        if problems:
+            errors.add(f"important_dates.{index}", _("Give a kind and a date."))
+            continue
+        cleaned.append({"kind": date.kind, "label": date.label, "date": date.date})
+    return cleaned
+
+
+def contact_update(
+    *,
+    actor: Any,
+    contact: Contact,
+    owner: Any = UNSET,
+    emails: Sequence[Any] | None = None,
+    phones: Sequence[Any] | None = None,
+    company: Any = UNSET,
+    company_role: str = "",
+    tags: Iterable[str] | None = None,
+    custom: dict[str, Any] | None = None,
+    **fields: Any,
+) -> Contact:
+    """Change the fields given (others stay). Lists given replace the old ones.
+
+    Locks the row, validates everything first, audits old and new values."""
+    if actor is not None:
+        require_write(actor, contact)
+    errors = FieldErrors()
+    for name in set(fields) - set(CONTACT_FIELDS):
+        errors.add(name, _("Unknown field."))
+    if errors:
+        errors.raise_if_any()
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        before = {
+            **snapshot(contact, _AUDITED_CONTACT),
+            **_point_values(contact),
+            "tags": sorted(contact.tags.values_list("name", flat=True)),
+        }
+        for name, value in fields.items():
+            setattr(contact, name, value.strip() if isinstance(value, str) else value)
+        if owner is not UNSET and owner is not None and owner.pk != contact.owner_id:
+            if actor is not None:
+                require_assign_to(actor, owner)
+            contact.owner, contact.team_id = owner, owner.team_id
+        if not contact.first_name and not contact.last_name:
+            errors.add("last_name", _("Enter a first or last name."))
+        model_field_errors(contact, errors, exclude=["owner", "team", "name_key", "custom"])
+        points = None
+        if emails is not None or phones is not None:
+            current = _point_values(contact)
+            points = _clean_points(
+                emails if emails is not None else current["emails"],
+                phones if phones is not None else current["phones"],
+                errors,
+            )
+        if custom is not None:
+            contact.custom = clean_custom_values(
+                entity="contact", values=custom, existing=contact.custom, errors=errors
+            )
+        errors.raise_if_any()
+        if points is not None:
+            _replace_points(contact, points)
+        if company is not UNSET:
+            _set_primary_company(contact, company, company_role)
+        if tags is not None:
+            contact.tags.set(tags_resolve(actor=actor, names=tags))
+        contact.name_key = normalise(contact.full_name)
+        contact.save()
+        after = {
+            **snapshot(contact, _AUDITED_CONTACT),
+            **_point_values(contact),
+            "tags": sorted(contact.tags.values_list("name", flat=True)),
+        }
+        changes = diff(before, after)
+        if changes:
+            action = (
+                AuditEntry.Action.ASSIGN if set(changes) == {"owner"} else AuditEntry.Action.UPDATE
+            )
+            record_audit(actor=actor, action=action, record=contact, changes=changes)
+            events.emit(
+                "contact.updated",
+                contact,
+                actor,
+                {"id": contact.public_id, "fields": sorted(changes)},
+            )
+        _index_contact(contact)
+    return contact
+
+
+def _set_primary_company(contact: Contact, company: Company | None, role: str) -> None:
+    ContactCompany.objects.filter(contact=contact, is_primary=True).update(is_primary=False)
+    if company is not None:
+        link, created = ContactCompany.objects.get_or_create(
+            contact=contact, company=company, defaults={"role": role, "is_primary": True}
+        )
+        if not created:
+            link.is_primary = True
+            if role:
+                link.role = role
+            link.save(update_fields=["is_primary", "role"])
+    contact.primary_company = company
+
+
+def contact_link_company(
+    *, actor: Any, contact: Contact, company: Company, role: str = "", primary: bool = False
+) -> ContactCompany:
+    """Say that a contact works at (another) company, with a role."""
+    if actor is not None:
+        require_write(actor, contact)
+    with transaction.atomic():
+        link, _created = ContactCompany.objects.update_or_create(
+            contact=contact, company=company, defaults={"role": role[:120]}
+        )
+        if primary or contact.primary_company_id is None:
+            _set_primary_company(contact, company, role)
+            contact.save(update_fields=["primary_company", "updated_at"])
+        record_audit(
+            actor=actor,
+            action=AuditEntry.Action.UPDATE,
+            record=contact,
+            changes={"companies": [None, str(company.public_id)]},
+            data={"role": role},
+        )
+        _index_contact(contact)
+        return link
+
+
+def contact_delete(*, actor: Any, contact: Contact) -> None:
+    """Delete a contact; the audit row keeps every value it had."""
+    if actor is not None:
+        require_write(actor, contact)
+    with transaction.atomic():
+        before = {**snapshot(contact, _AUDITED_CONTACT), **_point_values(contact)}
+        record_audit(
+            actor=actor, action=AuditEntry.Action.DELETE, record=contact, changes=diff(before, {})
+        )
+        events.emit("contact.deleted", contact, actor, {"id": contact.public_id})
+        search.unindex_record(kind="contact", object_id=contact.pk)
+        contact.delete()
+
+
+# ---------------------------------------------------------------- companies
+
+
+def company_create(
+    *,
+    actor: Any,
+    name: str,
+    owner: Any = None,
+    emails: Sequence[Any] = (),
+    phones: Sequence[Any] = (),
+    tags: Iterable[str] = (),
+    custom: dict[str, Any] | None = None,
+    **fields: Any,
+) -> Company:
+    """Create a company with its e-mails, phones, tags and custom values. Raises Invalid."""
+    if actor is not None:
+        require_can_create(actor)
+    owner = _resolve_owner(actor, owner)
+    errors = FieldErrors()
+    for field_name in set(fields) - set(COMPANY_FIELDS):
+        errors.add(field_name, _("Unknown field."))
+    company = Company(
+        owner=owner,
+        team_id=owner.team_id,
+        name=(name or "").strip(),
+        **{k: v for k, v in fields.items() if k in COMPANY_FIELDS},
+    )
+    if not company.name:
+        errors.add("name", _("Enter the company name."))
+    model_field_errors(company, errors, exclude=["owner", "team", "name_key", "custom"])
+    points = _clean_points(emails, phones, errors)
+    company.custom = clean_custom_values(entity="company", values=custom, errors=errors)
+    errors.raise_if_any()
+    company.name_key = normalise(company.name)
+    with transaction.atomic():
+        company.save()
+        _replace_points(company, points)
+        company.tags.set(tags_resolve(actor=actor, names=tags))
+        after = {
+            **snapshot(company, _AUDITED_COMPANY),
+            **_point_values(company),
+            "tags": sorted(company.tags.values_list("name", flat=True)),
+        }
+        record_audit(
+            actor=actor, action=AuditEntry.Action.CREATE, record=company, changes=diff({}, after)
+        )
+        events.emit("company.created", company, actor, {"id": company.public_id})
+        _index_company(company)
+    return company
+
+
+def company_update(
+    *,
+    actor: Any,
+    company: Company,
+    owner: Any = UNSET,
+    emails: Sequence[Any] | None = None,
+    phones: Sequence[Any] | None = None,
+    tags: Iterable[str] | None = None,
+    custom: dict[str, Any] | None = None,
+    **fields: Any,
+) -> Company:
+    """Change the fields given; lists given replace the old ones. Audited."""
+    if actor is not None:
+        require_write(actor, company)
+    errors = FieldErrors()
+    for name in set(fields) - set(COMPANY_FIELDS):
+        errors.add(name, _("Unknown field."))
+    errors.raise_if_any()
+    with transaction.atomic():
+        company = Company.objects.select_for_update().get(pk=company.pk)
+        before = {
+            **snapshot(company, _AUDITED_COMPANY),
+            **_point_values(company),
+            "tags": sorted(company.tags.values_list("name", flat=True)),
+        }
+        for name, value in fields.items():
+            setattr(company, name, value.strip() if isinstance(value, str) else value)
+        if not company.name:
+            errors.add("name", _("Enter the company name."))
+        if owner is not UNSET and owner is not None and owner.pk != company.owner_id:
+            if actor is not None:
+                require_assign_to(actor, owner)
+            company.owner, company.team_id = owner, owner.team_id
+        model_field_errors(company, errors, exclude=["owner", "team", "name_key", "custom"])
+        points = None
+        if emails is not None or phones is not None:
+            current = _point_values(company)
+            points = _clean_points(
+                emails if emails is not None else current["emails"],
+                phones if phones is not None else current["phones"],
+                errors,
+            )
+        if custom is not None:
+            company.custom = clean_custom_values(
+                entity="company", values=custom, existing=company.custom, errors=errors
+            )
+        errors.raise_if_any()
+        if points is not None:
+            _replace_points(company, points)
+        if tags is not None:
+            company.tags.set(tags_resolve(actor=actor, names=tags))
+        company.name_key = normalise(company.name)
+        company.save()
+        after = {
+            **snapshot(company, _AUDITED_COMPANY),
+            **_point_values(company),
+            "tags": sorted(company.tags.values_list("name", flat=True)),
+        }
+        changes = diff(before, after)
+        if changes:
+            record_audit(
+                actor=actor, action=AuditEntry.Action.UPDATE, record=company, changes=changes
+            )
+            events.emit(
+                "company.updated",
+                company,
+                actor,
+                {"id": company.public_id, "fields": sorted(changes)},
+            )
+        _index_company(company)
+        if "name" in changes:
+            for contact in Contact.objects.filter(companies=company):
+                _index_contact(contact)
+    return company
+
+
+def company_delete(*, actor: Any, company: Company) -> None:
+    """Delete a company; its contacts stay (unlinked). Audited with every value."""
+    if actor is not None:
+        require_write(actor, company)
+    with transaction.atomic():
+        before = {**snapshot(company, _AUDITED_COMPANY), **_point_values(company)}
+        record_audit(
+            actor=actor, action=AuditEntry.Action.DELETE, record=company, changes=diff(before, {})
+        )
+        events.emit("company.deleted", company, actor, {"id": company.public_id})
+        search.unindex_record(kind="company", object_id=company.pk)
+        contacts = list(Contact.objects.filter(companies=company))
+        company.delete()
+        for contact in contacts:
+            _index_contact(contact)
