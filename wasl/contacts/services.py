@@ -687,7 +687,7 @@ def company_delete(*, actor: Any, company: Company) -> None:
         )
         events.emit("company.deleted", company, actor, {"id": company.public_id})
         search.unindex_record(kind="company", object_id=company.pk)
-        contacts = list(Contact.objects.filter(companies=company))
+        contact_ids = list(Contact.objects.filter(companies=company).values_list("pk", flat=True))
         company.delete()
-        for contact in contacts:
+        for contact in Contact.objects.filter(pk__in=contact_ids).select_related("primary_company"):
             _index_contact(contact)
