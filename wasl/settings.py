@@ -155,7 +155,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     if str(DATABASES["default"]["NAME"]) == str(DEFAULT_SQLITE_PATH):
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        try:
+            DATA_DIR.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ImproperlyConfigured(
+                f"WASL_DATA_DIR ({DATA_DIR}) cannot hold the database: {error.strerror or error}."
+            ) from error
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = 60
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -94,7 +94,14 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        codes = {405: "method_not_allowed", 429: "rate_limited", 400: "bad_request"}
+        codes = {
+            400: "bad_request",
+            401: "unauthenticated",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            429: "rate_limited",
+        }
         return error_response(
             api, request, exc.status_code, codes.get(exc.status_code, "error"), str(exc)
         )

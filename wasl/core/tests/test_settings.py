@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -142,3 +143,13 @@ def test_sqlite_runs_with_foreign_keys_and_wal(settings):
         assert cursor.fetchone()[0] == 1
         cursor.execute("PRAGMA synchronous")
         assert cursor.fetchone()[0] == 2  # FULL
+
+
+def test_env_example_lists_every_variable_settings_read():
+    read = set(re.findall(r"\"(WASL_[A-Z_]+)\"", (PROJECT_DIR / "wasl/settings.py").read_text()))
+    listed = set(
+        re.findall(r"^(WASL_[A-Z_]+)=", (PROJECT_DIR / ".env.example").read_text(), re.MULTILINE)
+    )
+    assert read, "no variables found in settings"
+    assert read - listed == set(), "add these to .env.example"
+    assert listed - read == set(), "settings no longer read these"
