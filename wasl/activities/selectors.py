@@ -1,0 +1,195 @@
+"""Reads of activities and of a record's timeline, scoped by the visibility rule."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from wasl.activities.models import Activity
+from wasl.core.audit import entries_for
+from wasl.core.errors import Invalid
+from wasl.core.models import AuditEntry
+from wasl.core.pagination import MAX_LIMIT
+from wasl.core.visibility import visible
+
+PLANNED_KINDS = (Activity.Kind.TASK, Activity.Kind.CALL, Activity.Kind.MEETING)
+_RELATED = ("owner", "team", "contact", "company", "lead", "deal", "created_by")
+
+# Which Activity foreign key points at a record of each model (by `app_label.model`).
+_LINK_FIELD = {
+    "contacts.contact": "contact",
+    "contacts.company": "company",
+    "leads.lead": "lead",
+    "deals.deal": "deal",
+}
+# Ties on the same instant list activities before events (the higher rank comes first).
+_RANK = {"activity": 1, "event": 0}
+
+
+def activity_list(*, actor: Any) -> QuerySet[Activity]:
+    """Activities the actor may see (as assignee, team manager, share or admin), with
+    what a list row shows loaded in the same query."""
+    return visible(Activity.objects.all(), actor).select_related(*_RELATED)
+
+
+def my_open_tasks(*, actor: Any, now: dt.datetime) -> QuerySet[Activity]:
+    """The actor's open tasks, calls and meetings: overdue first, then by due time
+    (undated last)."""
+    overdue = Case(
+        When(due_at__lt=now, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    return (
+        activity_list(actor=actor)
+        .filter(owner_id=actor.pk, done_at__isnull=True, kind__in=PLANNED_KINDS)
+        .annotate(overdue_rank=overdue)
+        .order_by("overdue_rank", F("due_at").asc(nulls_last=True), "id")
+    )
+
+
+def filter_status(queryset: QuerySet[Activity], status: str, *, now: dt.datetime) -> Any:
+    """open: a task, call or meeting not done; overdue: open and past due; done: done."""
+    open_q = Q(done_at__isnull=True, kind__in=PLANNED_KINDS)
+    if status == "open":
+        return queryset.filter(open_q)
+    if status == "overdue":
+        return queryset.filter(open_q, due_at__lt=now)
+    if status == "done":
+        return queryset.filter(done_at__isnull=False)
+    raise Invalid({"status": [_("Use open, done or overdue.")]})
+
+
+# ---------------------------------------------------------------- timeline
+
+
+@dataclass
+class TimelineItem:
+    """One entry of a record's timeline: an activity or a system event from the audit trail."""
+
+    type: str
+    id: str
+    at: dt.datetime
+    actor: Any
+    subject: str
+    kind: str = ""
+    action: str = ""
+    summary: str = ""
+    changes: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+    activity: Activity | None = None
+    sort_pk: int = 0
+
+    @property
+    def key(self) -> tuple[dt.datetime, int, int]:
+        return (self.at, _RANK[self.type], self.sort_pk)
+
+
+def _encode_cursor(item: TimelineItem) -> str:
+    raw = json.dumps([item.at.isoformat(), item.type, item.sort_pk], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[dt.datetime, str, int]:
+    invalid = Invalid({"cursor": [_("This cursor is not valid.")]})
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        at_text, kind, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        at = parse_datetime(at_text)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as error:
+        raise invalid from error
+    if at is None or at.tzinfo is None or kind not in _RANK or not isinstance(pk, int):
+        raise invalid
+    return at, kind, pk
+
+
+def _before(at: dt.datetime, kind: str, pk: int, *, own_kind: str, at_field: str) -> Q:
+    """Rows of `own_kind` that come after the cursor in newest-first order."""
+    rank, own_rank = _RANK[kind], _RANK[own_kind]
+    clause = Q(**{f"{at_field}__lt": at})
+    if own_rank < rank:
+        clause |= Q(**{at_field: at})
+    elif own_rank == rank:
+        clause |= Q(**{at_field: at, "pk__lt": pk})
+    return clause
+
+
+def _summary(entry: AuditEntry) -> str:
+    label = str(AuditEntry.Action(entry.action).label) if entry.action else ""
+    if entry.action in (AuditEntry.Action.UPDATE, AuditEntry.Action.ASSIGN) and entry.changes:
+        return f"{label}: {', '.join(sorted(entry.changes))}"
+    return label
+
+
+def _activity_item(activity: Activity) -> TimelineItem:
+    return TimelineItem(
+        type="activity",
+        id=str(activity.public_id),
+        at=activity.created_at,
+        actor=activity.created_by,
+        subject=activity.subject,
+        kind=activity.kind,
+        summary=activity.body[:280],
+        activity=activity,
+        sort_pk=activity.pk,
+    )
+
+
+def _event_item(entry: AuditEntry) -> TimelineItem:
+    return TimelineItem(
+        type="event",
+        id=str(entry.pk),
+        at=entry.created_at,
+        actor=entry.actor,
+        subject=entry.object_repr,
+        action=entry.action,
+        summary=_summary(entry),
+        changes=entry.changes,
+        data=entry.data,
+        sort_pk=entry.pk,
+    )
+
+
+def timeline_for(
+    *, actor: Any, record: models.Model, limit: int = 50, cursor: str | None = None
+) -> tuple[list[TimelineItem], str | None]:
+    """A record's activities and audit events, newest first (by creation time), and the
+    cursor of the next page. Two queries whatever the page size.
+
+    The caller has loaded `record` through its access function, so the actor sees it;
+    every activity linked to a visible record shows on its timeline, whoever it is
+    assigned to. Raises Invalid for a bad cursor or a record kind with no timeline."""
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    label = record._meta.label_lower
+    link = _LINK_FIELD.get(label)
+    if link is None:
+        raise Invalid({"record": [_("This kind of record has no timeline.")]})
+    activities = Activity.objects.filter(**{link: record}).select_related(*_RELATED)
+    entries = entries_for(record)
+    if cursor:
+        at, kind, pk = _decode_cursor(cursor)
+        activities = activities.filter(
+            _before(at, kind, pk, own_kind="activity", at_field="created_at")
+        )
+        entries = entries.filter(_before(at, kind, pk, own_kind="event", at_field="created_at"))
+    items = [
+        *(_activity_item(a) for a in activities.order_by("-created_at", "-id")[: limit + 1]),
+        *(_event_item(e) for e in entries.order_by("-created_at", "-id")[: limit + 1]),
+    ]
+    items.sort(key=lambda item: item.key, reverse=True)
+    page = items[:limit]
+    next_cursor = _encode_cursor(page[-1]) if len(items) > limit else None
+    return page, next_cursor
+
+
+def audit_for(*, actor: Any, record: models.Model) -> QuerySet[AuditEntry]:
+    """A record's audit trail, newest first, with each actor loaded. The caller has loaded
+    `record` through its access function, so the actor sees it."""
+    return entries_for(record)
