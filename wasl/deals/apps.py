@@ -14,3 +14,4 @@ class DealsConfig(AppConfig):
         from wasl.deals.models import Deal
 
         register_kind("deal", Deal)
+        from wasl.deals import listeners  # noqa: F401  (registers the event listeners)
