@@ -67,7 +67,7 @@ def record_audit(
         object_id=record.pk,
         object_public_id=getattr(record, "public_id", None),
         object_repr=str(record)[:300],
-        changes=changes or {},
+        changes=json_value(changes or {}),
         data=json_value(data or {}),
     )
 

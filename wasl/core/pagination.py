@@ -9,8 +9,9 @@ import json
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from wasl.core.audit import json_value
@@ -57,22 +58,29 @@ def keyset_page(
     """One page of `queryset` ordered by `field` then id, and the cursor of the next."""
     limit = max(1, min(int(limit), MAX_LIMIT))
     model_field = queryset.model._meta.get_field(field)
+    op = "lt" if descending else "gt"
     if cursor:
         raw_value, raw_id = _decode(cursor)
         try:
             value = model_field.to_python(raw_value) if raw_value is not None else None
             last_id = int(raw_id)
-        except (ValueError, TypeError, Exception) as error:
+        except (ValueError, TypeError, ValidationError) as error:
             raise Invalid({"cursor": [_("This cursor is not valid.")]}) from error
-        op = "lt" if descending else "gt"
         if value is None:
             queryset = queryset.filter(**{f"{field}__isnull": True, f"pk__{op}": last_id})
         else:
-            queryset = queryset.filter(
-                Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": last_id})
-            )
-    prefix = "-" if descending else ""
-    rows = list(queryset.order_by(f"{prefix}{field}", f"{prefix}pk")[: limit + 1])
+            after = Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": last_id})
+            if model_field.null:
+                # Empty values sort last in both directions, on every engine.
+                after |= Q(**{f"{field}__isnull": True})
+            queryset = queryset.filter(after)
+    if model_field.null:
+        sort_key = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+        ordering: list[Any] = [sort_key, "-pk" if descending else "pk"]
+    else:
+        prefix = "-" if descending else ""
+        ordering = [f"{prefix}{field}", f"{prefix}pk"]
+    rows = list(queryset.order_by(*ordering)[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

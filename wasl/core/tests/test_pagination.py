@@ -42,3 +42,31 @@ def test_bad_cursor_and_sort_are_invalid():
         )
     with pytest.raises(Invalid):
         resolve_sort("-secret", {"name": "name"}, "name")
+
+
+def test_keyset_keeps_rows_with_empty_sort_values_last_in_both_directions(personas):
+    import datetime as dt
+
+    for index in range(6):
+        contact_create(
+            actor=personas.rep_a,
+            first_name=f"P{index}",
+            birthday=dt.date(1990, 1, index + 1) if index % 2 else None,
+        )
+    for descending in (False, True):
+        seen, cursor = [], None
+        while True:
+            rows, cursor = keyset_page(
+                Contact.objects.all(),
+                field="birthday",
+                descending=descending,
+                cursor=cursor,
+                limit=2,
+            )
+            seen.extend(rows)
+            if cursor is None:
+                break
+        assert len({r.pk for r in seen}) == 6
+        dated = [r.birthday for r in seen if r.birthday]
+        assert dated == sorted(dated, reverse=descending)
+        assert all(r.birthday is None for r in seen[3:])
