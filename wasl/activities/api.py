@@ -34,6 +34,8 @@ from wasl.core.errors import Invalid
 from wasl.core.models import AuditEntry
 from wasl.core.pagination import keyset_page, resolve_sort
 from wasl.core.validation import UNSET
+from wasl.deals.access import access_deal
+from wasl.leads.access import access_lead
 
 router = Router(tags=["activities"])
 
@@ -241,23 +243,11 @@ def audit_out(entry: AuditEntry) -> AuditOut:
 # ---------------------------------------------------------------- loading linked records
 
 
-def _lead(actor: Any, public_id: str, *, for_write: bool = False) -> Any:
-    from wasl.leads.access import access_lead  # leads may land after this app
-
-    return access_lead(actor, public_id, for_write=for_write)
-
-
-def _deal(actor: Any, public_id: str, *, for_write: bool = False) -> Any:
-    from wasl.deals.access import access_deal  # deals may land after this app
-
-    return access_deal(actor, public_id, for_write=for_write)
-
-
 _LOADERS = {
     "contact": access_contact,
     "company": access_company,
-    "lead": _lead,
-    "deal": _deal,
+    "lead": access_lead,
+    "deal": access_deal,
 }
 
 
@@ -458,14 +448,14 @@ def company_timeline(
 def lead_timeline(request: HttpRequest, lead_id: str, cursor: str | None = None, limit: int = 50):
     """The lead's activities and changes (qualification, conversion), newest first."""
     actor = actor_of(request)
-    return _timeline_page(actor, _lead(actor, lead_id), cursor, limit)
+    return _timeline_page(actor, access_lead(actor, lead_id), cursor, limit)
 
 
 @router.get("/deals/{deal_id}/timeline", response=TIMELINE_RESPONSES, tags=["timeline"])
 def deal_timeline(request: HttpRequest, deal_id: str, cursor: str | None = None, limit: int = 50):
     """The deal's activities and changes (stage moves, won, lost), newest first."""
     actor = actor_of(request)
-    return _timeline_page(actor, _deal(actor, deal_id), cursor, limit)
+    return _timeline_page(actor, access_deal(actor, deal_id), cursor, limit)
 
 
 @router.get("/contacts/{contact_id}/audit", response=AUDIT_RESPONSES, tags=["audit"])
@@ -488,10 +478,10 @@ def company_audit(
 @router.get("/leads/{lead_id}/audit", response=AUDIT_RESPONSES, tags=["audit"])
 def lead_audit(request: HttpRequest, lead_id: str, cursor: str | None = None, limit: int = 50):
     actor = actor_of(request)
-    return _audit_page(actor, _lead(actor, lead_id), cursor, limit)
+    return _audit_page(actor, access_lead(actor, lead_id), cursor, limit)
 
 
 @router.get("/deals/{deal_id}/audit", response=AUDIT_RESPONSES, tags=["audit"])
 def deal_audit(request: HttpRequest, deal_id: str, cursor: str | None = None, limit: int = 50):
     actor = actor_of(request)
-    return _audit_page(actor, _deal(actor, deal_id), cursor, limit)
+    return _audit_page(actor, access_deal(actor, deal_id), cursor, limit)

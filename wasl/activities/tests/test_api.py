@@ -284,3 +284,36 @@ class TestList:
         with django_assert_max_num_queries(10), CaptureQueriesContext(connection) as large:
             assert len(client.get("activities").json()["items"]) == 25
         assert len(large) == len(small)
+
+
+class TestLinksToLeadsAndDeals:
+    def test_an_activity_links_a_lead_and_a_deal_the_actor_sees(self, personas, api_as):
+        from wasl.deals.services import deal_create, pipeline_create
+        from wasl.leads.services import lead_create
+
+        pipeline_create(actor=None, name="Sales", stages=[{"name": "New", "probability": 10}])
+        lead = lead_create(actor=personas.rep_a, first_name="Reza")
+        deal = deal_create(actor=personas.rep_a, title="Fleet renewal")
+        client = api_as(personas.rep_a)
+        response = client.post(
+            "activities",
+            {
+                "kind": "task",
+                "subject": "Prepare offer",
+                "lead_id": str(lead.public_id),
+                "deal_id": str(deal.public_id),
+            },
+        )
+        assert response.status_code == 201, response.content
+        body = response.json()
+        assert body["lead"] == {"id": str(lead.public_id), "name": "Reza"}
+        assert body["deal"] == {"id": str(deal.public_id), "name": "Fleet renewal"}
+        assert (
+            client.get("activities", deal=str(deal.public_id)).json()["items"][0]["id"]
+            == (body["id"])
+        )
+        outsider = api_as(personas.rep_c).post(
+            "activities", {"kind": "note", "subject": "x", "deal_id": str(deal.public_id)}
+        )
+        assert outsider.status_code == 404
+        assert Activity.objects.count() == 1

@@ -9,6 +9,9 @@ import pytest
 from wasl.activities import services
 from wasl.activities.tests.conftest import T0, frozen
 from wasl.contacts.services import contact_update
+from wasl.deals import services as deals
+from wasl.deals.models import Stage
+from wasl.leads import services as leads
 
 pytestmark = pytest.mark.django_db
 
@@ -207,8 +210,6 @@ class TestAuditEndpoint:
 
 class TestLeadAndDealTimelines:
     def test_a_leads_timeline_and_audit(self, personas, api_as):
-        leads = pytest.importorskip("wasl.leads.services")
-        pytest.importorskip("wasl.leads.access")
         lead = leads.lead_create(actor=personas.rep_a, first_name="Reza", company_name="Arya")
         services.activity_create(
             actor=personas.rep_a, kind="call", subject="Qualifying call", lead=lead
@@ -230,10 +231,6 @@ class TestLeadAndDealTimelines:
         assert api_as(personas.manager_a).get(f"leads/{lead.public_id}/audit").status_code == 200
 
     def test_a_deals_timeline_shows_stage_moves(self, personas, api_as):
-        deals = pytest.importorskip("wasl.deals.services")
-        pytest.importorskip("wasl.deals.access")
-        from wasl.deals.models import Stage
-
         pipeline = deals.pipeline_create(
             actor=None,
             name="Sales",
