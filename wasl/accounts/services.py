@@ -295,7 +295,7 @@ def user_reassign_records(*, actor: Any, from_user: User, to_user: User) -> dict
                             object_id=record.pk,
                             object_public_id=record.public_id,
                             object_repr=str(record)[:300],
-                            changes={"owner": [from_user.pk, to_user.pk]},
+                            changes={"owner": [str(from_user.public_id), str(to_user.public_id)]},
                         )
                         for record in records
                     ]
@@ -311,10 +311,10 @@ def user_reassign_records(*, actor: Any, from_user: User, to_user: User) -> dict
                         "to_user": to_user.pk,
                     },
                 )
-            SearchEntry.objects.filter(owner_id=from_user.pk).update(
-                owner_id=to_user.pk, team_id=to_user.team_id
-            )
             counts[model._meta.label_lower] = len(ids)
+        SearchEntry.objects.filter(owner_id=from_user.pk).update(
+            owner_id=to_user.pk, team_id=to_user.team_id
+        )
     return counts
 
 

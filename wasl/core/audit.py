@@ -36,8 +36,12 @@ def snapshot(record: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in fields:
         field = record._meta.get_field(name)
-        attname = getattr(field, "attname", name)
-        values[name] = json_value(getattr(record, attname))
+        if field.many_to_one or field.one_to_one:
+            # Related records appear by their public id: integer keys never leave the server.
+            related = getattr(record, name) if getattr(record, field.attname) is not None else None
+            values[name] = json_value(related)
+        else:
+            values[name] = json_value(getattr(record, getattr(field, "attname", name)))
     return values
 
 
