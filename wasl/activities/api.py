@@ -278,8 +278,8 @@ def _parse_uuid(value: str) -> uuid.UUID | None:
 def list_activities(request: HttpRequest, filters: Query[ActivityFilters]):
     """Activities you may see. Filters: owner, team, kind, status (open, done, overdue),
     due_after/due_before, contact, company, lead, deal (public ids), created and updated
-    ranges; sort by updated_at, created_at or due_at (prefix `-` for descending; sorting
-    by due_at lists only activities with a due time)."""
+    ranges; sort by updated_at, created_at or due_at (prefix `-` for descending; activities
+    without a due time come last when sorting by due_at)."""
     actor = actor_of(request)
     if filters.tag:
         raise Invalid({"tag": [_("Activities have no tags.")]})
@@ -309,8 +309,6 @@ def list_activities(request: HttpRequest, filters: Query[ActivityFilters]):
                 if public_id
                 else queryset.none()
             )
-    if field == "due_at":
-        queryset = queryset.filter(due_at__isnull=False)
     rows, next_cursor = keyset_page(
         queryset, field=field, descending=descending, cursor=filters.cursor, limit=filters.limit
     )

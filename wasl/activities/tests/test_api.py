@@ -245,16 +245,24 @@ class TestList:
         assert client.get("activities", tag="vip").status_code == 422
         assert client.get("activities", sort="subject").status_code == 422
 
-    def test_sorting_by_due_time_pages_through_dated_activities(self, personas, api_as):
+    def test_sorting_by_due_time_pages_through_every_activity_undated_last(self, personas, api_as):
         for hours in (3, 1, 2):
             _task(personas, subject=f"h{hours}", due_at=T0 + hours * HOUR)
         _task(personas, subject="undated")
         client = api_as(personas.rep_a)
-        first = client.get("activities", sort="due_at", limit=2).json()
-        second = client.get("activities", sort="due_at", limit=2, cursor=first["next"]).json()
-        subjects = [i["subject"] for i in first["items"] + second["items"]]
-        assert subjects == ["h1", "h2", "h3"]
-        assert second["next"] is None
+        for sort, expected in (
+            ("due_at", ["h1", "h2", "h3", "undated"]),
+            ("-due_at", ["h3", "h2", "h1", "undated"]),
+        ):
+            subjects, cursor = [], None
+            while True:
+                params = {"sort": sort, "limit": 1, **({"cursor": cursor} if cursor else {})}
+                page = client.get("activities", **params).json()
+                subjects += [i["subject"] for i in page["items"]]
+                cursor = page["next"]
+                if cursor is None:
+                    break
+            assert subjects == expected
 
     def test_a_list_page_costs_the_same_few_queries_whatever_the_rows(
         self, personas, api_as, contact_of, company_of, django_assert_max_num_queries
