@@ -171,7 +171,11 @@ def timeline_for(
     link = _LINK_FIELD.get(label)
     if link is None:
         raise Invalid({"record": [_("This kind of record has no timeline.")]})
-    activities = Activity.objects.filter(**{link: record}).select_related(*_RELATED)
+    linked = Q(**{link: record})
+    if link == "contact":
+        # A converted lead's calls and notes stay on the lead and show on its contact too.
+        linked |= Q(lead__converted_contact=record)
+    activities = Activity.objects.filter(linked).select_related(*_RELATED)
     entries = entries_for(record)
     if cursor:
         at, kind, pk = _decode_cursor(cursor)
