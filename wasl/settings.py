@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "wasl.deals",
     "wasl.leads",
     "wasl.activities",
+    "wasl.demo",
 ]
 
 MIDDLEWARE = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.utils import timezone
 
 from wasl.core.visibility import visible
@@ -49,6 +49,38 @@ def deal_detail(*, actor: Any) -> QuerySet[Deal]:
             queryset=DealLineItem.objects.select_related("product").order_by("position", "id"),
         )
     )
+
+
+def my_open_deals_by_stage(*, actor: Any, limit: int = 50) -> list[dict[str, Any]]:
+    """The actor's own open deals summed by pipeline, stage and currency, in board order:
+    `{"pipeline", "stage", "stage_id", "currency", "count", "total"}`. One query."""
+    if actor is None or not actor.is_active:
+        return []
+    rows = (
+        Deal.objects.filter(owner_id=actor.pk, closed_at__isnull=True, stage__kind=Stage.Kind.OPEN)
+        .values(
+            "pipeline__name",
+            "pipeline__position",
+            "pipeline_id",
+            "stage_id",
+            "stage__name",
+            "stage__position",
+            "currency",
+        )
+        .annotate(count=Count("id"), total=Sum("amount"))
+        .order_by("pipeline__position", "pipeline_id", "stage__position", "stage_id", "currency")
+    )
+    return [
+        {
+            "pipeline": row["pipeline__name"],
+            "stage": row["stage__name"],
+            "stage_id": row["stage_id"],
+            "currency": row["currency"],
+            "count": row["count"],
+            "total": row["total"],
+        }
+        for row in rows[:limit]
+    ]
 
 
 def deal_stage_history(deal: Deal) -> QuerySet[DealStageChange]:

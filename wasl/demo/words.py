@@ -7,6 +7,8 @@ e-mail addresses.
 
 from __future__ import annotations
 
+# fmt: off
+
 # (native spelling, Latin spelling)
 PERSIAN_FIRST = [
     ("علی", "ali"),
@@ -258,125 +260,35 @@ ENGLISH_LAST = [
 ]
 
 COMPANY_WORDS = {
+    # prefixes, (middle word, Latin for the web address), suffixes
     "fa": (
         ["شرکت", "گروه", "صنایع", "بازرگانی", "هلدینگ", "مجتمع"],
-        [
-            "پارس",
-            "آریا",
-            "نوین",
-            "سپهر",
-            "البرز",
-            "زاگرس",
-            "کاوه",
-            "مهر",
-            "آفتاب",
-            "دماوند",
-            "سپید",
-            "پیشرو",
-            "کیان",
-            "آسیا",
-            "ایران",
-            "خلیج",
-            "ستاره",
-            "رایان",
-            "پویا",
-            "نیک",
-        ],
-        [
-            "تجارت",
-            "صنعت",
-            "رایانه",
-            "پخش",
-            "فولاد",
-            "دارو",
-            "ساختمان",
-            "الکترونیک",
-            "انرژی",
-            "پلاستیک",
-            "نساجی",
-            "غذا",
-            "خودرو",
-            "ارتباطات",
-            "کشاورزی",
-            "بیمه",
-        ],
+        [("پارس", "pars"), ("آریا", "arya"), ("نوین", "novin"), ("سپهر", "sepehr"),
+         ("البرز", "alborz"), ("زاگرس", "zagros"), ("کاوه", "kaveh"), ("مهر", "mehr"),
+         ("آفتاب", "aftab"), ("دماوند", "damavand"), ("سپید", "sepid"), ("پیشرو", "pishro"),
+         ("کیان", "kian"), ("آسیا", "asia"), ("ایران", "iran"), ("خلیج", "khalij"),
+         ("ستاره", "setareh"), ("رایان", "rayan"), ("پویا", "pouya"), ("نیک", "nik")],
+        ["تجارت", "صنعت", "رایانه", "پخش", "فولاد", "دارو", "ساختمان", "الکترونیک",
+         "انرژی", "پلاستیک", "نساجی", "غذا", "خودرو", "ارتباطات", "کشاورزی", "بیمه"],
     ),
     "ar": (
         ["شركة", "مجموعة", "مؤسسة", "مصنع", "دار"],
-        [
-            "الخليج",
-            "النخبة",
-            "الريادة",
-            "الفجر",
-            "الأمل",
-            "النور",
-            "الصقر",
-            "الواحة",
-            "المستقبل",
-            "الرؤية",
-            "البحر",
-            "الصحراء",
-            "الماسة",
-            "الشروق",
-            "القمة",
-            "الأفق",
-        ],
-        [
-            "للتجارة",
-            "القابضة",
-            "للمقاولات",
-            "للتقنية",
-            "للاستيراد والتصدير",
-            "للخدمات",
-            "للصناعات",
-            "العقارية",
-            "للأغذية",
-            "للطاقة",
-            "للاستثمار",
-            "الطبية",
-        ],
+        [("الخليج", "gulf"), ("النخبة", "nukhba"), ("الريادة", "riyada"), ("الفجر", "fajr"),
+         ("الأمل", "amal"), ("النور", "noor"), ("الصقر", "saqr"), ("الواحة", "waha"),
+         ("المستقبل", "mustaqbal"), ("الرؤية", "roya"), ("البحر", "bahr"),
+         ("الصحراء", "sahra"), ("الماسة", "masa"), ("الشروق", "shorouk"), ("القمة", "qimma"),
+         ("الأفق", "ufuq")],
+        ["للتجارة", "القابضة", "للمقاولات", "للتقنية", "للاستيراد والتصدير", "للخدمات",
+         "للصناعات", "العقارية", "للأغذية", "للطاقة", "للاستثمار", "الطبية"],
     ),
     "en": (
         ["", "", "The"],
-        [
-            "Northwind",
-            "Bluewater",
-            "Silverline",
-            "Greenfield",
-            "Redstone",
-            "Brightpath",
-            "Ironbridge",
-            "Oakridge",
-            "Summit",
-            "Harbour",
-            "Crescent",
-            "Falcon",
-            "Atlas",
-            "Meridian",
-            "Sterling",
-            "Beacon",
-            "Linden",
-            "Rhein",
-            "Alpen",
-            "Westbrook",
-        ],
-        [
-            "Trading",
-            "Holdings",
-            "Logistics",
-            "Systems",
-            "Consulting",
-            "Foods",
-            "Energy",
-            "Ltd",
-            "GmbH",
-            "Partners",
-            "Technologies",
-            "Group",
-            "Imports",
-            "Labs",
-            "Medical",
-        ],
+        [(w, w.lower()) for w in (
+            "Northwind", "Bluewater", "Silverline", "Greenfield", "Redstone", "Brightpath",
+            "Ironbridge", "Oakridge", "Summit", "Harbour", "Crescent", "Falcon", "Atlas",
+            "Meridian", "Sterling", "Beacon", "Linden", "Rhein", "Alpen", "Westbrook")],
+        ["Trading", "Holdings", "Logistics", "Systems", "Consulting", "Foods", "Energy",
+         "Ltd", "GmbH", "Partners", "Technologies", "Group", "Imports", "Labs", "Medical"],
     ),
 }
 
@@ -463,7 +375,7 @@ MEMBER_ROLES = {
     "en": ["Decision maker", "Buyer", "Champion", "Consultant", "User"],
 }
 
-# city, province/state, country, phone area code (national, no trunk 0), street names
+# city, province/state, country, landline prefix (national, no trunk 0), street names
 PLACES = {
     "fa": [
         (
@@ -501,12 +413,12 @@ PLACES = {
             "12",
             ["طريق الملك عبدالعزيز", "شارع التحلية", "شارع فلسطين"],
         ),
-        ("الدوحة", "الدوحة", "QA", "", ["شارع الكورنيش", "طريق سلوى", "شارع حمد الكبير"]),
+        ("الدوحة", "الدوحة", "QA", "4", ["شارع الكورنيش", "طريق سلوى", "شارع حمد الكبير"]),
         (
             "الكويت",
             "العاصمة",
             "KW",
-            "",
+            "2",
             ["شارع الخليج العربي", "شارع فهد السالم", "شارع أحمد الجابر"],
         ),
     ],
@@ -658,3 +570,4 @@ NOTES = {
     "ar": ["عميل قديم وملتزم بالدفع", "يفضل الاتصال صباحاً", "جاء عن طريق توصية"],
     "en": ["Long-standing customer, pays on time", "Prefers morning calls", "Came by referral"],
 }
+# fmt: on
