@@ -10,8 +10,9 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "wasl"
 
 # Earlier apps never import later ones. leads imports deals (conversion opens a deal);
-# activities link to every customer record; demo fills all of them.
-APP_ORDER = ["core", "accounts", "contacts", "deals", "leads", "activities", "demo"]
+# activities link to every customer record; demo fills all of them; web holds the pages
+# that span apps (home, global search).
+APP_ORDER = ["core", "accounts", "contacts", "deals", "leads", "activities", "demo", "web"]
 
 # Modules that assemble the whole product sit above every app, so they may import any.
 ASSEMBLERS = {

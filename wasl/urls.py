@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from wasl.api import api
 from wasl.core.views import health
@@ -10,4 +10,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("health", health, name="health"),
     path("operator/", admin.site.urls),
+    path("", include("wasl.accounts.urls")),
+    path("", include("wasl.web.urls")),
 ]

@@ -91,3 +91,51 @@ class ApiToken(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class Organisation(TimeStampedModel):
+    """The one row of organisation-wide defaults: name, money, phones, calendar and week.
+
+    Users' empty preferences fall back to these. Read it with
+    `wasl.accounts.selectors.organisation_get()` (cached), change it with
+    `wasl.accounts.services.organisation_update()`.
+    """
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    show_toman = models.BooleanField(_("show rial amounts in toman"), default=False)
+    phone_region = models.CharField(_("region for phone numbers"), max_length=2)
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        blank=True,
+        help_text=_("Empty: each browser's language."),
+    )
+    calendar = models.CharField(
+        _("calendar"), max_length=12, choices=User.Calendar.choices, default="gregorian"
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64)
+    digits = models.CharField(
+        _("digits"), max_length=8, choices=User.Digits.choices, default="latin"
+    )
+    week_start = models.PositiveSmallIntegerField(
+        _("first day of the week"), choices=Weekday.choices, default=Weekday.MONDAY
+    )
+    working_days = models.JSONField(_("working days"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisation")
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="organisation_single")]
+
+    def __str__(self) -> str:
+        return self.name or str(_("Organisation"))

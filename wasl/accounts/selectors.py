@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
-from wasl.accounts.models import ApiToken, Team, User
+from wasl.accounts.models import ApiToken, Organisation, Team, User
 from wasl.accounts.tokens import PREFIX_LENGTH, hash_token
 from wasl.core.visibility import Role
 
@@ -48,3 +51,72 @@ def token_list(
     if active is not None:
         tokens = tokens.filter(revoked_at__isnull=active)
     return tokens
+
+
+ORGANISATION_CACHE_KEY = "wasl:organisation:v1"
+# Other processes see a change within this many seconds when the cache is not shared.
+ORGANISATION_CACHE_SECONDS = 60
+
+# Regional defaults for a new organisation, by its phone region.
+_REGION_DEFAULTS: dict[str, dict[str, Any]] = {
+    "IR": {
+        "calendar": "jalali",
+        "digits": "native",
+        "week_start": 5,
+        "working_days": [5, 6, 0, 1, 2],
+    },
+    "AF": {
+        "calendar": "jalali",
+        "digits": "native",
+        "week_start": 5,
+        "working_days": [5, 6, 0, 1, 2],
+    },
+    "SA": {
+        "calendar": "gregorian",
+        "digits": "latin",
+        "week_start": 6,
+        "working_days": [6, 0, 1, 2, 3],
+    },
+}
+_DEFAULTS: dict[str, Any] = {
+    "calendar": "gregorian",
+    "digits": "latin",
+    "week_start": 0,
+    "working_days": [0, 1, 2, 3, 4],
+}
+
+
+def organisation_defaults() -> dict[str, Any]:
+    """The organisation a fresh installation starts with, from WASL_* settings."""
+    region = settings.WASL_PHONE_REGION
+    return {
+        "currency": settings.WASL_CURRENCY,
+        "phone_region": region,
+        "time_zone": settings.WASL_TIME_ZONE,
+        "language": "",
+        **_REGION_DEFAULTS.get(region, _DEFAULTS),
+    }
+
+
+def organisation_get() -> Organisation:
+    """The organisation's settings (cached). The row is created with the defaults of
+    `organisation_defaults()` the first time anyone asks."""
+    found: Organisation | None = cache.get(ORGANISATION_CACHE_KEY)
+    if found is not None:
+        return found
+    found = Organisation.objects.filter(pk=1).first()
+    if found is None:
+        try:
+            with transaction.atomic():
+                found, _created = Organisation.objects.get_or_create(
+                    pk=1, defaults=organisation_defaults()
+                )
+        except IntegrityError:  # another request created it first
+            found = Organisation.objects.get(pk=1)
+    cache.set(ORGANISATION_CACHE_KEY, found, ORGANISATION_CACHE_SECONDS)
+    return found
+
+
+def organisation_forget() -> None:
+    """Drop the cached organisation (after a change, and between tests)."""
+    cache.delete(ORGANISATION_CACHE_KEY)

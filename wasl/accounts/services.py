@@ -12,7 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wasl.accounts.models import ApiToken, Team, User
+from wasl.accounts.models import ApiToken, Organisation, Team, User
+from wasl.accounts.selectors import organisation_forget, organisation_get
 from wasl.accounts.tokens import PREFIX_LENGTH, TOKEN_PREFIX, hash_token
 from wasl.core import events
 from wasl.core.audit import diff, record_audit, snapshot
@@ -322,3 +323,79 @@ def _content_type_id(model: type[Any]) -> int:
     from django.contrib.contenttypes.models import ContentType
 
     return ContentType.objects.get_for_model(model).pk
+
+
+ORGANISATION_FIELDS = [
+    "name",
+    "currency",
+    "show_toman",
+    "phone_region",
+    "language",
+    "calendar",
+    "time_zone",
+    "digits",
+    "week_start",
+    "working_days",
+]
+
+
+def organisation_update(*, actor: Any, **fields: Any) -> Organisation:
+    """Change the organisation's defaults (admins only); audited. Raises Invalid (nothing
+    written) or Forbidden."""
+    _system_or_admin(actor)
+    import zoneinfo
+
+    import phonenumbers
+
+    errors = FieldErrors()
+    for name in set(fields) - set(ORGANISATION_FIELDS):
+        errors.add(name, _("This field cannot be changed."))
+    if "currency" in fields:
+        currency = str(fields["currency"] or "").strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            errors.add("currency", _("Use a three-letter ISO currency code, e.g. IRR or SAR."))
+        fields["currency"] = currency
+    if "phone_region" in fields:
+        region = str(fields["phone_region"] or "").strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            errors.add("phone_region", _("Use a two-letter country code, e.g. IR or AE."))
+        fields["phone_region"] = region
+    if "language" in fields and fields["language"] not in {"", "en", "fa", "ar"}:
+        errors.add("language", _("Choose en, fa or ar."))
+    if "calendar" in fields and fields["calendar"] not in User.Calendar.values:
+        errors.add("calendar", _("Choose a known calendar."))
+    if "digits" in fields and fields["digits"] not in User.Digits.values:
+        errors.add("digits", _("Choose native or latin digits."))
+    if "time_zone" in fields:
+        try:
+            zoneinfo.ZoneInfo(str(fields["time_zone"] or ""))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            errors.add("time_zone", _("Unknown time zone."))
+    if "week_start" in fields and fields["week_start"] not in Organisation.Weekday.values:
+        errors.add("week_start", _("Choose a day of the week."))
+    if "working_days" in fields:
+        days = fields["working_days"]
+        if not isinstance(days, list | tuple) or not all(
+            d in Organisation.Weekday.values for d in days
+        ):
+            errors.add("working_days", _("Choose days of the week."))
+        else:
+            fields["working_days"] = sorted({int(d) for d in days})
+    if "name" in fields:
+        fields["name"] = str(fields["name"] or "").strip()[:200]
+    errors.raise_if_any()
+    organisation_forget()
+    current = organisation_get()
+    with transaction.atomic():
+        organisation = Organisation.objects.select_for_update().get(pk=current.pk)
+        before = snapshot(organisation, ORGANISATION_FIELDS)
+        for name, value in fields.items():
+            setattr(organisation, name, value)
+        organisation.save(update_fields=[*fields, "updated_at"])
+        changes = diff(before, snapshot(organisation, ORGANISATION_FIELDS))
+        if changes:
+            record_audit(
+                actor=actor, action=AuditEntry.Action.UPDATE, record=organisation, changes=changes
+            )
+        transaction.on_commit(organisation_forget)
+    return organisation

@@ -1,0 +1,77 @@
+"""Forms of the sign-in, preferences and organisation pages."""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import cache
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import PasswordChangeForm
+from django.utils.translation import gettext_lazy as _
+
+from wasl.accounts.models import Organisation, User
+from wasl.core.forms import BootstrapFormMixin
+
+
+@cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    zones = sorted(
+        z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith("Etc/")
+    )
+    return [(z, z.replace("_", " ")) for z in ["UTC", *zones]]
+
+
+def _language_choices(empty_label: str) -> list[tuple[str, str]]:
+    return [("", empty_label), *[(code, str(name)) for code, name in settings.LANGUAGES]]
+
+
+class PreferencesForm(BootstrapFormMixin, forms.Form):
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    calendar = forms.ChoiceField(label=_("Calendar"), required=False)
+    time_zone = forms.ChoiceField(label=_("Time zone"), required=False)
+    digits = forms.ChoiceField(label=_("Digits"), required=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        default = str(_("Organisation default"))
+        self.fields["language"].choices = _language_choices(default)  # type: ignore[attr-defined]
+        self.fields["calendar"].choices = [("", default), *User.Calendar.choices]  # type: ignore[attr-defined]
+        self.fields["time_zone"].choices = [("", default), *time_zone_choices()]  # type: ignore[attr-defined]
+        self.fields["digits"].choices = [("", default), *User.Digits.choices]  # type: ignore[attr-defined]
+
+
+class OrganisationForm(BootstrapFormMixin, forms.Form):
+    name = forms.CharField(label=_("Organisation name"), max_length=200, required=False)
+    currency = forms.CharField(
+        label=_("Currency"),
+        max_length=3,
+        help_text=_("Three-letter ISO code: IRR, SAR, AED, USD, EUR…"),
+    )
+    show_toman = forms.BooleanField(label=_("Show rial amounts in toman"), required=False)
+    phone_region = forms.CharField(
+        label=_("Region for phone numbers"), max_length=2, help_text=_("e.g. IR, SA, AE")
+    )
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    calendar = forms.ChoiceField(label=_("Calendar"), choices=User.Calendar.choices)
+    time_zone = forms.ChoiceField(label=_("Time zone"))
+    digits = forms.ChoiceField(label=_("Digits"), choices=User.Digits.choices)
+    week_start = forms.TypedChoiceField(
+        label=_("First day of the week"), choices=Organisation.Weekday.choices, coerce=int
+    )
+    working_days = forms.TypedMultipleChoiceField(
+        label=_("Working days"),
+        choices=Organisation.Weekday.choices,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["language"].choices = _language_choices(str(_("Each browser's language")))  # type: ignore[attr-defined]
+        self.fields["time_zone"].choices = time_zone_choices()  # type: ignore[attr-defined]
+
+
+class PasswordForm(BootstrapFormMixin, PasswordChangeForm):
+    pass
