@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "wasl.deals",
     "wasl.leads",
     "wasl.activities",
+    "wasl.web",
     "wasl.demo",
 ]
 
@@ -115,6 +116,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wasl.core.middleware.DatabaseBusyMiddleware",
+    "wasl.accounts.middleware.SignInRequiredMiddleware",
+    "wasl.accounts.middleware.PreferencesMiddleware",
+    "wasl.web.middleware.ErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "wasl.urls"
@@ -131,6 +135,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "django.template.context_processors.csrf",
+                "wasl.web.context_processors.shell",
             ],
         },
     },
@@ -199,13 +205,33 @@ WASL_CURRENCY = os.environ.get("WASL_CURRENCY", "IRR").upper()
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATICFILES_DIRS = [d for d in [PROJECT_DIR / "node_modules"] if d.is_dir()]
+# Only the built files of the front-end packages are served, each under vendor/<name>/,
+# beside our own files in wasl/static/.
+NODE_MODULES = PROJECT_DIR / "node_modules"
+STATICFILES_DIRS: list[str | tuple[str, str]] = [str(BASE_DIR / "static")]
+STATICFILES_DIRS += [
+    (prefix, str(NODE_MODULES / folder))
+    for prefix, folder in [
+        ("vendor/bootstrap", "bootstrap/dist"),
+        ("vendor/htmx", "htmx.org/dist"),
+        ("vendor/alpine", "alpinejs/dist"),
+        ("vendor/sortable", "sortablejs"),
+        ("vendor/icons", "bootstrap-icons/font"),
+        ("vendor/chart", "chart.js/dist"),
+        ("vendor/vazirmatn", "vazirmatn"),
+    ]
+    if (NODE_MODULES / folder).is_dir()
+]
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
