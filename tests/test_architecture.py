@@ -12,7 +12,21 @@ PACKAGE = Path(__file__).resolve().parent.parent / "wasl"
 # Earlier apps never import later ones. leads imports deals (conversion opens a deal);
 # activities link to every customer record; demo fills all of them; web holds the pages
 # that span apps (home, global search).
-APP_ORDER = ["core", "accounts", "contacts", "deals", "leads", "activities", "demo", "web"]
+APP_ORDER = [
+    "core",
+    "accounts",
+    "contacts",
+    "deals",
+    "leads",
+    "activities",
+    # Transports to outside systems, then what uses them: notifications and the automation
+    # engine (its actions notify, e-mail and call webhooks).
+    "integrations",
+    "notifications",
+    "automation",
+    "demo",
+    "web",
+]
 
 # Modules that assemble the whole product sit above every app, so they may import any.
 ASSEMBLERS = {

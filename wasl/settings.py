@@ -102,6 +102,8 @@ INSTALLED_APPS = [
     "wasl.leads",
     "wasl.activities",
     "wasl.web",
+    "wasl.notifications",
+    "wasl.automation",
     "wasl.demo",
 ]
 
@@ -190,7 +192,55 @@ if CACHE_URL.startswith("redis://") or CACHE_URL.startswith("rediss://"):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Background jobs (see docs/automation.md). "automation" jobs only write to the database
+# and run batched; "messages" send e-mail, SMS and webhooks. WASL_TASKS_BACKEND names
+# another django.tasks backend class for scale-out.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("WASL_TASKS_BACKEND") or "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "automation", "messages"],
+    }
+}
+WASL_WORKER_POLL_SECONDS = float(os.environ.get("WASL_WORKER_POLL_SECONDS") or 0.5)
+WASL_DISPATCH_POLL_SECONDS = float(os.environ.get("WASL_DISPATCH_POLL_SECONDS") or 0.5)
+WASL_WORKER_LEASE_SECONDS = float(os.environ.get("WASL_WORKER_LEASE_SECONDS") or 60)
+WASL_SCHEDULER_LEASE_SECONDS = 30.0
+WASL_SCHEDULER_CATCH_UP_HOURS = float(os.environ.get("WASL_SCHEDULER_CATCH_UP_HOURS") or 24)
+WASL_JOB_BACKOFF_FACTOR = float(os.environ.get("WASL_JOB_BACKOFF_FACTOR") or 1)
+WASL_JOB_RESULTS_KEEP_DAYS = 7
+WASL_AUTOMATION_USERNAME = "automation"
+WASL_AUTOMATION_MAX_DEPTH = int(os.environ.get("WASL_AUTOMATION_MAX_DEPTH") or 3)
+WASL_ESCALATION_GRACE_HOURS = float(os.environ.get("WASL_ESCALATION_GRACE_HOURS") or 24)
+WASL_DIGEST_HOUR = int(os.environ.get("WASL_DIGEST_HOUR") or 7)
+WASL_WORKING_DAYS = os.environ.get("WASL_WORKING_DAYS") or "sat,sun,mon,tue,wed"
+WASL_WORKING_HOURS = os.environ.get("WASL_WORKING_HOURS") or "08:00-17:00"
+
+# Outgoing e-mail: SMTP when WASL_EMAIL_HOST is set, else printed to the console.
+_EMAIL_HOST = os.environ.get("WASL_EMAIL_HOST", "").strip()
+_EMAIL_PORT = int(os.environ.get("WASL_EMAIL_PORT") or 587)
+MAILERS = {
+    "default": (
+        {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": _EMAIL_HOST,
+                "port": _EMAIL_PORT,
+                "username": os.environ.get("WASL_EMAIL_USER", ""),
+                "password": os.environ.get("WASL_EMAIL_PASSWORD", ""),
+                "use_tls": env_bool("WASL_EMAIL_TLS", default=_EMAIL_PORT == 587),
+                "use_ssl": env_bool("WASL_EMAIL_SSL"),
+                "timeout": 20,
+            },
+        }
+        if _EMAIL_HOST
+        else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    )
+}
+DEFAULT_FROM_EMAIL = os.environ.get("WASL_EMAIL_FROM") or "wasl@localhost"
+# SMS: "console" (log only), "http" (JSON POST to WASL_SMS_URL), or a dotted class path.
+WASL_SMS_BACKEND = os.environ.get("WASL_SMS_BACKEND") or "console"
+WASL_SMS_URL = os.environ.get("WASL_SMS_URL", "")
+WASL_SMS_TOKEN = os.environ.get("WASL_SMS_TOKEN", "")
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fa", _("Persian")), ("ar", _("Arabic"))]

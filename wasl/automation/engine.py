@@ -1,0 +1,366 @@
+"""The rules engine: which rules an event or a moment wakes, whether their conditions
+hold, and running their actions with a run log, idempotently and without loops."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
+from django.template import TemplateSyntaxError
+from django.utils import timezone
+from pydantic import ValidationError
+
+from wasl.accounts.models import User
+from wasl.automation import schema
+from wasl.automation.actions import ACTIONS, ActionError, Step
+from wasl.automation.conditions import compare, matches
+from wasl.automation.context import kind_of, load_record, record_context, resolve
+from wasl.automation.models import AutomationRun, Rule
+from wasl.core import events
+from wasl.core.audit import entries_for
+from wasl.core.errors import Conflict, Forbidden, Invalid, NotFound
+from wasl.core.models import OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+# Errors that say "this action cannot be done for this record": recorded in the run log,
+# not retried. Anything else rolls the run back and the job retries it.
+EXPECTED_ERRORS = (ActionError, Invalid, Forbidden, NotFound, Conflict, TemplateSyntaxError)
+
+
+def automation_user() -> User:
+    """The system user rules act as (role admin, no password: nobody signs in as it).
+    Created on first use; its name is WASL_AUTOMATION_USERNAME."""
+    from wasl.accounts.services import user_create
+
+    name = settings.WASL_AUTOMATION_USERNAME
+    user = User.objects.filter(username=name).first()
+    if user is not None:
+        return user
+    try:
+        with transaction.atomic():
+            return user_create(actor=None, username=name, role="admin", first_name="Automation")
+    except (IntegrityError, Invalid):
+        return User.objects.get(username=name)
+
+
+@lru_cache(maxsize=1024)
+def _parsed(rule_id: int, updated_at: dt.datetime, document: str) -> schema.RuleDocument:
+    import json
+
+    data = json.loads(document)
+    return schema.parse_document(data["trigger"], data["conditions"], data["actions"])
+
+
+def document_of(rule: Rule) -> schema.RuleDocument:
+    import json
+
+    text = json.dumps(
+        {"trigger": rule.trigger, "conditions": rule.conditions, "actions": rule.actions},
+        sort_keys=True,
+    )
+    return _parsed(rule.pk or 0, rule.updated_at, text)
+
+
+def candidate_rule_ids(event_name: str) -> list[int]:
+    """Active rules an event of this name may wake (one indexed query)."""
+    return list(
+        Rule.objects.filter(event_name=event_name, is_active=True).values_list("pk", flat=True)
+    )
+
+
+# ---------------------------------------------------------------- triggers
+
+
+def _old_value(event: OutboxEvent, field: str) -> Any:
+    """The value a field had before the change an event announces, from the audit row the
+    same transaction wrote."""
+    root, _, rest = field.partition(".")
+    entry = (
+        entries_for_event(event).filter(created_at__lte=event.created_at).first()
+        if event.object_id is not None
+        else None
+    )
+    if entry is None:
+        return None
+    change = (entry.changes or {}).get(root)
+    if not change:
+        return None
+    old = change[0]
+    if rest and isinstance(old, dict):
+        return old.get(rest)
+    return old
+
+
+def entries_for_event(event: OutboxEvent) -> Any:
+    model = event.content_type.model_class() if event.content_type_id else None
+    if model is None:
+        from wasl.core.models import AuditEntry
+
+        return AuditEntry.objects.none()
+    stub = model(pk=event.object_id)
+    return entries_for(stub)
+
+
+def trigger_matches(trigger: Any, event: OutboxEvent, context: dict[str, Any]) -> bool:
+    """Whether an event of the trigger's name is the one the trigger means."""
+    data = event.data or {}
+    kind = trigger.type
+    if kind == "field_changed":
+        changed = set(data.get("fields") or [])
+        root = trigger.field.split(".", 1)[0]
+        if root not in changed:
+            return False
+        if trigger.to_value is not None and not compare(
+            resolve(context, trigger.field), "eq", trigger.to_value
+        ):
+            return False
+        return trigger.from_value is None or compare(
+            _old_value(event, trigger.field), "eq", trigger.from_value
+        )
+    if kind == "stage_entered":
+        return str(data.get("to_stage_id")) == trigger.stage_id
+    if kind == "stage_left":
+        return str(data.get("from_stage_id")) == trigger.stage_id
+    if kind in ("deal_won", "deal_lost"):
+        return trigger.pipeline_id is None or (
+            context.get("deal", {}).get("pipeline_id") == trigger.pipeline_id
+        )
+    if kind == "lead_created":
+        return trigger.source is None or context.get("lead", {}).get("source") == trigger.source
+    return True
+
+
+# ---------------------------------------------------------------- running a rule
+
+
+def _reference(record: Any) -> dict[str, Any]:
+    if record is None:
+        return {}
+    return {
+        "content_type": ContentType.objects.get_for_model(type(record)),
+        "object_id": record.pk,
+        "record_kind": kind_of(record),
+        "record_public_id": getattr(record, "public_id", None),
+        "record_repr": str(record)[:300],
+        "owner_id": getattr(record, "owner_id", None),
+        "team_id": getattr(record, "team_id", None),
+    }
+
+
+def execute_rule(
+    rule: Rule,
+    record: Any,
+    *,
+    key: str | None,
+    trigger: str,
+    moment: dt.datetime,
+    context: dict[str, Any] | None = None,
+    event_id: int | None = None,
+    causation: dict[str, Any] | None = None,
+    dry_run: bool = False,
+) -> AutomationRun | None:
+    """Run a rule's actions on `record` (None for a schedule without one) and log the run.
+
+    A real run is keyed: running it again (a retried or duplicated job) returns None and
+    does nothing. A dry run plans every action and writes only its log row."""
+    document = document_of(rule)
+    cause = causation or {}
+    run = AutomationRun(
+        rule=rule,
+        trigger=trigger[:120],
+        event_id=event_id,
+        key=None if dry_run else key,
+        status=AutomationRun.Status.DONE,
+        dry_run=dry_run,
+        depth=int(cause.get("depth", 0)),
+        **_reference(record),
+    )
+    if not dry_run:
+        try:
+            with transaction.atomic():
+                run.save()
+        except IntegrityError:
+            return None
+    context = context if context is not None else (record_context(record) if record else {})
+    step = Step(
+        rule=rule,
+        record=record,
+        kind=kind_of(record) if record is not None else "",
+        context=context,
+        actor=automation_user(),
+        moment=moment,
+        key="",
+        run=run if not dry_run else None,
+        dry_run=dry_run,
+    )
+    chain = [*cause.get("rules", []), rule.pk]
+    token = events.causation.set(
+        {"rules": chain, "depth": run.depth + 1, "run": str(run.public_id)}
+    )
+    outcomes: list[dict[str, Any]] = []
+    try:
+        for index, action in enumerate(document.actions):
+            step.key = f"{key or run.public_id}:{index}"
+            try:
+                with transaction.atomic():
+                    detail = ACTIONS[action.type](action, step)
+            except EXPECTED_ERRORS as error:
+                message = getattr(error, "message", None) or str(error)
+                fields = getattr(error, "fields", None)
+                if fields:
+                    message = f"{message} {fields}"
+                outcomes.append({"action": action.type, "status": "failed", "error": message})
+                continue
+            status = "planned" if dry_run else "done"
+            outcomes.append({"action": action.type, "status": status, "detail": detail})
+    finally:
+        events.causation.reset(token)
+    failed = sum(1 for o in outcomes if o["status"] == "failed")
+    if failed == len(outcomes):
+        run.status = AutomationRun.Status.FAILED
+    elif failed:
+        run.status = AutomationRun.Status.PARTIAL
+    run.outcomes = outcomes
+    if dry_run:
+        run.save()
+    else:
+        run.save(update_fields=["status", "outcomes"])
+    return run
+
+
+def _skip(
+    rule: Rule,
+    record: Any,
+    *,
+    key: str,
+    trigger: str,
+    event_id: int | None,
+    depth: int,
+    reason: str,
+) -> None:
+    run = AutomationRun(
+        rule=rule,
+        trigger=trigger[:120],
+        event_id=event_id,
+        key=key,
+        status=AutomationRun.Status.SKIPPED,
+        depth=depth,
+        error=reason,
+        **_reference(record),
+    )
+    try:
+        with transaction.atomic():
+            run.save()
+    except IntegrityError:
+        pass
+
+
+def evaluate_event(event_id: int) -> dict[str, int]:
+    """Run every active rule the event wakes whose trigger and conditions hold."""
+    event = OutboxEvent.objects.select_related("content_type").filter(pk=event_id).first()
+    if event is None:
+        return {"rules": 0, "ran": 0}
+    rules = list(Rule.objects.filter(event_name=event.name, is_active=True).order_by("pk"))
+    if not rules or event.content_type_id is None:
+        return {"rules": len(rules), "ran": 0}
+    record = load_record(event.content_type.model, event.object_id)
+    if record is None:
+        return {"rules": len(rules), "ran": 0}
+    cause = (event.data or {}).get("causation") or {}
+    chain = set(cause.get("rules") or [])
+    depth = int(cause.get("depth") or 0)
+    limit = int(settings.WASL_AUTOMATION_MAX_DEPTH)
+    context = record_context(record)
+    ran = 0
+    for rule in rules:
+        try:
+            document = document_of(rule)
+        except ValidationError:
+            logger.warning("rule %s has an invalid document; skipped", rule.pk)
+            continue
+        if not trigger_matches(document.trigger, event, context):
+            continue
+        key = f"event:{event.pk}:{rule.pk}"
+        if rule.pk in chain or depth >= limit:
+            _skip(
+                rule,
+                record,
+                key=key,
+                trigger=event.name,
+                event_id=event.pk,
+                depth=depth,
+                reason="loop guard: the change came from this rule (or a chain too deep)",
+            )
+            continue
+        if not matches(rule.conditions, context):
+            continue
+        run = execute_rule(
+            rule,
+            record,
+            key=key,
+            trigger=event.name,
+            moment=event.created_at,
+            context=context,
+            event_id=event.pk,
+            causation=cause,
+        )
+        if run is not None:
+            ran += 1
+            # Later rules see what this one changed.
+            record = load_record(event.content_type.model, event.object_id)
+            if record is None:
+                break
+            context = record_context(record)
+    return {"rules": len(rules), "ran": ran}
+
+
+def run_time_rule(
+    *, rule_id: int, kind: str, object_id: int | None, occurrence: str, at: str
+) -> dict[str, Any]:
+    """A time-based firing of one rule (on one record, or on none for a plain schedule)."""
+    rule = Rule.objects.filter(pk=rule_id, is_active=True).first()
+    if rule is None:
+        return {"ran": False, "why": "rule gone or paused"}
+    record = load_record(kind, object_id) if kind else None
+    if kind and record is None:
+        return {"ran": False, "why": "record gone"}
+    context = record_context(record) if record is not None else {}
+    if not matches(rule.conditions, context):
+        return {"ran": False, "why": "conditions"}
+    run = execute_rule(
+        rule,
+        record,
+        key=f"time:{rule.pk}:{kind}:{object_id}:{occurrence}",
+        trigger=str(rule.trigger.get("type", "")),
+        moment=dt.datetime.fromisoformat(at),
+        context=context,
+    )
+    return {"ran": run is not None}
+
+
+def dry_run(rule: Rule, record: Any) -> tuple[bool, AutomationRun]:
+    """What the rule would do to `record` now: whether its conditions hold and each
+    action's plan. Writes only the dry run's log row."""
+    context = record_context(record) if record is not None else {}
+    holds = matches(rule.conditions, context)
+    run = execute_rule(
+        rule,
+        record,
+        key=None,
+        trigger="test",
+        moment=timezone.now(),
+        context=context,
+        dry_run=True,
+    )
+    assert run is not None
+    if not holds:
+        run.status = AutomationRun.Status.SKIPPED
+        run.error = "conditions do not hold"
+        run.save(update_fields=["status", "error"])
+    return holds, run

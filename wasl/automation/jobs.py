@@ -1,0 +1,286 @@
+"""Durable jobs on Django's tasks framework: retries with backoff, parking, and the worker.
+
+Jobs of the `automation` queue (rule runs, digests) only write to the database; the worker
+runs them in batches inside one transaction, each job in its own savepoint, and marks each
+one finished in that same transaction: a worker killed mid-batch leaves nothing half
+done, and the jobs simply run again. Jobs of other queues (sending e-mail, SMS, webhook
+calls; other apps' jobs) run one at a time outside any transaction, as django-tasks-db's
+own worker runs them; a worker that dies while running one stops beating, and its job is
+handed back to the queue. Every side effect carries an idempotency key, so a job that
+runs twice does its work once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.db.utils import OperationalError
+from django.tasks import TaskResultStatus, task_backends
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import is_locked_database_exception
+
+logger = logging.getLogger(__name__)
+
+# The queue whose jobs only write to the database and may run batched in one transaction.
+BATCH_QUEUE = "automation"
+MESSAGES_QUEUE = "messages"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int
+    base_delay: float  # seconds before the second attempt; doubles each time
+    transactional: bool = True
+    max_delay: float = 3600.0
+
+
+RULES = RetryPolicy(max_attempts=5, base_delay=5)
+MESSAGES = RetryPolicy(max_attempts=6, base_delay=30, transactional=False)
+WEBHOOKS = RetryPolicy(max_attempts=8, base_delay=30, transactional=False)
+
+
+def backoff(attempt: int, policy: RetryPolicy) -> float:
+    """Seconds to wait before attempt `attempt + 1`: exponential with 20% jitter, scaled
+    by WASL_JOB_BACKOFF_FACTOR (0 in tests retries at once)."""
+    factor = float(getattr(settings, "WASL_JOB_BACKOFF_FACTOR", 1.0))
+    delay = min(policy.base_delay * 2 ** (attempt - 1), policy.max_delay)
+    return delay * factor * (1 + random.random() * 0.2)  # noqa: S311 - jitter, not secrets
+
+
+def _database_backend(task: Any) -> bool:
+    return isinstance(task_backends[task.backend], DatabaseBackend)
+
+
+def enqueue(task: Any, **kwargs: Any) -> None:
+    """Queue a job so that it exists only if the caller's transaction commits.
+
+    With the database backend the job row joins the transaction (no extra commit); with
+    another backend (Redis) it is sent after the commit."""
+    if _database_backend(task) or not transaction.get_connection().in_atomic_block:
+        task.enqueue(**kwargs)
+    else:
+        transaction.on_commit(partial(task.enqueue, **kwargs))
+
+
+def run_with_retry(
+    task: Any, kwargs: dict[str, Any], work: Callable[[], Any], *, attempt: int, policy: RetryPolicy
+) -> dict[str, Any]:
+    """Run `work`; on an error queue the next attempt after a backoff, or after the last
+    attempt park the job as failed (visible to administrators, retryable by hand)."""
+    from wasl.automation.services import failed_job_park
+
+    try:
+        if policy.transactional:
+            with transaction.atomic():
+                result = work()
+        else:
+            result = work()
+        return {"ok": True, "result": result}
+    except Exception as error:
+        message = "".join(traceback.format_exception(error))[-4000:]
+        logger.warning("job %s failed (attempt %d): %r", task.module_path, attempt, error)
+        if attempt < policy.max_attempts:
+            run_after = timezone.now() + dt.timedelta(seconds=backoff(attempt, policy))
+            enqueue(task.using(run_after=run_after), **kwargs, attempt=attempt + 1)
+            return {"ok": False, "retry": attempt + 1, "error": repr(error)[:500]}
+        failed_job_park(task_path=task.module_path, kwargs=kwargs, attempts=attempt, error=message)
+        return {"ok": False, "parked": True, "error": repr(error)[:500]}
+
+
+# ---------------------------------------------------------------- the worker
+
+
+def _test_pause(point: str) -> None:
+    """Lets the crash test kill a worker at a known point (never set in production)."""
+    if os.environ.get("WASL_TEST_PAUSE_AT") == point:
+        marker = os.environ.get("WASL_TEST_PAUSE_MARKER")
+        if marker:
+            with open(marker, "w") as handle:
+                handle.write(point)
+        time.sleep(float(os.environ.get("WASL_TEST_PAUSE_SECONDS", "30")))
+
+
+def _finish(row: DBTaskResult, value: Any, error: BaseException | None) -> None:
+    row.finished_at = timezone.now()
+    if error is None:
+        row.status, row.return_value = TaskResultStatus.SUCCESSFUL, value
+        row.exception_class_path = row.traceback = ""
+    else:
+        row.status, row.return_value = TaskResultStatus.FAILED, None
+        row.exception_class_path = f"{type(error).__module__}.{type(error).__qualname__}"
+        row.traceback = "".join(traceback.format_exception(error))
+    row.save(
+        update_fields=[
+            "status",
+            "return_value",
+            "finished_at",
+            "started_at",
+            "worker_ids",
+            "exception_class_path",
+            "traceback",
+        ]
+    )
+
+
+class Worker:
+    """Runs queued jobs until stopped: batches of `automation` jobs in one transaction,
+    other jobs one by one; beats a heartbeat so a dead worker's jobs are handed back."""
+
+    def __init__(
+        self,
+        *,
+        worker_id: str | None = None,
+        interval: float | None = None,
+        batch_size: int = 100,
+        batch_seconds: float = 0.25,
+        backend: str = "default",
+    ) -> None:
+        self.worker_id = worker_id or get_random_string(24)
+        self.interval = (
+            float(settings.WASL_WORKER_POLL_SECONDS) if interval is None else float(interval)
+        )
+        self.batch_size = batch_size
+        self.batch_seconds = batch_seconds
+        self.backend = backend
+        self.stop = threading.Event()
+        self.processed = 0
+        self._beating: threading.Thread | None = None
+
+    # -- heartbeat
+
+    def beat(self) -> None:
+        from wasl.automation.services import worker_beat
+
+        worker_id = self.worker_id
+        worker_beat(worker_id=worker_id, pid=os.getpid(), hostname=socket.gethostname())
+
+    def _beat_forever(self) -> None:
+        period = max(0.5, float(settings.WASL_WORKER_LEASE_SECONDS) / 4)
+        try:
+            while not self.stop.wait(period):
+                try:
+                    self.beat()
+                except Exception:
+                    logger.exception("worker heartbeat failed")
+                finally:
+                    close_old_connections()
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+
+    def start_heartbeat(self) -> None:
+        self.beat()
+        self._beating = threading.Thread(
+            target=self._beat_forever, name=f"wasl-heartbeat-{self.worker_id}", daemon=True
+        )
+        self._beating.start()
+
+    # -- the loop
+
+    def run(self) -> None:
+        """Work until `stop` is set."""
+        from wasl.automation.services import jobs_requeue_orphans
+
+        self.start_heartbeat()
+        jobs_requeue_orphans(now=timezone.now())
+        try:
+            while not self.stop.is_set():
+                close_old_connections()
+                try:
+                    done = self.run_once()
+                except OperationalError as error:
+                    if not is_locked_database_exception(error):
+                        raise
+                    done = 0
+                if not done:
+                    self.stop.wait(self.interval)
+        finally:
+            self.stop.set()
+            close_old_connections()
+
+    def run_until_idle(self, *, max_rounds: int = 1000) -> int:
+        """Run what is ready now, then return how many jobs ran (tests and benchmarks)."""
+        total = 0
+        for _ in range(max_rounds):
+            done = self.run_once()
+            total += done
+            if not done:
+                break
+        return total
+
+    def _ready(self) -> Any:
+        return DBTaskResult.objects.ready().filter(backend_name=self.backend)
+
+    def run_once(self) -> int:
+        return self.run_batch() + self.run_single()
+
+    def run_batch(self) -> int:
+        """Up to `batch_size` automation jobs in one transaction (each in a savepoint)."""
+        started = time.monotonic()
+        ran = 0
+        with transaction.atomic():
+            rows = list(
+                self._ready()
+                .filter(queue_name=BATCH_QUEUE)
+                .select_for_update(skip_locked=True)[: self.batch_size]
+            )
+            for row in rows:
+                row.worker_ids = [*row.worker_ids, self.worker_id]
+                row.started_at = timezone.now()
+                try:
+                    task = row.task
+                    with transaction.atomic():
+                        value = task.call(*row.args_kwargs["args"], **row.args_kwargs["kwargs"])
+                    _finish(row, value, None)
+                except Exception as error:
+                    logger.exception("job %s failed", row.pk)
+                    _finish(row, None, error)
+                ran += 1
+                _test_pause("in_batch")
+                if time.monotonic() - started > self.batch_seconds:
+                    # Leave the rest for the next round: the SQLite write lock is shared
+                    # with the web requests.
+                    break
+        self.processed += ran
+        if ran:
+            _test_pause("after_batch")
+        return ran
+
+    def run_single(self) -> int:
+        """One job of another queue, claimed first and run outside a transaction."""
+        with transaction.atomic():
+            row = (
+                self._ready()
+                .exclude(queue_name=BATCH_QUEUE)
+                .select_for_update(skip_locked=True)
+                .first()
+            )
+            if row is None:
+                return 0
+            row.claim(self.worker_id)
+        try:
+            task = row.task
+            value = task.call(*row.args_kwargs["args"], **row.args_kwargs["kwargs"])
+            row.set_successful(value)
+        except Exception as error:
+            logger.exception("job %s failed", row.pk)
+            row.set_failed(error)
+        self.processed += 1
+        return 1
