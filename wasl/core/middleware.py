@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 
 
 class DatabaseBusyMiddleware:
@@ -18,7 +19,7 @@ class DatabaseBusyMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, OperationalError) and "locked" in str(exception).lower():
             response = JsonResponse(
-                {"error": {"code": "busy", "message": "The database is busy; try again."}},
+                {"error": {"code": "busy", "message": _("The database is busy; try again.")}},
                 status=503,
             )
             response["Retry-After"] = "1"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
 from wasl.accounts.models import User
 
@@ -11,5 +12,5 @@ def user_named(name: str) -> User:
     """The user with this user name (case-insensitive), or a one-line CommandError."""
     user = User.objects.select_related("team").filter(username__iexact=name.strip()).first()
     if user is None:
-        raise CommandError(f"No user named {name!r}.")
+        raise CommandError(_("No user named %(name)r.") % {"name": name})
     return user

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from wasl.accounts.services import user_create
 from wasl.core.errors import Invalid
@@ -71,7 +72,7 @@ class Command(BaseCommand):
         if not first:
             return ""
         if getpass.getpass("Password again: ") != first:
-            raise CommandError("The two passwords differ; nothing was created.")
+            raise CommandError(_("The two passwords differ; nothing was created."))
         return first
 
 

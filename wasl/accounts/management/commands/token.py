@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from wasl.accounts.management.commands._users import user_named
 from wasl.accounts.selectors import token_list
@@ -36,7 +38,7 @@ class Command(BaseCommand):
     def handle_create(self, *, username: str, token_name: str, **options: Any) -> None:
         user = user_named(username)
         if not user.is_active:
-            raise CommandError(f"User {user.username!r} is not active.")
+            raise CommandError(_("User %(name)r is not active.") % {"name": user.username})
         try:
             token, plaintext = token_create(actor=None, user=user, name=token_name)
         except Invalid as error:
@@ -69,10 +71,15 @@ class Command(BaseCommand):
         # A whole token is accepted too: it is matched by its hash, like at sign-in.
         matches = list(token_list(actor=None, prefix=given, active=True))
         if not matches:
-            raise CommandError(f"No active token starts with {prefix!r}.")
+            raise CommandError(_("No active token starts with %(prefix)r.") % {"prefix": prefix})
         if len(matches) > 1:
             raise CommandError(
-                f"{len(matches)} active tokens start with {prefix!r}; give a longer prefix."
+                ngettext(
+                    "%(count)d active token starts with %(prefix)r; give a longer prefix.",
+                    "%(count)d active tokens start with %(prefix)r; give a longer prefix.",
+                    len(matches),
+                )
+                % {"count": len(matches), "prefix": prefix}
             )
         token = matches[0]
         token_revoke(actor=None, token=token)
