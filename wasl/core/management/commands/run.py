@@ -1,18 +1,19 @@
-"""`wasl run`: migrate, make sure an admin exists, load demo data if empty, serve."""
+"""`wasl run`: migrate, make sure an admin exists, load demo data if empty, serve, and run
+the background worker and the scheduler (outbox delivery, periodic work) beside the web
+server in the same process."""
 
 from __future__ import annotations
 
 import logging
 import secrets
+import signal
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +21,8 @@ logger = logging.getLogger(__name__)
 class Command(BaseCommand):
     help = (
         "Migrate, create the first admin, load demo data into an empty database, then serve "
-        "the web app and deliver outbox events in the same process."
+        "the web app with the job worker and the scheduler (which delivers outbox events) "
+        "in the same process."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -32,7 +34,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-dispatch",
             action="store_true",
-            help="do not deliver events here (run `wasl dispatch_events --loop` elsewhere)",
+            help="no scheduler here: no event delivery or periodic work (run `wasl scheduler`)",
+        )
+        parser.add_argument(
+            "--no-worker", action="store_true", help="run no job worker here (run `wasl worker`)"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -41,7 +46,11 @@ class Command(BaseCommand):
         from wasl.contacts.models import Contact
 
         call_command("migrate", interactive=False, verbosity=0)
-        if not User.objects.filter(role="admin", is_active=True).exists():
+        # The automation system user is an admin nobody signs in as: it does not count.
+        admins = User.objects.filter(role="admin", is_active=True).exclude(
+            username=settings.WASL_AUTOMATION_USERNAME
+        )
+        if not admins.exists():
             password = secrets.token_urlsafe(12)
             user_create(actor=None, username="admin", role="admin", password=password)
             self.stdout.write(
@@ -58,9 +67,32 @@ class Command(BaseCommand):
         # Whitenoise warns at start-up when the collected-static folder is missing; pages
         # are served from the finders in the embedded set-up, so an empty one will do.
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+        from wasl.automation.jobs import Worker
+        from wasl.automation.scheduler import Scheduler
+
+        background: list[Any] = []
         if not options["no_dispatch"]:
-            threading.Thread(target=dispatch_forever, name="wasl-events", daemon=True).start()
-        self.serve(options["host"], options["port"], options["threads"])
+            background.append(Scheduler())
+        if not options["no_worker"]:
+            background.append(Worker())
+        threads = [
+            threading.Thread(target=part.run, name=f"wasl-{type(part).__name__.lower()}")
+            for part in background
+        ]
+        for thread in threads:
+            thread.start()
+        previous = signal.signal(signal.SIGTERM, _stop_serving)
+        try:
+            self.serve(options["host"], options["port"], options["threads"])
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            # A job in progress finishes (or its transaction rolls back) before exit.
+            for part in background:
+                part.stop.set()
+            for thread in threads:
+                thread.join(timeout=30)
 
     def serve(self, host: str, port: int, threads: int) -> None:
         from waitress import serve
@@ -72,17 +104,5 @@ class Command(BaseCommand):
         serve(application, host=host, port=port, threads=threads, ident="wasl")
 
 
-def dispatch_forever(interval: float = 1.0) -> None:
-    """The embedded event dispatcher: the same rounds as `wasl dispatch_events --loop`."""
-    from wasl.core.management.commands.dispatch_events import drain
-
-    while True:
-        time.sleep(interval)
-        try:
-            close_old_connections()
-            drain(500)
-        except Exception:
-            # A failing round (e.g. the database briefly locked) must not end delivery.
-            logger.exception("event dispatch round failed")
-        finally:
-            close_old_connections()
+def _stop_serving(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
