@@ -7,12 +7,28 @@ active user reads them. Deals follow the one visibility rule.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+)
 from django.utils import timezone
 
-from wasl.core.visibility import visible
+from wasl.core.audit import entries_for, json_value
+from wasl.core.models import RecordShare
+from wasl.core.pagination import _encode
+from wasl.core.visibility import Role, visible
 from wasl.deals.models import (
     Competitor,
     Deal,
@@ -184,3 +200,187 @@ def competitor_list(*, actor: Any) -> QuerySet[Competitor]:
     if not _active(actor):
         return Competitor.objects.none()
     return Competitor.objects.order_by("key", "id")
+
+
+# ---------------------------------------------------------------- pipeline board
+
+BOARD_PAGE = 20
+CENT = Decimal("0.01")
+# Activity kinds that are planned and then done (wasl.activities, a later app, owns them).
+_PLANNED_KINDS = ("task", "call", "meeting")
+
+
+def keyset_cursor(value: Any, pk: int) -> str:
+    """The cursor `wasl.core.pagination.keyset_page` continues from after a row with this
+    sort value and id."""
+    return _encode([json_value(value), pk])
+
+
+@dataclass
+class StageTotals:
+    """One board column's figures: deal count and, per currency, total and weighted total."""
+
+    count: int = 0
+    amounts: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
+
+
+@dataclass
+class NextTask:
+    subject: str
+    due_at: dt.datetime | None
+
+
+def board_deals(
+    *,
+    actor: Any,
+    pipeline: Pipeline,
+    owner_id: int | None = None,
+    team_id: int | None = None,
+) -> QuerySet[Deal]:
+    """The visible deals of a pipeline, optionally of one owner or team, with what a board
+    card shows (owner, company) joined in."""
+    deals = Deal.objects.filter(pipeline=pipeline)
+    if actor is not None:
+        deals = visible(deals, actor)
+    if owner_id is not None:
+        deals = deals.filter(owner_id=owner_id)
+    if team_id is not None:
+        deals = deals.filter(team_id=team_id)
+    return deals.select_related("owner", "company")
+
+
+def board_totals(deals: QuerySet[Deal], stages: Iterable[Stage]) -> dict[int, StageTotals]:
+    """Count, total and weighted total (amount × the deal's probability) of each stage,
+    per currency, in one aggregate query."""
+    stage_ids = [stage.pk for stage in stages]
+    totals = {pk: StageTotals() for pk in stage_ids}
+    if not stage_ids:
+        return totals
+    money = DecimalField(max_digits=24, decimal_places=4)
+    rows = (
+        deals.filter(stage_id__in=stage_ids)
+        .order_by()
+        .values("stage_id", "currency")
+        .annotate(
+            n=Count("pk"),
+            total=Sum("amount", output_field=money),
+            weighted=Sum(
+                ExpressionWrapper(F("amount") * F("probability") / 100, output_field=money),
+                output_field=money,
+            ),
+        )
+    )
+    for row in rows:
+        column = totals[row["stage_id"]]
+        column.count += row["n"]
+        column.amounts[row["currency"]] = (
+            Decimal(row["total"] or 0).quantize(CENT),
+            Decimal(row["weighted"] or 0).quantize(CENT),
+        )
+    return totals
+
+
+def board_cards(
+    deals: QuerySet[Deal], stages: Iterable[Stage], *, limit: int = BOARD_PAGE
+) -> dict[int, tuple[list[Deal], str | None]]:
+    """The first `limit` cards of each stage (most recently updated first) and the cursor
+    of each stage's next page (for `keyset_page` on `updated_at` descending), in one query:
+    each stage's page is a small indexed subquery."""
+    stage_ids = [stage.pk for stage in stages]
+    pages: dict[int, tuple[list[Deal], str | None]] = {pk: ([], None) for pk in stage_ids}
+    if not stage_ids:
+        return pages
+    clause = Q()
+    for pk in stage_ids:
+        page = deals.filter(stage_id=pk).order_by("-updated_at", "-pk").values("pk")
+        clause |= Q(pk__in=page[: limit + 1])
+    rows: dict[int, list[Deal]] = {pk: [] for pk in stage_ids}
+    for deal in deals.filter(clause).order_by("-updated_at", "-pk"):
+        rows[deal.stage_id].append(deal)
+    for pk, cards in rows.items():
+        cursor = None
+        if len(cards) > limit:
+            cards = cards[:limit]
+            cursor = keyset_cursor(cards[-1].updated_at, cards[-1].pk)
+        pages[pk] = (cards, cursor)
+    return pages
+
+
+def board_next_tasks(deal_ids: Iterable[int]) -> dict[int, NextTask]:
+    """Each deal's next open task, call or meeting (earliest due first, undated last), in
+    one query for all the deals given. Callers pass deals the actor sees: a visible deal's
+    activities show on it whoever they are assigned to, as on its timeline."""
+    ids = list(deal_ids)
+    if not ids:
+        return {}
+    # Through the reverse relation: activities is a later app, so deals does not import it.
+    rows = (
+        Deal.objects.filter(
+            pk__in=ids,
+            activities__done_at__isnull=True,
+            activities__kind__in=_PLANNED_KINDS,
+        )
+        .order_by("pk", F("activities__due_at").asc(nulls_last=True), "activities__id")
+        .values_list("pk", "activities__subject", "activities__due_at")
+    )
+    found: dict[int, NextTask] = {}
+    for pk, subject, due_at in rows:
+        if pk not in found:
+            found[pk] = NextTask(subject=subject, due_at=due_at)
+    return found
+
+
+def deal_writable_ids(actor: Any, deals: Iterable[Deal]) -> set[int]:
+    """Which of `deals` (all visible to the actor) the actor may change: the visibility
+    rule's `can_write` for a whole page, with at most one query for shared records."""
+    records = list(deals)
+    if actor is None:
+        return {d.pk for d in records}
+    if not actor.is_active or actor.role == Role.READONLY:
+        return set()
+    if actor.role == Role.ADMIN:
+        return {d.pk for d in records}
+    teams = actor.scope_team_ids() if actor.role == Role.MANAGER else frozenset()
+    writable = {d.pk for d in records if d.owner_id == actor.pk or d.team_id in teams}
+    rest = [d.pk for d in records if d.pk not in writable]
+    if rest:
+        writable.update(
+            RecordShare.objects.filter(
+                content_type=ContentType.objects.get_for_model(Deal),
+                object_id__in=rest,
+                user_id=actor.pk,
+                can_write=True,
+            ).values_list("object_id", flat=True)
+        )
+    return writable
+
+
+def deal_recent_history(deal: Deal, *, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest activities and audit events of a deal, merged newest first (two queries):
+    the record page's short history until the shared timeline serves deals."""
+    related = deal.activities  # type: ignore[attr-defined]
+    activities = related.select_related("owner", "created_by").order_by("-created_at", "-id")
+    items: list[dict[str, Any]] = [
+        {
+            "at": activity.created_at,
+            "type": "activity",
+            "kind": activity.get_kind_display(),
+            "subject": activity.subject,
+            "actor": activity.created_by or activity.owner,
+            "due_at": activity.due_at,
+            "done_at": activity.done_at,
+        }
+        for activity in activities[:limit]
+    ]
+    items += [
+        {
+            "at": entry.created_at,
+            "type": "event",
+            "kind": entry.get_action_display(),
+            "subject": ", ".join(sorted(entry.changes)) if entry.action == "update" else "",
+            "actor": entry.actor,
+        }
+        for entry in entries_for(deal)[:limit]
+    ]
+    items.sort(key=lambda item: item["at"], reverse=True)
+    return items[:limit]

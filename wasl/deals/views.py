@@ -1,0 +1,538 @@
+"""Deal pages: the pipeline board, a deal's record page, stage moves (with the won and lost
+dialogs), edits and line items.
+
+Each view loads records through the access functions and selectors the API uses, calls one
+service and renders; NotFound and Forbidden become 404 and 403 pages (ErrorPagesMiddleware).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from wasl.accounts.selectors import team_list, user_list
+from wasl.contacts.custom_fields import definitions_for
+from wasl.core.errors import Invalid, NotFound
+from wasl.core.formatting import digits
+from wasl.core.pagination import keyset_page
+from wasl.core.visibility import Role, can_write
+from wasl.deals import services
+from wasl.deals.access import access_deal, access_lost_reason, access_product, access_stage
+from wasl.deals.forms import DealForm, LineItemForm, MoveForm
+from wasl.deals.models import Deal, Pipeline, Stage
+from wasl.deals.selectors import (
+    BOARD_PAGE,
+    NextTask,
+    StageTotals,
+    board_cards,
+    board_deals,
+    board_next_tasks,
+    board_totals,
+    competitor_list,
+    deal_cycle_seconds,
+    deal_recent_history,
+    deal_stage_history,
+    deal_time_in_stages,
+    deal_writable_ids,
+    lost_reason_list,
+    pipeline_list,
+    product_list,
+)
+
+Kind = Stage.Kind
+
+
+def _can_change_records(actor: Any) -> bool:
+    return bool(actor.is_active and actor.role != Role.READONLY)
+
+
+# ---------------------------------------------------------------- board
+
+
+@dataclass
+class Card:
+    deal: Deal
+    days: int
+    task: NextTask | None
+    writable: bool
+
+
+@dataclass
+class Column:
+    stage: Stage
+    totals: StageTotals
+    cards: list[Card]
+    cursor: str | None
+
+
+@dataclass
+class BoardScope:
+    """The pipeline and the owner/team filter a board request is about."""
+
+    pipelines: list[Pipeline]
+    pipeline: Pipeline | None
+    users: list[Any]
+    teams: list[Any]
+    owner: Any | None
+    team: Any | None
+
+    def deals(self, actor: Any) -> Any:
+        assert self.pipeline is not None
+        return board_deals(
+            actor=actor,
+            pipeline=self.pipeline,
+            owner_id=self.owner.pk if self.owner else None,
+            team_id=self.team.pk if self.team else None,
+        )
+
+    @property
+    def stages(self) -> list[Stage]:
+        return list(self.pipeline.stages.all()) if self.pipeline else []
+
+    @property
+    def open_stages(self) -> list[Stage]:
+        return [s for s in self.stages if s.kind == Kind.OPEN]
+
+    @property
+    def closed_stages(self) -> list[Stage]:
+        return [s for s in self.stages if s.kind != Kind.OPEN]
+
+    def query(self) -> dict[str, str]:
+        """The filter as query parameters, for links that keep it."""
+        params = {}
+        if self.pipeline:
+            params["pipeline"] = str(self.pipeline.public_id)
+        if self.owner:
+            params["owner"] = str(self.owner.public_id)
+        if self.team:
+            params["team"] = str(self.team.public_id)
+        return params
+
+
+def _pick(records: list[Any], public_id: str | None) -> Any | None:
+    wanted = (public_id or "").strip()
+    if not wanted:
+        return None
+    return next((r for r in records if str(r.public_id) == wanted), None)
+
+
+def _board_scope(actor: Any, params: Any, *, with_people: bool = True) -> BoardScope:
+    pipelines = list(pipeline_list(actor=actor))
+    pipeline = _pick(pipelines, params.get("pipeline"))
+    if pipeline is None and pipelines:
+        pipeline = next((p for p in pipelines if p.is_default), pipelines[0])
+    users: list[Any] = []
+    teams: list[Any] = []
+    owner = team = None
+    if with_people or params.get("owner") or params.get("team"):
+        users = [u for u in user_list(actor=actor) if u.is_active]
+        teams = list(team_list(actor=actor))
+        owner = _pick(users, params.get("owner"))
+        team = _pick(teams, params.get("team"))
+    return BoardScope(pipelines, pipeline, users, teams, owner, team)
+
+
+def _cards(actor: Any, deals: list[Deal], now: dt.datetime) -> list[Card]:
+    tasks = board_next_tasks(d.pk for d in deals)
+    writable = deal_writable_ids(actor, deals)
+    return [
+        Card(
+            deal=d,
+            days=max(0, (now - d.stage_entered_at).days),
+            task=tasks.get(d.pk),
+            writable=d.pk in writable,
+        )
+        for d in deals
+    ]
+
+
+def _columns(actor: Any, scope: BoardScope) -> list[Column]:
+    stages = scope.open_stages
+    deals = scope.deals(actor)
+    totals = board_totals(deals, stages)
+    pages = board_cards(deals, stages)
+    now = timezone.now()
+    cards = _cards(actor, [d for rows, _cursor in pages.values() for d in rows], now)
+    by_deal = {card.deal.pk: card for card in cards}
+    return [
+        Column(
+            stage=stage,
+            totals=totals[stage.pk],
+            cards=[by_deal[d.pk] for d in pages[stage.pk][0]],
+            cursor=pages[stage.pk][1],
+        )
+        for stage in stages
+    ]
+
+
+@require_GET
+def board(request: HttpRequest) -> HttpResponse:
+    """The kanban board of one pipeline: a column per open stage with its count, total and
+    weighted total, the first cards of each, and drop zones for its won and lost stages."""
+    actor = request.user
+    scope = _board_scope(actor, request.GET)
+    columns = _columns(actor, scope) if scope.pipeline else []
+    context = {
+        "scope": scope,
+        "columns": columns,
+        "closed_stages": scope.closed_stages,
+        "can_move": _can_change_records(actor),
+        "query_string": urlencode(scope.query()),
+        "now": timezone.now(),
+    }
+    return render(request, "deals/board.html", context)
+
+
+@require_GET
+def board_column(request: HttpRequest) -> HttpResponse:
+    """The next cards of one column (keyset page after `cursor`), for "load more"."""
+    actor = request.user
+    scope = _board_scope(actor, request.GET, with_people=False)
+    if scope.pipeline is None:
+        raise NotFound()
+    stage = access_stage(actor, request.GET.get("stage"), pipeline=scope.pipeline)
+    rows, cursor = keyset_page(
+        scope.deals(actor).filter(stage=stage),
+        field="updated_at",
+        descending=True,
+        cursor=request.GET.get("cursor") or None,
+        limit=BOARD_PAGE,
+    )
+    context = {
+        "cards": _cards(actor, rows, timezone.now()),
+        "stage": stage,
+        "cursor": cursor,
+        "query_string": urlencode(scope.query()),
+        "now": timezone.now(),
+    }
+    return render(request, "deals/partials/cards.html", context)
+
+
+# ---------------------------------------------------------------- stage moves
+
+
+def _move_form_context(
+    actor: Any, deal: Deal, stage: Stage, form: MoveForm, params: Any, *, page: bool
+) -> dict[str, Any]:
+    return {
+        "deal": deal,
+        "stage": stage,
+        "form": form,
+        "competitors": list(competitor_list(actor=actor).values_list("name", flat=True)[:200])
+        if stage.kind == Kind.LOST
+        else [],
+        "board": params.get("board") == "1",
+        "query": {k: params[k] for k in ("pipeline", "owner", "team") if params.get(k)},
+        "page": page,
+    }
+
+
+def _target_stage(actor: Any, deal: Deal, stage_id: str | None) -> Stage:
+    try:
+        return access_stage(actor, stage_id, pipeline=deal.pipeline)
+    except NotFound as error:
+        raise Invalid({"stage": [_("Choose a stage of this deal's pipeline.")]}) from error
+
+
+@require_http_methods(["GET", "POST"])
+def deal_move(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Move a deal to another stage (the board's drop, the record page's stage buttons and
+    won/lost actions). GET shows the dialog a won or lost stage needs; POST moves through
+    `deal_move_to_stage`. From the board the answer is the moved card and the fresh column
+    headers; elsewhere a redirect to the deal."""
+    actor = request.user
+    deal = access_deal(actor, public_id, for_write=True)
+    params = request.POST if request.method == "POST" else request.GET
+    reasons = list(lost_reason_list(actor=actor))
+    try:
+        stage = _target_stage(actor, deal, params.get("stage"))
+    except Invalid as error:
+        return _move_refused(request, error)
+    form = MoveForm(
+        request.POST if request.method == "POST" else None,
+        reasons=reasons,
+        initial={"stage": str(stage.public_id), "amount": deal.amount},
+    )
+    page = not _is_fragment(request)
+    template = "deals/move.html" if page else "deals/partials/move_dialog.html"
+    if request.method == "GET":
+        context = _move_form_context(actor, deal, stage, form, params, page=page)
+        return render(request, template, context)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            reason_id = data.get("lost_reason")
+            services.deal_move_to_stage(
+                actor=actor,
+                deal=deal,
+                stage=stage,
+                lost_reason=access_lost_reason(actor, reason_id) if reason_id else None,
+                competitor_name=data.get("competitor") or "" if stage.kind == Kind.LOST else "",
+                lost_note=data.get("lost_note") or "" if stage.kind == Kind.LOST else "",
+                amount=data.get("amount") if stage.kind == Kind.WON else None,
+            )
+        except Invalid as error:
+            form.add_service_errors(error.fields)
+        else:
+            return _moved(request, actor, deal, stage, params)
+    context = _move_form_context(actor, deal, stage, form, params, page=page)
+    return render(request, template, context, status=422)
+
+
+def _is_fragment(request: HttpRequest) -> bool:
+    return bool(request.headers.get("HX-Request") or request.headers.get("X-Wasl-Fragment"))
+
+
+def _move_refused(request: HttpRequest, error: Invalid) -> HttpResponse:
+    message = " ".join(m for problems in error.fields.values() for m in problems)
+    if _is_fragment(request):
+        return render(request, "deals/partials/move_error.html", {"message": message}, status=422)
+    messages.error(request, message)
+    return redirect(request.META.get("HTTP_REFERER") or reverse("deals:board"))
+
+
+def _moved(request: HttpRequest, actor: Any, deal: Deal, stage: Stage, params: Any) -> HttpResponse:
+    if stage.kind == Kind.WON:
+        notice = _("“%(title)s” is won.") % {"title": deal.title}
+    elif stage.kind == Kind.LOST:
+        notice = _("“%(title)s” is lost.") % {"title": deal.title}
+    else:
+        notice = _("“%(title)s” moved to %(stage)s.") % {"title": deal.title, "stage": stage.name}
+    if params.get("board") != "1":
+        messages.success(request, notice)
+        url = reverse("deals:deal-detail", kwargs={"public_id": deal.public_id})
+        if _is_fragment(request):
+            # A dialog's fetch follows this header; a plain redirect would be followed
+            # silently and swapped in as if it were the dialog.
+            response = HttpResponse(status=204)
+            response["X-Wasl-Redirect"] = url
+            return response
+        return redirect(url)
+    scope = _board_scope(actor, params, with_people=False)
+    if scope.pipeline is None or scope.pipeline.pk != deal.pipeline_id:
+        scope.pipeline = next(p for p in scope.pipelines if p.pk == deal.pipeline_id)
+    deals = scope.deals(actor)
+    stages = scope.open_stages
+    totals = board_totals(deals, stages)
+    moved = deals.filter(pk=deal.pk).first() if stage.kind == Kind.OPEN else None
+    context = {
+        "cards": _cards(actor, [moved], timezone.now()) if moved else [],
+        "columns": [Column(stage=s, totals=totals[s.pk], cards=[], cursor=None) for s in stages],
+        "notice": notice,
+        "now": timezone.now(),
+    }
+    return render(request, "deals/partials/moved.html", context)
+
+
+# ---------------------------------------------------------------- record page
+
+
+def duration_text(seconds: int | None) -> str:
+    """A time span in its largest whole unit: "3 days", "5 hours", "12 minutes"."""
+    if seconds is None:
+        return ""
+    if seconds >= 86400:
+        n = seconds // 86400
+        text = ngettext("%(n)s day", "%(n)s days", n)
+    elif seconds >= 3600:
+        n = seconds // 3600
+        text = ngettext("%(n)s hour", "%(n)s hours", n)
+    else:
+        n = max(seconds // 60, 0)
+        text = ngettext("%(n)s minute", "%(n)s minutes", n)
+    return text % {"n": digits(str(n))}
+
+
+def _stage_path(deal: Deal, stages: list[Stage], seconds: dict[int, int]) -> list[dict[str, Any]]:
+    """The pipeline's stages for the progress bar: open ones in order, then the deal's own
+    closed stage (or each won/lost stage while it is open), with the time spent in each."""
+    current = deal.stage
+    shown = [s for s in stages if s.kind == Kind.OPEN]
+    if current.kind == Kind.OPEN:
+        shown += [s for s in stages if s.kind != Kind.OPEN]
+    else:
+        shown.append(current)
+    reached = True
+    path = []
+    for stage in shown:
+        is_current = stage.pk == current.pk
+        path.append(
+            {
+                "stage": stage,
+                "current": is_current,
+                "passed": reached and not is_current and stage.kind == Kind.OPEN,
+                "spent": duration_text(seconds[stage.pk]) if stage.pk in seconds else "",
+            }
+        )
+        if is_current:
+            reached = False
+    return path
+
+
+def _deal_form(
+    actor: Any, deal: Deal, data: Any = None, *, definitions: list[Any] | None = None
+) -> DealForm:
+    owners = [u for u in user_list(actor=actor) if u.is_active]
+    if deal.owner not in owners:
+        owners.append(deal.owner)
+    return DealForm(
+        data,
+        owners=owners,
+        definitions=definitions if definitions is not None else definitions_for("deal").values(),
+        custom=deal.custom,
+        initial={
+            "title": deal.title,
+            "amount": deal.amount,
+            "currency": deal.currency,
+            "probability": deal.probability,
+            "expected_close": deal.expected_close,
+            "owner": str(deal.owner.public_id),
+            "tags": ", ".join(sorted(t.name for t in deal.tags.all())),
+            "notes": deal.notes,
+        },
+    )
+
+
+def _detail_context(
+    actor: Any,
+    deal: Deal,
+    *,
+    form: DealForm | None = None,
+    line_form: LineItemForm | None = None,
+) -> dict[str, Any]:
+    history = list(deal_stage_history(deal))
+    seconds = deal_time_in_stages(deal, history=history)
+    stages = list(deal.pipeline.stages.all())
+    writable = can_write(actor, deal)
+    lines = list(deal.line_items.all())
+    for line in lines:
+        whole = line.quantity == line.quantity.to_integral_value()
+        line.quantity_places = 0 if whole else 3  # type: ignore[attr-defined]
+    definitions = list(definitions_for("deal").values())
+    custom_values = [
+        (definition, deal.custom.get(definition.key))
+        for definition in definitions
+        if deal.custom.get(definition.key) not in (None, "", [])
+    ]
+    for change in history:
+        change.spent = duration_text(change.seconds_in_previous)  # type: ignore[attr-defined]
+    return {
+        "deal": deal,
+        "history": list(reversed(history)),
+        "path": _stage_path(deal, stages, seconds),
+        "won_stage": next((s for s in stages if s.kind == Kind.WON), None),
+        "lost_stage": next((s for s in stages if s.kind == Kind.LOST), None),
+        "lines": lines,
+        "lines_total": sum((line.total for line in lines), Decimal("0")),
+        "writable": writable,
+        "form": form
+        if form is not None
+        else (_deal_form(actor, deal, definitions=definitions) if writable else None),
+        "line_form": line_form
+        if line_form is not None
+        else (LineItemForm(products=product_list(actor=actor)) if writable else None),
+        "custom_values": custom_values,
+        "contacts": list(deal.contacts.all()),
+        "tags": sorted(t.name for t in deal.tags.all()),
+        "cycle": duration_text(deal_cycle_seconds(deal)),
+        "timeline_url": None,
+        "recent": deal_recent_history(deal),
+    }
+
+
+@require_GET
+def deal_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    """A deal's record page: key facts, stage path and history, line items, fields and the
+    timeline."""
+    actor = request.user
+    deal = access_deal(actor, public_id)
+    request.wasl_section = "deals"  # type: ignore[attr-defined]
+    return render(request, "deals/deal_detail.html", _detail_context(actor, deal))
+
+
+@require_POST
+def deal_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Save the record page's form through `deal_update`; errors re-show the page (422)."""
+    actor = request.user
+    deal = access_deal(actor, public_id, for_write=True)
+    form = _deal_form(actor, deal, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        owner = _pick([u for u in user_list(actor=actor) if u.is_active], data["owner"])
+        fields: dict[str, Any] = {
+            "title": data["title"],
+            "amount": data["amount"],
+            "currency": data["currency"].upper(),
+            "probability": data["probability"],
+            "expected_close": data["expected_close"],
+            "notes": data["notes"],
+            "tags": form.tag_names(),
+            "custom": form.custom_values(),
+        }
+        if owner is not None:
+            fields["owner"] = owner
+        try:
+            services.deal_update(actor=actor, deal=deal, **fields)
+        except Invalid as error:
+            form.add_service_errors(error.fields)
+        else:
+            messages.success(request, _("The deal was saved."))
+            return redirect("deals:deal-detail", public_id=deal.public_id)
+    context = _detail_context(actor, deal, form=form)
+    context["edit_open"] = True
+    return render(request, "deals/deal_detail.html", context, status=422)
+
+
+@require_POST
+def line_add(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Add a line item (`deal_line_item_add`); the amount follows the lines' total."""
+    actor = request.user
+    deal = access_deal(actor, public_id, for_write=True)
+    form = LineItemForm(request.POST, products=product_list(actor=actor))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.deal_line_item_add(
+                actor=actor,
+                deal=deal,
+                product=access_product(actor, data["product"]) if data["product"] else None,
+                description=data["description"],
+                quantity=data["quantity"],
+                unit_price=data["unit_price"],
+                discount_percent=data["discount_percent"] or 0,
+            )
+        except Invalid as error:
+            for name, problems in error.fields.items():
+                field = name.rsplit(".", 1)[-1].removesuffix("_id")
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+        else:
+            messages.success(request, _("The line was added."))
+            return redirect(reverse("deals:deal-detail", args=[deal.public_id]) + "#lines")
+    context = _detail_context(actor, deal, line_form=form)
+    return render(request, "deals/deal_detail.html", context, status=422)
+
+
+@require_POST
+def line_remove(request: HttpRequest, public_id: str, position: int) -> HttpResponse:
+    """Remove the line at `position` (`deal_line_item_remove`)."""
+    actor = request.user
+    deal = access_deal(actor, public_id, for_write=True)
+    item = next((line for line in deal.line_items.all() if line.position == position), None)
+    if item is None:
+        raise NotFound()
+    services.deal_line_item_remove(actor=actor, item=item)
+    messages.success(request, _("The line was removed."))
+    return redirect(reverse("deals:deal-detail", args=[deal.public_id]) + "#lines")
