@@ -210,6 +210,8 @@ WASL_JOB_BACKOFF_FACTOR = float(os.environ.get("WASL_JOB_BACKOFF_FACTOR") or 1)
 WASL_JOB_RESULTS_KEEP_DAYS = 7
 WASL_AUTOMATION_USERNAME = "automation"
 WASL_AUTOMATION_MAX_DEPTH = int(os.environ.get("WASL_AUTOMATION_MAX_DEPTH") or 3)
+# Built-in reminders: an overdue task's assignee is told, and their manager after the grace.
+WASL_OVERDUE_REMINDERS = env_bool("WASL_OVERDUE_REMINDERS", default=True)
 WASL_ESCALATION_GRACE_HOURS = float(os.environ.get("WASL_ESCALATION_GRACE_HOURS") or 24)
 WASL_DIGEST_HOUR = int(os.environ.get("WASL_DIGEST_HOUR") or 7)
 WASL_WORKING_DAYS = os.environ.get("WASL_WORKING_DAYS") or "sat,sun,mon,tue,wed"

@@ -199,10 +199,15 @@ class Worker:
         from wasl.automation.services import jobs_requeue_orphans
 
         self.start_heartbeat()
-        jobs_requeue_orphans(now=timezone.now())
+        lease = float(settings.WASL_WORKER_LEASE_SECONDS)
+        recovered_at = 0.0
         try:
             while not self.stop.is_set():
                 close_old_connections()
+                if time.monotonic() - recovered_at > lease:
+                    # Jobs of a worker that died are handed back within about a lease.
+                    jobs_requeue_orphans(now=timezone.now())
+                    recovered_at = time.monotonic()
                 try:
                     done = self.run_once()
                 except OperationalError as error:

@@ -208,7 +208,10 @@ FIRING = {
 
 def escalate_overdue(now: dt.datetime) -> int:
     """Tell an overdue task's assignee, and after WASL_ESCALATION_GRACE_HOURS their team's
-    manager (each once per due time; nobody about a task they may not see)."""
+    manager (each once per due time; nobody about a task they may not see). Off with
+    WASL_OVERDUE_REMINDERS=0 (rules with an overdue trigger can do it their way)."""
+    if not settings.WASL_OVERDUE_REMINDERS:
+        return 0
     told = 0
     window = _window()
     base = Activity.objects.filter(done_at__isnull=True, kind__in=list(PLANNED_KINDS))

@@ -49,9 +49,7 @@ def web_lead_rules(admin):
     return big, small
 
 
-def test_a_big_web_lead_gets_a_call_in_15_minutes_and_a_small_one_is_nurtured(
-    personas, pipeline
-):
+def test_a_big_web_lead_gets_a_call_in_15_minutes_and_a_small_one_is_nurtured(personas, pipeline):
     web_lead_rules(personas.admin)
     big = lead_create(
         actor=personas.rep_a, first_name="Ali", source="web_form", custom={"budget": "750"}
@@ -83,9 +81,7 @@ def test_a_big_web_lead_gets_a_call_in_15_minutes_and_a_small_one_is_nurtured(
     assert AutomationRun.objects.filter(status="done").count() == 2
 
 
-def test_a_stage_move_gives_a_task_to_the_teams_manager_due_in_working_hours(
-    personas, pipeline
-):
+def test_a_stage_move_gives_a_task_to_the_teams_manager_due_in_working_hours(personas, pipeline):
     pipeline_ensure_default(actor=None)
     stages = list(default_pipeline().stages.order_by("position"))
     proposal = stages[1]
@@ -102,9 +98,7 @@ def test_a_stage_move_gives_a_task_to_the_teams_manager_due_in_working_hours(
             }
         ],
     )
-    deal = deal_create(
-        actor=personas.rep_a, title="Boiler", amount=Decimal("1200"), currency="IRR"
-    )
+    deal = deal_create(actor=personas.rep_a, title="Boiler", amount=Decimal("1200"), currency="IRR")
     deal_move_to_stage(actor=personas.rep_a, deal=deal, stage=proposal)
     # The move happened on a Wednesday at 16:30 in Tehran: one working half hour is left
     # that day, Thursday and Friday are off, so two working hours end Saturday at 09:30.
