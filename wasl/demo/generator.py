@@ -1687,8 +1687,14 @@ class DemoLoader:
                 if self.vendor == "sqlite":
                     # Sort with a helper thread when the library allows it.
                     cursor.execute("PRAGMA threads=2")
+                if self.vendor == "postgresql":
+                    # Inside an outer transaction (tests), deferred foreign-key checks are
+                    # still pending and PostgreSQL refuses CREATE INDEX until they have run.
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 for statement in statements:
                     cursor.execute(statement)
+                if self.vendor == "postgresql":
+                    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
     # -- SQLite FTS: triggers off during the load, one rebuild after ---------------------
 
@@ -1737,7 +1743,4 @@ class DemoLoader:
     def analyse(self) -> None:
         self.step("ANALYZE")
         with connection.cursor() as cursor:
-            if self.vendor == "sqlite":
-                # Sampled statistics: as good for the planner, seconds instead of a minute.
-                cursor.execute("PRAGMA analysis_limit=2000")
             cursor.execute("ANALYZE")
