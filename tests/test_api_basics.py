@@ -34,7 +34,7 @@ def alice(db) -> User:
     )
 
 
-def test_the_openapi_schema_is_served_as_json_listing_the_paths(client):
+def test_the_openapi_schema_is_served_as_json_listing_the_paths(client, db):
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     schema = json.loads(response.content)
