@@ -11,6 +11,7 @@ urlpatterns = [
     path("health", health, name="health"),
     path("operator/", admin.site.urls),
     path("", include("wasl.accounts.urls")),
+    path("activities/", include("wasl.activities.urls")),
     path("deals/", include("wasl.deals.urls")),
     path("leads/", include("wasl.leads.urls")),
     path("", include("wasl.web.urls")),
