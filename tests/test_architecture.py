@@ -26,6 +26,8 @@ APP_ORDER = [
     "automation",
     "demo",
     "web",
+    # Administrators' settings pages read and write through the services of the apps above.
+    "settings_ui",
 ]
 
 # Modules that assemble the whole product sit above every app, so they may import any.

@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "wasl.leads",
     "wasl.activities",
     "wasl.web",
+    "wasl.settings_ui",
     "wasl.notifications",
     "wasl.automation",
     "wasl.demo",

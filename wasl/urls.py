@@ -12,6 +12,7 @@ urlpatterns = [
     path("operator/", admin.site.urls),
     path("", include("wasl.accounts.urls")),
     path("activities/", include("wasl.activities.urls")),
+    path("settings/", include("wasl.settings_ui.urls")),
     path("deals/", include("wasl.deals.urls")),
     path("leads/", include("wasl.leads.urls")),
     path("", include("wasl.web.urls")),
