@@ -25,6 +25,17 @@ install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
 	$(BIN)/wasl compiletranslations >/dev/null
 	@if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; fi
+	@# Browser tests drive Debian's Chromium (never a downloaded browser build).
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get install -y -qq chromium >/dev/null 2>&1 \
+				|| { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }; \
+		else \
+			echo "No /usr/bin/chromium and not root: browser tests will be skipped" \
+				"(install it with: sudo apt-get install chromium)"; \
+		fi; \
+	fi
 
 run: install
 	$(BIN)/wasl run

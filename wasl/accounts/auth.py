@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
+from wasl.accounts.preferences import activate_for
 from wasl.accounts.services import token_authenticate
 
 
@@ -14,4 +15,8 @@ class TokenAuth(HttpBearer):
     """`Authorization: Bearer <token>`; the token's user becomes `request.auth`."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        return token_authenticate(token)
+        user = token_authenticate(token)
+        if user is not None:
+            # The middleware saw no session user: answer in the token user's language.
+            activate_for(request, user)
+        return user

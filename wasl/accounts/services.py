@@ -397,5 +397,6 @@ def organisation_update(*, actor: Any, **fields: Any) -> Organisation:
             record_audit(
                 actor=actor, action=AuditEntry.Action.UPDATE, record=organisation, changes=changes
             )
-        transaction.on_commit(organisation_forget)
+    # After the block: a reader must not cache the old row between the write and commit.
+    organisation_forget()
     return organisation

@@ -63,9 +63,16 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
+def signed_in_user(request: HttpRequest) -> Any:
+    """The user object itself rather than the lazy proxy (services audit its type)."""
+    user = request.user
+    _ = user.pk  # evaluates the proxy
+    return getattr(user, "_wrapped", user)
+
+
 def preferences(request: HttpRequest) -> HttpResponse:
     """The signed-in user's language, calendar, time zone and digits."""
-    user = request.user
+    user = signed_in_user(request)
     if request.method == "POST":
         form = PreferencesForm(request.POST)
         if form.is_valid():
@@ -95,13 +102,14 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 def organisation(request: HttpRequest) -> HttpResponse:
     """Organisation defaults (admins only): currency, phone region, language, calendar…"""
-    require_admin(request.user)  # type: ignore[arg-type]
+    actor = signed_in_user(request)
+    require_admin(actor)
     current = organisation_get()
     if request.method == "POST":
         form = OrganisationForm(request.POST)
         if form.is_valid():
             try:
-                services.organisation_update(actor=request.user, **form.cleaned_data)
+                services.organisation_update(actor=actor, **form.cleaned_data)
             except Invalid as error:
                 for field, problems in error.fields.items():
                     for problem in problems:

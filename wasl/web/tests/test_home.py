@@ -1,0 +1,194 @@
+"""The home page, global search, record links and task actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from wasl.accounts.services import organisation_update
+from wasl.activities.models import Activity
+from wasl.activities.services import activity_create
+from wasl.contacts.selectors import upcoming_important_dates
+from wasl.contacts.services import contact_create
+from wasl.core.testing import make_user
+from wasl.deals.selectors import my_open_deals_by_stage
+from wasl.deals.services import deal_create, pipeline_ensure_default
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rep():
+    organisation_update(actor=None, language="en", calendar="gregorian", digits="latin")
+    return make_user("sara", "rep", "Tehran")
+
+
+@pytest.fixture
+def client(rep):
+    client = Client()
+    client.force_login(rep)
+    return client
+
+
+def fill_my_day(rep, *, rows: int = 5):
+    now = timezone.now()
+    pipeline_ensure_default(actor=None)
+    contact = contact_create(
+        actor=rep, first_name="علی", last_name="کریمی", birthday=dt.date(1990, 1, 2)
+    )
+    for n in range(rows):
+        activity_create(
+            actor=rep,
+            kind=Activity.Kind.CALL if n % 2 else Activity.Kind.TASK,
+            subject=f"Follow up {n}",
+            due_at=now - dt.timedelta(days=n),
+            contact=contact,
+        )
+        deal_create(actor=rep, title=f"Deal {n}", amount=Decimal("1000.50"), currency="USD")
+    return contact
+
+
+def test_home_lists_todays_and_overdue_tasks_deals_and_recent_activity(client, rep):
+    fill_my_day(rep)
+    activity_create(
+        actor=rep, kind="task", subject="Next week", due_at=timezone.now() + dt.timedelta(days=7)
+    )
+    html = client.get(reverse("web:home")).content.decode()
+    assert "Follow up 0" in html and "Follow up 4" in html
+    assert "Next week" not in html.split('id="recent-title"')[0]
+    assert "overdue" in html
+    assert "$5,002.50" in html  # five open deals of $1,000.50
+    assert 'id="my-tasks"' in html
+
+
+def test_home_page_costs_a_fixed_number_of_queries(client, rep, django_assert_max_num_queries):
+    fill_my_day(rep, rows=20)
+    client.get(reverse("web:home"))
+    with django_assert_max_num_queries(15):
+        response = client.get(reverse("web:home"))
+    assert response.status_code == 200
+
+
+def test_home_shows_jalali_dates_with_persian_digits(client, rep):
+    organisation_update(actor=None, language="fa", calendar="jalali", digits="native")
+    fill_my_day(rep, rows=1)
+    html = client.get(reverse("web:home")).content.decode()
+    assert '<html lang="fa" dir="rtl"' in html
+    today = timezone.localdate()
+    from wasl.core.calendars import format_date
+
+    assert format_date(today, "jalali", "native", "fa", style="long") in html
+
+
+def test_completing_a_task_answers_the_row_and_a_trigger(client, rep):
+    fill_my_day(rep, rows=1)
+    task = Activity.objects.get(subject="Follow up 0")
+    response = client.post(
+        reverse("web:task-complete", args=[task.public_id]), headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert "wasl:tasks-changed" in json.loads(response["HX-Trigger"])
+    task.refresh_from_db()
+    assert task.done_at is not None
+    again = client.post(reverse("web:task-complete", args=[task.public_id]))
+    assert again.status_code == 409
+
+
+def test_logging_a_call_outcome_completes_it(client, rep):
+    fill_my_day(rep, rows=2)
+    call = Activity.objects.get(subject="Follow up 1")
+    client.post(reverse("web:task-complete", args=[call.public_id]), {"outcome": "no_answer"})
+    call.refresh_from_db()
+    assert (call.outcome, call.done_at is not None) == ("no_answer", True)
+
+
+def test_rescheduling_reads_the_users_calendar(client, rep):
+    organisation_update(actor=None, calendar="jalali", time_zone="Asia/Tehran")
+    fill_my_day(rep, rows=1)
+    task = Activity.objects.get(subject="Follow up 0")
+    response = client.post(
+        reverse("web:task-reschedule", args=[task.public_id]), {"due": "۱۴۰۵/۰۹/۰۲"}
+    )
+    assert response.status_code == 200
+    task.refresh_from_db()
+    tehran = dt.timezone(dt.timedelta(hours=3, minutes=30))
+    assert timezone.localtime(task.due_at, tehran).date() == dt.date(2026, 11, 23)
+    bad = client.post(reverse("web:task-reschedule", args=[task.public_id]), {"due": "soon"})
+    assert bad.status_code == 422
+
+
+def test_another_reps_task_is_not_found(client, rep):
+    other = make_user("omid", "rep", "Shiraz")
+    task = activity_create(actor=other, kind="task", subject="Theirs", due_at=timezone.now())
+    response = client.post(reverse("web:task-complete", args=[task.public_id]))
+    assert response.status_code == 404
+
+
+def test_search_finds_a_persian_name_typed_with_arabic_letters(client, rep):
+    contact = contact_create(actor=rep, first_name="یاسر", last_name="کاظمی")
+    response = client.get(
+        reverse("web:search"), {"q": "ياسر كاظمي"}, headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert "یاسر کاظمی" in html
+    assert f"/r/contact/{contact.public_id}/" in html or str(contact.public_id) in html
+    assert "Contacts" in html
+
+
+def test_search_never_shows_another_reps_records(client, rep):
+    other = make_user("omid", "rep", "Shiraz")
+    contact_create(actor=other, first_name="Hidden", last_name="Person")
+    html = client.get(reverse("web:search"), {"q": "Hidden"}, headers={"HX-Request": "true"})
+    assert "Hidden" not in html.content.decode()
+
+
+def test_the_record_resolver_404s_until_the_page_exists(client, rep):
+    contact = contact_create(actor=rep, first_name="Ali")
+    from wasl.web.navigation import url_exists
+
+    response = client.get(reverse("web:resolve", args=["contact", contact.public_id]))
+    if url_exists("contacts:contact-detail"):
+        assert response.status_code == 302
+    else:
+        assert response.status_code == 404
+    assert client.get(reverse("web:resolve", args=["planet", contact.public_id])).status_code == 404
+
+
+def test_upcoming_birthdays_cross_the_year_end(rep):
+    contact_create(actor=rep, first_name="January", birthday=dt.date(1988, 1, 3))
+    contact_create(actor=rep, first_name="December", birthday=dt.date(1990, 12, 30))
+    contact_create(actor=rep, first_name="March", birthday=dt.date(1990, 3, 1))
+    contact_create(
+        actor=rep,
+        first_name="Contract",
+        important_dates=[{"kind": "contract_end", "date": dt.date(2027, 1, 1)}],
+    )
+    found = upcoming_important_dates(actor=rep, today=dt.date(2026, 12, 25), days=14)
+    assert [(u.kind, u.contact.first_name, u.date) for u in found] == [
+        ("birthday", "December", dt.date(2026, 12, 30)),
+        ("contract_end", "Contract", dt.date(2027, 1, 1)),
+        ("birthday", "January", dt.date(2027, 1, 3)),
+    ]
+    assert found[0].days_away == 5
+
+
+def test_leap_day_birthdays_are_remembered_on_the_28th_in_common_years(rep):
+    contact_create(actor=rep, first_name="Leap", birthday=dt.date(2000, 2, 29))
+    found = upcoming_important_dates(actor=rep, today=dt.date(2027, 2, 20), days=14)
+    assert [(u.contact.first_name, u.date) for u in found] == [("Leap", dt.date(2027, 2, 28))]
+
+
+def test_my_open_deals_are_summed_by_stage(rep):
+    pipeline_ensure_default(actor=None)
+    deal_create(actor=rep, title="A", amount=Decimal("10"), currency="USD")
+    deal_create(actor=rep, title="B", amount=Decimal("5"), currency="USD")
+    other = make_user("omid", "rep", "Shiraz")
+    deal_create(actor=other, title="C", amount=Decimal("99"), currency="USD")
+    rows = my_open_deals_by_stage(actor=rep)
+    assert [(r["count"], r["total"]) for r in rows] == [(2, Decimal("15"))]
