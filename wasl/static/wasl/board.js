@@ -43,7 +43,7 @@
   }
 
   function listOf(stageId) {
-    return board.querySelector('.wasl-cards[data-stage="' + stageId + '"]');
+    return document.querySelector('.wasl-cards[data-stage="' + stageId + '"]');
   }
 
   function boardFields(form) {
@@ -118,11 +118,8 @@
       return;
     }
     if (response.ok) {
-      if (inDialog) {
-        if (pending) pending.done = true;
-        modal(dialogEl).hide();
-      }
       applyFragments(result.text);
+      if (inDialog) modal(dialogEl).hide();
       return;
     }
     if (inDialog && response.status === 422) {
@@ -199,7 +196,7 @@
   if (!board) return;
 
   var dragNext = null;
-  Array.prototype.forEach.call(board.querySelectorAll(".wasl-cards"), function (list) {
+  Array.prototype.forEach.call(document.querySelectorAll(".wasl-cards"), function (list) {
     if (!window.Sortable) return;
     window.Sortable.create(list, {
       group: "board",
