@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
+from django.utils.dates import WEEKDAYS
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -35,8 +35,9 @@ from wasl.activities.forms import (
 )
 from wasl.activities.models import Activity
 from wasl.activities.selectors import PLANNED_KINDS, activity_list, filter_status
+from wasl.core import calendars
 from wasl.core.errors import Conflict, Invalid
-from wasl.core.formatting import current_prefs
+from wasl.core.formatting import DisplayPrefs, current_prefs, digits
 from wasl.core.pagination import keyset_page
 from wasl.core.visibility import Role, can_write
 
@@ -124,6 +125,7 @@ def _query(request: HttpRequest, **changes: Any) -> str:
 def task_list(request: HttpRequest) -> HttpResponse:
     """My open tasks, calls and meetings (overdue first), or my team's for managers,
     filtered by kind, status, due range and assignee. Keyset pages of 25."""
+    request.wasl_section = "activities"  # type: ignore[attr-defined]
     actor = request.user
     now = timezone.now()
     scope = _scope(request)
@@ -182,6 +184,13 @@ def task_list(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- week calendar
 
 
+def _day_month(day: dt.date, prefs: DisplayPrefs) -> str:
+    """ "2 Azar", «۲ آذر»: a column's date without the year (the heading shows it)."""
+    shown = calendars.effective_calendar(day, prefs.calendar)
+    _year, month, number = calendars.to_calendar(day, shown)
+    return digits(f"{number} {calendars.month_name(month, shown, prefs.language)}", prefs)
+
+
 def _week_start(day: dt.date, week_start: int) -> dt.date:
     return day - dt.timedelta(days=(day.weekday() - week_start) % 7)
 
@@ -191,6 +200,7 @@ def week(request: HttpRequest) -> HttpResponse:
     """Seven days from the organisation's first weekday, each listing the tasks, calls and
     meetings due that day (in the user's time zone) by time. `?week=YYYY-MM-DD` (any
     day of the week, Gregorian) picks the week."""
+    request.wasl_section = "activities"  # type: ignore[attr-defined]
     actor = request.user
     prefs = current_prefs()
     now = timezone.now()
@@ -230,7 +240,7 @@ def week(request: HttpRequest) -> HttpResponse:
         {
             "date": day,
             "weekday": WEEKDAYS[day.weekday()],
-            "weekday_short": WEEKDAYS_ABBR[day.weekday()],
+            "day_month": _day_month(day, prefs),
             "items": by_day[day],
             "today": day == today,
             "rest_day": day.weekday() not in working,
@@ -274,6 +284,7 @@ def week(request: HttpRequest) -> HttpResponse:
 def activity_list_view(request: HttpRequest) -> HttpResponse:
     """Every activity the user sees, newest first, filtered by kind, status, assignee,
     team, due range and linked record (`?contact=<id>` and the like)."""
+    request.wasl_section = "activities"  # type: ignore[attr-defined]
     actor = request.user
     now = timezone.now()
     team_view = sees_team(actor)

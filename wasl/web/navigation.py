@@ -32,12 +32,17 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("leads", _("Leads"), "bi-funnel", ("leads:lead-list",)),
     NavItem("deals", _("Deals"), "bi-briefcase", ("deals:deal-list",)),
     NavItem("pipeline", _("Pipeline"), "bi-kanban", ("deals:board",)),
-    NavItem("activities", _("Tasks"), "bi-check2-square", ("activities:activity-list",)),
+    NavItem(
+        "activities",
+        _("Tasks"),
+        "bi-check2-square",
+        ("activities:task-list", "activities:activity-list"),
+    ),
     NavItem(
         "settings",
         _("Settings"),
         "bi-gear",
-        ("accounts:settings", "accounts:organisation"),
+        ("settings:index", "accounts:settings", "accounts:organisation"),
         admin_only=True,
     ),
 )

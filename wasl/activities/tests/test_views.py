@@ -390,9 +390,9 @@ def test_the_week_in_persian_uses_jalali_dates_saturday_first_and_tehran_time(pe
     html = response.content.decode()
     assert 'dir="rtl"' in html and 'lang="fa"' in html
     columns = _columns(html)
-    assert "شنبه" in columns[0] and "۳۰ آبان ۱۴۰۵" in columns[0]
+    assert "شنبه" in columns[0] and "۳۰ آبان" in columns[0]
     monday = columns[2]
-    assert "دوشنبه" in monday and "۲ آذر ۱۴۰۵" in monday
+    assert "دوشنبه" in monday and "۲ آذر" in monday and "۲ آذر ۱۴۰۵" in monday
     assert "تماس با علی" in monday and "۱۰:۰۰" in monday
     assert "دیروقت" in monday and "۲۳:۵۰" in monday
     assert "Monday" not in html and "Previous week" not in html
