@@ -146,6 +146,20 @@ class Deal(OwnedRecord):
             models.Index(fields=["pipeline", "stage"], name="deal_pipeline_stage"),
             models.Index(fields=["company"], name="deal_company"),
             models.Index(fields=["expected_close"], name="deal_expected_close"),
+            # Covers the board's column totals (count, sums per currency) with the
+            # visibility and owner/team filters, so they never read the table's rows.
+            models.Index(
+                fields=[
+                    "pipeline",
+                    "stage",
+                    "currency",
+                    "amount",
+                    "probability",
+                    "owner",
+                    "team",
+                ],
+                name="deal_board_totals",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -204,7 +204,7 @@ def competitor_list(*, actor: Any) -> QuerySet[Competitor]:
 
 # ---------------------------------------------------------------- pipeline board
 
-BOARD_PAGE = 20
+BOARD_PAGE = 15
 CENT = Decimal("0.01")
 # Activity kinds that are planned and then done (wasl.activities, a later app, owns them).
 _PLANNED_KINDS = ("task", "call", "meeting")
@@ -233,13 +233,13 @@ class NextTask:
 def board_deals(
     *,
     actor: Any,
-    pipeline: Pipeline,
     owner_id: int | None = None,
     team_id: int | None = None,
 ) -> QuerySet[Deal]:
-    """The visible deals of a pipeline, optionally of one owner or team, with what a board
-    card shows (owner, company) joined in."""
-    deals = Deal.objects.filter(pipeline=pipeline)
+    """The visible deals, optionally of one owner or team, with what a board card shows
+    (owner, company) joined in. Callers narrow by stage, which names the pipeline: a
+    pipeline filter here would steer the cards' subqueries away from the stage index."""
+    deals = Deal.objects.all()
     if actor is not None:
         deals = visible(deals, actor)
     if owner_id is not None:
@@ -249,16 +249,18 @@ def board_deals(
     return deals.select_related("owner", "company")
 
 
-def board_totals(deals: QuerySet[Deal], stages: Iterable[Stage]) -> dict[int, StageTotals]:
-    """Count, total and weighted total (amount × the deal's probability) of each stage,
-    per currency, in one aggregate query."""
+def board_totals(
+    deals: QuerySet[Deal], pipeline: Pipeline, stages: Iterable[Stage]
+) -> dict[int, StageTotals]:
+    """Count, total and weighted total (amount × the deal's probability) of each stage of
+    `pipeline`, per currency, in one aggregate query over the `deal_board_totals` index."""
     stage_ids = [stage.pk for stage in stages]
     totals = {pk: StageTotals() for pk in stage_ids}
     if not stage_ids:
         return totals
     money = DecimalField(max_digits=24, decimal_places=4)
     rows = (
-        deals.filter(stage_id__in=stage_ids)
+        deals.filter(pipeline=pipeline, stage_id__in=stage_ids)
         .order_by()
         .values("stage_id", "currency")
         .annotate(

@@ -8,6 +8,7 @@ service and renders; NotFound and Forbidden become 404 and 403 pages (ErrorPages
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -24,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from wasl.accounts.selectors import team_list, user_list
 from wasl.contacts.custom_fields import definitions_for
+from wasl.core import formatting
 from wasl.core.errors import Invalid, NotFound
 from wasl.core.formatting import digits
 from wasl.core.pagination import keyset_page
@@ -52,6 +54,7 @@ from wasl.deals.selectors import (
 )
 
 Kind = Stage.Kind
+_PLACEHOLDER = uuid.UUID(int=0)
 
 
 def _can_change_records(actor: Any) -> bool:
@@ -63,9 +66,16 @@ def _can_change_records(actor: Any) -> bool:
 
 @dataclass
 class Card:
+    """What a board card shows, formatted once in Python: a board renders a hundred."""
+
     deal: Deal
+    url: str
+    amount: str
     days: int
+    days_text: str
     task: NextTask | None
+    task_due: str
+    overdue: bool
     writable: bool
 
 
@@ -89,10 +99,8 @@ class BoardScope:
     team: Any | None
 
     def deals(self, actor: Any) -> Any:
-        assert self.pipeline is not None
         return board_deals(
             actor=actor,
-            pipeline=self.pipeline,
             owner_id=self.owner.pk if self.owner else None,
             team_id=self.team.pk if self.team else None,
         )
@@ -147,21 +155,34 @@ def _board_scope(actor: Any, params: Any, *, with_people: bool = True) -> BoardS
 def _cards(actor: Any, deals: list[Deal], now: dt.datetime) -> list[Card]:
     tasks = board_next_tasks(d.pk for d in deals)
     writable = deal_writable_ids(actor, deals)
-    return [
-        Card(
-            deal=d,
-            days=max(0, (now - d.stage_entered_at).days),
-            task=tasks.get(d.pk),
-            writable=d.pk in writable,
+    # One reverse() for the page: the record URL differs only by the public id.
+    pattern = reverse("deals:deal-detail", kwargs={"public_id": _PLACEHOLDER})
+    cards = []
+    for deal in deals:
+        task = tasks.get(deal.pk)
+        days = max(0, (now - deal.stage_entered_at).days)
+        due = task.due_at if task else None
+        cards.append(
+            Card(
+                deal=deal,
+                url=pattern.replace(str(_PLACEHOLDER), str(deal.public_id)),
+                amount=formatting.money(deal.amount, deal.currency),
+                days=days,
+                days_text=ngettext("%(n)s day in stage", "%(n)s days in stage", days)
+                % {"n": digits(str(days))},
+                task=task,
+                task_due=formatting.relative(due, now) if due else "",
+                overdue=bool(due and due < now),
+                writable=deal.pk in writable,
+            )
         )
-        for d in deals
-    ]
+    return cards
 
 
 def _columns(actor: Any, scope: BoardScope) -> list[Column]:
     stages = scope.open_stages
     deals = scope.deals(actor)
-    totals = board_totals(deals, stages)
+    totals = board_totals(deals, scope.pipeline, stages)
     pages = board_cards(deals, stages)
     now = timezone.now()
     cards = _cards(actor, [d for rows, _cursor in pages.values() for d in rows], now)
@@ -325,7 +346,7 @@ def _moved(request: HttpRequest, actor: Any, deal: Deal, stage: Stage, params: A
         scope.pipeline = next(p for p in scope.pipelines if p.pk == deal.pipeline_id)
     deals = scope.deals(actor)
     stages = scope.open_stages
-    totals = board_totals(deals, stages)
+    totals = board_totals(deals, scope.pipeline, stages)
     moved = deals.filter(pk=deal.pk).first() if stage.kind == Kind.OPEN else None
     context = {
         "cards": _cards(actor, [moved], timezone.now()) if moved else [],
