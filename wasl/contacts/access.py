@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from wasl.contacts.models import Company, Contact, CustomFieldDefinition, Tag
-from wasl.contacts.selectors import company_list, contact_detail, custom_field_list, tag_list
+from wasl.contacts.models import Company, Contact, CustomFieldDefinition, SavedView, Tag
+from wasl.contacts.selectors import (
+    company_list,
+    contact_detail,
+    custom_field_list,
+    saved_view_list,
+    tag_list,
+)
 from wasl.core.access import access_record, parse_public_id
 from wasl.core.errors import NotFound
 
@@ -31,3 +37,13 @@ def access_custom_field(actor: Any, public_id: Any) -> CustomFieldDefinition:
     if definition is None:
         raise NotFound()
     return definition
+
+
+def access_saved_view(actor: Any, public_id: Any, *, entity: str) -> SavedView:
+    """A named view of this list that the actor owns or that is shared; anything else,
+    someone else's private view included, is not found."""
+    view = saved_view_list(actor=actor, entity=entity).filter(public_id=parse_public_id(public_id))
+    found = view.first()
+    if found is None:
+        raise NotFound()
+    return found

@@ -246,3 +246,35 @@ class CustomFieldDefinition(PublicIdModel, TimeStampedModel):
     def label(self) -> str:
         language = (get_language() or "en")[:2]
         return str(getattr(self, f"label_{language}", "") or self.label_en)
+
+
+class SavedView(PublicIdModel, TimeStampedModel):
+    """A named list of filters, columns and sort for one list page (contacts, companies,
+    leads, deals, activities), kept by a user and optionally shared with everyone.
+
+    The row with `is_default` is the user's own settings of that list (the columns chosen
+    with the column chooser); it has no name and is never shared."""
+
+    owner = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="saved_views")
+    entity = models.CharField(max_length=20)
+    name = models.CharField(_("name"), max_length=80, blank=True)
+    # Query parameters of the list (owner, tag, custom.<key>…), as strings.
+    filters = models.JSONField(default=dict, blank=True)
+    columns = models.JSONField(default=list, blank=True)
+    sort = models.CharField(max_length=40, blank=True)
+    is_shared = models.BooleanField(_("shared with everyone"), default=False)
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["entity", "owner"], name="saved_view_owner")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "entity", "name"], name="saved_view_unique_name"
+            )
+        ]
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+
+    def __str__(self) -> str:
+        return self.name or "—"

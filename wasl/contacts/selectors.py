@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, Q, QuerySet
 
 from wasl.contacts.models import (
@@ -15,10 +17,12 @@ from wasl.contacts.models import (
     ContactPoint,
     CustomFieldDefinition,
     ImportantDate,
+    SavedView,
     Tag,
 )
+from wasl.core.models import RecordShare
 from wasl.core.text import normalise
-from wasl.core.visibility import visible
+from wasl.core.visibility import Role, visible
 
 
 def contact_list(*, actor: Any) -> QuerySet[Contact]:
@@ -166,3 +170,47 @@ def upcoming_important_dates(
         )
     found.sort(key=lambda u: (u.date, u.kind))
     return found[:limit]
+
+
+def saved_view_list(*, actor: Any, entity: str) -> QuerySet[SavedView]:
+    """The actor's own named views of a list and the views shared with everyone."""
+    if not actor.is_active:
+        return SavedView.objects.none()
+    return SavedView.objects.filter(entity=entity, is_default=False).filter(
+        Q(owner_id=actor.pk) | Q(is_shared=True)
+    )
+
+
+def list_views(*, actor: Any, entity: str) -> tuple[list[SavedView], SavedView | None]:
+    """The named views a list offers the actor (own and shared, by name) and the actor's
+    own settings of that list (None if never changed). One query."""
+    if not actor.is_active:
+        return [], None
+    rows = list(
+        SavedView.objects.filter(entity=entity)
+        .filter(Q(owner_id=actor.pk) | Q(is_shared=True))
+        .select_related("owner")
+    )
+    settings_row = next((v for v in rows if v.is_default and v.owner_id == actor.pk), None)
+    return [v for v in rows if not v.is_default], settings_row
+
+
+def writable_ids(actor: Any, records: Iterable[Any]) -> set[int]:
+    """The pks of the (visible, owned) records the actor may change, in at most one query:
+    the visibility rule's `can_write` for a whole page of rows."""
+    records = list(records)
+    if not records or not actor.is_active or actor.role == Role.READONLY:
+        return set()
+    if actor.role == Role.ADMIN:
+        return {r.pk for r in records}
+    teams = actor.scope_team_ids() if actor.role == Role.MANAGER else frozenset()
+    found = {r.pk for r in records if r.owner_id == actor.pk or r.team_id in teams}
+    rest = [r.pk for r in records if r.pk not in found]
+    if rest:
+        content_type = ContentType.objects.get_for_model(type(records[0]))
+        found |= set(
+            RecordShare.objects.filter(
+                content_type=content_type, object_id__in=rest, user_id=actor.pk, can_write=True
+            ).values_list("object_id", flat=True)
+        )
+    return found

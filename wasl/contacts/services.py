@@ -16,11 +16,12 @@ from wasl.contacts.models import (
     ContactPoint,
     CustomFieldDefinition,
     ImportantDate,
+    SavedView,
     Tag,
 )
 from wasl.core import events, search
 from wasl.core.audit import diff, record_audit, snapshot
-from wasl.core.errors import FieldErrors, Invalid
+from wasl.core.errors import FieldErrors, Forbidden, Invalid
 from wasl.core.models import AuditEntry
 from wasl.core.phones import PhoneError, parse_phone, significant_digits
 from wasl.core.text import normalise
@@ -691,3 +692,143 @@ def company_delete(*, actor: Any, company: Company) -> None:
         company.delete()
         for contact in Contact.objects.filter(pk__in=contact_ids).select_related("primary_company"):
             _index_contact(contact)
+
+
+# ---------------------------------------------------------------- saved list views
+
+SAVED_VIEW_ENTITIES = ("contact", "company", "lead", "deal", "activity")
+_MAX_VIEW_FILTERS = 40
+_MAX_VIEW_COLUMNS = 30
+
+
+def _clean_view_state(
+    filters: Any, columns: Any, sort: Any, errors: FieldErrors
+) -> tuple[dict[str, str], list[str], str]:
+    clean_filters: dict[str, str] = {}
+    if not isinstance(filters, dict) or len(filters) > _MAX_VIEW_FILTERS:
+        errors.add("filters", _("These filters cannot be saved."))
+    else:
+        for key, value in filters.items():
+            if not isinstance(key, str) or len(key) > 80 or len(str(value)) > 300:
+                errors.add("filters", _("These filters cannot be saved."))
+                break
+            if str(value).strip():
+                clean_filters[key] = str(value).strip()
+    clean_columns: list[str] = []
+    if not isinstance(columns, list | tuple) or len(columns) > _MAX_VIEW_COLUMNS:
+        errors.add("columns", _("These columns cannot be saved."))
+    else:
+        clean_columns = [str(c)[:60] for c in columns if str(c).strip()]
+    clean_sort = str(sort or "").strip()
+    if len(clean_sort) > 40:
+        errors.add("sort", _("This sort cannot be saved."))
+    return clean_filters, clean_columns, clean_sort
+
+
+def _require_may_share(actor: Any) -> None:
+    if actor is not None and actor.role not in ("admin", "manager"):
+        raise Forbidden(str(_("Only managers and administrators share views.")))
+
+
+def _require_may_change_view(actor: Any, view: SavedView) -> None:
+    """The owner changes a view; an administrator may also change a shared one."""
+    if actor is None:
+        return
+    if view.owner_id == actor.pk:
+        if view.is_shared:
+            _require_may_share(actor)
+        return
+    if view.is_shared and actor.role == "admin":
+        return
+    raise Forbidden()
+
+
+def saved_view_save(
+    *,
+    actor: Any,
+    entity: str,
+    name: str,
+    filters: dict[str, Any],
+    columns: Sequence[str] = (),
+    sort: str = "",
+    is_shared: bool = False,
+    view: SavedView | None = None,
+) -> SavedView:
+    """Save a list's filters, columns and sort under a name: a new view, or `view`
+    replaced. Anyone saves their own views; only managers and admins share them (an admin
+    may also replace a shared view). Raises Invalid or Forbidden."""
+    if actor is not None and not actor.is_active:
+        raise Forbidden()
+    if is_shared:
+        _require_may_share(actor)
+    if view is not None:
+        _require_may_change_view(actor, view)
+    errors = FieldErrors()
+    clean_name = " ".join((name or "").split())
+    if not clean_name:
+        errors.add("name", _("Name the view."))
+    elif len(clean_name) > 80:
+        errors.add("name", _("A view name has at most 80 characters."))
+    if entity not in SAVED_VIEW_ENTITIES:
+        errors.add("entity", _("Unknown list."))
+    clean_filters, clean_columns, clean_sort = _clean_view_state(filters, columns, sort, errors)
+    owner = view.owner if view is not None else actor
+    if owner is None:
+        errors.add("owner", _("Choose an owner."))
+    elif (
+        clean_name
+        and SavedView.objects.filter(owner=owner, entity=entity, name=clean_name)
+        .exclude(pk=view.pk if view is not None else None)
+        .exists()
+    ):
+        errors.add("name", _("You already have a view with this name."))
+    errors.raise_if_any()
+    creating = view is None
+    with transaction.atomic():
+        if view is None:
+            view = SavedView(owner=owner, entity=entity)
+        view.name = clean_name
+        view.filters = clean_filters
+        view.columns = clean_columns
+        view.sort = clean_sort
+        view.is_shared = bool(is_shared)
+        view.is_default = False
+        view.save()
+        record_audit(
+            actor=actor,
+            action=AuditEntry.Action.CREATE if creating else AuditEntry.Action.UPDATE,
+            record=view,
+            changes={"name": [None, view.name], "is_shared": [None, view.is_shared]},
+        )
+    return view
+
+
+def saved_view_delete(*, actor: Any, view: SavedView) -> None:
+    """Delete a saved view (its owner; an administrator for shared views)."""
+    _require_may_change_view(actor, view)
+    with transaction.atomic():
+        record_audit(
+            actor=actor,
+            action=AuditEntry.Action.DELETE,
+            record=view,
+            changes={"name": [view.name, None]},
+        )
+        view.delete()
+
+
+def list_columns_set(*, actor: Any, entity: str, columns: Sequence[str]) -> SavedView:
+    """Remember the columns the actor chose for a list (their own default settings)."""
+    if actor is None or not actor.is_active:
+        raise Forbidden()
+    errors = FieldErrors()
+    if entity not in SAVED_VIEW_ENTITIES:
+        errors.add("entity", _("Unknown list."))
+    _filters, clean_columns, _sort = _clean_view_state({}, list(columns), "", errors)
+    errors.raise_if_any()
+    with transaction.atomic():
+        view, _created = SavedView.objects.select_for_update().get_or_create(
+            owner=actor, entity=entity, is_default=True, defaults={"name": ""}
+        )
+        view.columns = clean_columns
+        view.save(update_fields=["columns", "updated_at"])
+    return view

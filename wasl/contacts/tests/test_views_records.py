@@ -1,0 +1,251 @@
+"""Contact and company record pages (the customer 360), their forms with custom fields, and
+the timeline and deals panels they load (wasl.web.records)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from wasl.activities.models import Activity
+from wasl.contacts.models import Company, Contact
+from wasl.contacts.services import (
+    company_create,
+    contact_create,
+    contact_update,
+    custom_field_create,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def contact(personas):
+    company = company_create(actor=personas.rep_a, name="Pars Trading")
+    return contact_create(
+        actor=personas.rep_a,
+        first_name="مریم",
+        last_name="احمدی",
+        title="Buyer",
+        phones=["+98 912 123 4567"],
+        emails=["maryam@example.com"],
+        company=company,
+        tags=["VIP"],
+    )
+
+
+def test_the_360_page_shows_facts_quick_actions_and_panels(personas, contact):
+    response = client_for(personas.rep_a).get(
+        reverse("contacts:contact-detail", args=[contact.public_id])
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "مریم احمدی" in html and "Pars Trading" in html
+    assert 'href="tel:+989121234567"' in html
+    assert 'href="https://wa.me/989121234567"' in html
+    assert 'href="https://t.me/+989121234567"' in html
+    assert 'href="mailto:maryam@example.com"' in html
+    assert reverse("records:timeline", args=["contact", contact.public_id]) in html
+    assert reverse("records:deals", args=["contact", contact.public_id]) in html
+    assert reverse("contacts:contact-edit", args=[contact.public_id]) in html
+
+
+def test_another_reps_contact_is_a_404_page(personas, contact):
+    for url in (
+        reverse("contacts:contact-detail", args=[contact.public_id]),
+        reverse("contacts:contact-edit", args=[contact.public_id]),
+        reverse("records:timeline", args=["contact", contact.public_id]),
+        reverse("records:deals", args=["contact", contact.public_id]),
+    ):
+        response = client_for(personas.rep_c).get(url)
+        assert response.status_code == 404, url
+        assert "This page does not exist" in response.content.decode()
+
+
+def test_readonly_sees_no_edit_and_is_refused_when_forcing(personas, contact):
+    client = client_for(personas.readonly)
+    page = client.get(reverse("contacts:contact-detail", args=[contact.public_id]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert reverse("contacts:contact-edit", args=[contact.public_id]) not in html
+    assert client.get(reverse("contacts:contact-edit", args=[contact.public_id])).status_code == 403
+    forced = client.post(
+        reverse("contacts:contact-edit", args=[contact.public_id]),
+        {"first_name": "Hijacked", "owner": str(personas.readonly.public_id)},
+    )
+    assert forced.status_code == 403
+    assert (
+        client.post(reverse("contacts:contact-delete", args=[contact.public_id])).status_code == 403
+    )
+    timeline = client.get(reverse("records:timeline", args=["contact", contact.public_id]))
+    assert 'id="quick-add"' not in timeline.content.decode()
+    note = client.post(
+        reverse("records:timeline-add", args=["contact", contact.public_id]),
+        {"kind": "note", "body": "sneaky"},
+    )
+    assert note.status_code == 403
+    assert Contact.objects.get(pk=contact.pk).first_name == "مریم"
+    assert not Activity.objects.exists()
+
+
+def test_editing_with_custom_fields_goes_through_the_service(personas, contact):
+    admin = personas.admin
+    custom_field_create(
+        actor=admin,
+        entity="contact",
+        key="tier",
+        label_en="Tier",
+        label_fa="سطح",
+        kind="choice",
+        choices=[{"value": "gold", "en": "Gold", "fa": "طلایی"}],
+    )
+    custom_field_create(
+        actor=admin, entity="contact", key="renewal", label_en="Renewal", kind="date"
+    )
+    custom_field_create(
+        actor=admin,
+        entity="contact",
+        key="seats",
+        label_en="Seats",
+        kind="number",
+        validation={"max": 100},
+    )
+    client = client_for(personas.rep_a)
+    url = reverse("contacts:contact-edit", args=[contact.public_id])
+    form = client.get(url).content.decode()
+    assert 'name="custom_tier"' in form and 'name="custom_renewal"' in form
+
+    data = {
+        "first_name": "Maryam",
+        "last_name": "Ahmadi",
+        "title": "Head buyer",
+        "company": "pars trading",
+        "emails": "maryam@example.com\nm.ahmadi@example.com",
+        "phones": "+98 912 123 4567",
+        "owner": str(personas.rep_a.public_id),
+        "tags": "VIP, Tehran",
+        "custom_tier": "gold",
+        "custom_renewal": "2026/03/01",
+        "custom_seats": "۱۲",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302
+    contact.refresh_from_db()
+    assert contact.first_name == "Maryam" and contact.title == "Head buyer"
+    assert contact.custom == {"tier": "gold", "renewal": "2026-03-01", "seats": 12}
+    assert sorted(t.name for t in contact.tags.all()) == ["Tehran", "VIP"]
+    assert contact.points.filter(kind="email").count() == 2
+
+    bad = client.post(url, {**data, "custom_seats": "500", "emails": "not-an-email"})
+    assert bad.status_code == 422
+    html = bad.content.decode()
+    assert "At most 100." in html
+    contact.refresh_from_db()
+    assert contact.custom["seats"] == 12
+
+    page = client.get(reverse("contacts:contact-detail", args=[contact.public_id]))
+    assert "Gold" in page.content.decode()
+    persian = client_for(personas.rep_a)
+    persian.cookies["django_language"] = "fa"
+    fa_form = persian.get(url, headers={"Accept-Language": "fa"}).content.decode()
+    assert "سطح" in fa_form or "Tier" in fa_form
+
+
+def test_creating_a_contact_from_the_full_form(personas):
+    custom_field_create(
+        actor=personas.admin,
+        entity="contact",
+        key="code",
+        label_en="Code",
+        kind="text",
+        required=True,
+    )
+    client = client_for(personas.rep_a)
+    url = reverse("contacts:contact-create")
+    missing = client.post(url, {"first_name": "Ali", "owner": str(personas.rep_a.public_id)})
+    assert missing.status_code == 422
+    assert "This field is required." in missing.content.decode()
+    assert not Contact.objects.exists()
+    done = client.post(
+        url,
+        {"first_name": "Ali", "owner": str(personas.rep_a.public_id), "custom_code": "A-1"},
+    )
+    assert done.status_code == 302
+    assert Contact.objects.get().custom == {"code": "A-1"}
+    assert client_for(personas.readonly).get(url).status_code == 403
+
+
+def test_quick_add_note_and_call_show_on_the_timeline(personas, contact):
+    client = client_for(personas.rep_a)
+    add = reverse("records:timeline-add", args=["contact", contact.public_id])
+    response = client.post(
+        add, {"kind": "note", "body": "Prefers WhatsApp"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert "timeline-changed" in response["HX-Trigger"]
+    response = client.post(
+        add,
+        {
+            "kind": "call",
+            "subject": "Intro call",
+            "outcome": "connected",
+            "direction": "outbound",
+            "minutes": "5",
+        },
+        headers={"HX-Request": "true"},
+    )
+    call = Activity.objects.get(kind="call")
+    assert call.contact_id == contact.pk and call.done_at is not None
+    assert call.outcome == "connected" and call.duration_seconds == 300
+    note = Activity.objects.get(kind="note")
+    assert note.subject == "Prefers WhatsApp" and note.owner == personas.rep_a
+
+    task = client.post(add, {"kind": "task", "subject": "Send the quote"})
+    assert "Choose the day." in task.content.decode()
+    task = client.post(
+        add, {"kind": "task", "subject": "Send the quote", "due": "2030/01/15", "time": "10:30"}
+    )
+    assert Activity.objects.get(kind="task").due_at is not None
+
+    contact_update(actor=personas.rep_a, contact=contact, title="Director")
+    html = client.get(reverse("records:timeline", args=["contact", contact.public_id])).content
+    html = html.decode()
+    assert "Intro call" in html and "Prefers WhatsApp" in html and "Send the quote" in html
+    assert "Buyer" in html and "Director" in html  # the change, old → new
+    assert 'id="quick-add"' in html
+
+
+def test_company_page_lists_its_contacts_and_deals_panel(personas, contact):
+    company = Company.objects.get(name="Pars Trading")
+    client = client_for(personas.rep_a)
+    html = client.get(reverse("contacts:company-detail", args=[company.public_id])).content
+    assert "مریم احمدی" in html.decode()
+    deals = client.get(reverse("records:deals", args=["company", company.public_id]))
+    assert deals.status_code == 200
+    assert "No deals yet." in deals.content.decode()
+    edit = client.post(
+        reverse("contacts:company-edit", args=[company.public_id]),
+        {"name": "Pars Trading Co", "owner": str(personas.rep_a.public_id)},
+    )
+    assert edit.status_code == 302
+    assert Company.objects.get(pk=company.pk).name == "Pars Trading Co"
+
+
+def test_record_pages_stay_within_the_statement_budget(
+    personas, contact, django_assert_max_num_queries
+):
+    client = client_for(personas.rep_a)
+    url = reverse("contacts:contact-detail", args=[contact.public_id])
+    client.get(url)
+    with django_assert_max_num_queries(15):
+        client.get(url)
+    timeline = reverse("records:timeline", args=["contact", contact.public_id])
+    client.get(timeline)
+    with django_assert_max_num_queries(15):
+        client.get(timeline)
