@@ -72,6 +72,21 @@ def custom_form_field(definition: CustomFieldDefinition) -> forms.Field:
     return forms.CharField(**common)
 
 
+def style_custom_fields(form: Any) -> None:
+    """Bootstrap classes on the custom fields added after BootstrapFormMixin ran."""
+    for key in form.custom_keys:
+        widget = form.fields[CUSTOM_PREFIX + key].widget
+        if isinstance(widget, CalendarDateInput):
+            continue
+        if isinstance(widget, forms.CheckboxSelectMultiple):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select):
+            css = "form-select"
+        else:
+            css = "form-control"
+        widget.attrs["class"] = css
+
+
 class CustomFieldsMixin:
     """Adds a field per custom field definition (`custom__<key>`) and gathers their values
     for the services (`custom_values()`); an emptied field clears the value."""
@@ -159,21 +174,7 @@ class DealForm(BootstrapFormMixin, CustomFieldsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["owner"].choices = [(str(u.public_id), str(u)) for u in owners]
         self.add_custom_fields(definitions, custom or {})
-        self._apply_bootstrap()
-
-    def _apply_bootstrap(self) -> None:
-        # BootstrapFormMixin styled the fields that existed when it ran; style the rest.
-        for name in self.custom_keys:
-            widget = self.fields[CUSTOM_PREFIX + name].widget
-            if isinstance(widget, CalendarDateInput):
-                continue
-            if isinstance(widget, forms.CheckboxSelectMultiple):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs["class"] = css
+        style_custom_fields(self)
 
     def tag_names(self) -> list[str]:
         raw = self.cleaned_data.get("tags") or ""
