@@ -60,6 +60,14 @@ def test_a_task_is_completed_with_one_click_from_my_tasks(page, site, rep):
     assert Activity.objects.get(subject="Send the quote").done_at is None
     screenshot(page, "tasks-en-completed")
 
+    quote = Activity.objects.get(subject="Send the quote")
+    row = page.locator(f"#act-{quote.public_id}")
+    row.get_by_text("More").click()
+    row.get_by_role("button", name="Tomorrow").click()
+    page.wait_for_function("document.querySelector('#wasl-notices').innerText.includes('Moved')")
+    quote.refresh_from_db()
+    assert quote.due_at.date() == timezone.localdate() + dt.timedelta(days=1)
+
     page.set_viewport_size(PHONE)
     page.goto(f"{site}/activities/tasks/?status=all")
     assert no_sideways_scroll(page) <= 0

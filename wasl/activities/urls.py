@@ -12,6 +12,7 @@ urlpatterns = [
     path("", views.activity_list_view, name="activity-list"),
     path("tasks/", views.task_list, name="task-list"),
     path("week/", views.week, name="week"),
+    path("<uuid:public_id>/actions/", views.actions, name="activity-actions"),
     path("<uuid:public_id>/complete/", views.complete, name="activity-complete"),
     path("<uuid:public_id>/reopen/", views.reopen, name="activity-reopen"),
     path("<uuid:public_id>/reschedule/", views.reschedule, name="activity-reschedule"),

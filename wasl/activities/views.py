@@ -54,7 +54,6 @@ KIND_ICONS = {
     Activity.Kind.SMS: "bi-chat-left-text",
 }
 LINKS = ("contact", "company", "lead", "deal")
-PLANNED = [str(kind) for kind in PLANNED_KINDS]
 
 
 # ---------------------------------------------------------------- who sees what
@@ -91,6 +90,20 @@ def _writable(actor: Any, activities: list[Activity]) -> set[int]:
         if mine or can_write(actor, activity):
             writable.add(activity.pk)
     return writable
+
+
+def _decorate(actor: Any, activities: list[Activity], now: dt.datetime) -> list[Activity]:
+    """Set what a row shows beside the fields: its icon, whether it is overdue and whether
+    the actor may complete or reopen it (so templates need no lookups per row)."""
+    writable = _writable(actor, activities)
+    for activity in activities:
+        planned = activity.kind in PLANNED_KINDS
+        activity.icon = KIND_ICONS.get(activity.kind, "bi-check2-square")  # type: ignore[attr-defined]
+        activity.late = bool(  # type: ignore[attr-defined]
+            planned and activity.done_at is None and activity.due_at and activity.due_at < now
+        )
+        activity.can_toggle = planned and activity.pk in writable  # type: ignore[attr-defined]
+    return activities
 
 
 def _scope(request: HttpRequest) -> str:
@@ -163,18 +176,12 @@ def task_list(request: HttpRequest) -> HttpResponse:
         "sees_team": sees_team(actor),
         "form": form,
         "status": status,
-        "rows": rows,
-        "writable": _writable(actor, rows),
-        "now": now,
-        "outcomes": Activity.Outcome.choices,
-        "icons": KIND_ICONS,
-        "planned": PLANNED,
+        "rows": _decorate(actor, rows, now),
         "show_owner": scope == "team",
         "next_url": f"?{_query(request, cursor=next_cursor)}" if next_cursor else "",
         "mine_url": f"?{_query(request, scope=None, owner=None)}",
         "team_url": f"?{_query(request, scope='team')}",
         "week_url": f"{reverse('activities:week')}?{urlencode({'scope': scope})}",
-        "here": request.get_full_path(),
     }
     if request.headers.get("HX-Request") and request.GET.get("cursor"):
         return render(request, "activities/partials/task_rows.html", context)
@@ -229,7 +236,7 @@ def week(request: HttpRequest) -> HttpResponse:
         activities = activities.filter(kind=kind)
     items = list(activities[: WEEK_LIMIT + 1])
     truncated = len(items) > WEEK_LIMIT
-    items = items[:WEEK_LIMIT]
+    items = _decorate(actor, items[:WEEK_LIMIT], now)
     by_day: dict[dt.date, list[Activity]] = {day: [] for day in days}
     for item in items:
         local_day = timezone.localdate(item.due_at)
@@ -261,10 +268,6 @@ def week(request: HttpRequest) -> HttpResponse:
             "end": days[-1],
             "now": now,
             "truncated": truncated,
-            "writable": _writable(actor, items),
-            "icons": KIND_ICONS,
-            "planned": PLANNED,
-            "here": request.get_full_path(),
             "show_owner": scope == "team",
             "prev_url": f"?{urlencode({**link, 'week': (start - WEEK).isoformat()})}",
             "next_url": f"?{urlencode({**link, 'week': (start + WEEK).isoformat()})}",
@@ -339,16 +342,10 @@ def activity_list_view(request: HttpRequest) -> HttpResponse:
     context = {
         "section": "activities",
         "form": form,
-        "rows": rows,
-        "now": now,
-        "icons": KIND_ICONS,
+        "rows": _decorate(actor, rows, now),
         "linked_to": linked_to,
         "next_url": f"?{_query(request, cursor=next_cursor)}" if next_cursor else "",
         "show_owner": team_view,
-        "writable": _writable(actor, rows),
-        "outcomes": Activity.Outcome.choices,
-        "planned": PLANNED,
-        "here": request.get_full_path(),
     }
     if request.headers.get("HX-Request") and request.GET.get("cursor"):
         return render(request, "activities/partials/activity_rows.html", context)
@@ -365,33 +362,30 @@ def _uuid_or_none(value: str) -> uuid.UUID | None:
 # ---------------------------------------------------------------- one-click writes
 
 
+def _back(request: HttpRequest) -> str:
+    """Where a plain (non-htmx) form returns: `next`, else the page it was posted from,
+    when either is on this site; else my tasks."""
+    allowed = {request.get_host()}
+    for target in (request.POST.get("next", ""), request.headers.get("Referer", "")):
+        if target and url_has_allowed_host_and_scheme(target, allowed):
+            return target
+    return reverse("activities:task-list")
+
+
 def _answer(request: HttpRequest, activity: Activity, message: str) -> HttpResponse:
     """The changed row for htmx (with a notice and `wasl:tasks-changed`), else back to
     the page the form was on."""
     if not request.headers.get("HX-Request"):
-        target = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
-            target = reverse("activities:task-list")
-        return redirect(target)
+        return redirect(_back(request))
     activity = access_activity(request.user, activity.public_id)
-    template = (
-        "activities/partials/week_item.html"
-        if request.POST.get("view") == "week"
-        else "activities/partials/task_row.html"
-    )
+    rows = _decorate(request.user, [activity], timezone.now())
+    week_view = request.POST.get("view") == "week"
     response = render(
         request,
-        template,
-        {
-            "task": activity,
-            "now": timezone.now(),
-            "outcomes": Activity.Outcome.choices,
-            "icons": KIND_ICONS,
-            "planned": PLANNED,
-            "writable": {activity.pk},
-            "show_owner": request.POST.get("show_owner") == "1",
-            "here": request.POST.get("next", ""),
-        },
+        "activities/partials/week_items.html"
+        if week_view
+        else "activities/partials/task_rows.html",
+        {"rows": rows, "items": rows, "show_owner": request.POST.get("show_owner") == "1"},
     )
     response["HX-Trigger"] = json.dumps(
         {"wasl:notice": {"message": message, "level": "success"}, "wasl:tasks-changed": {}}
@@ -402,14 +396,26 @@ def _answer(request: HttpRequest, activity: Activity, message: str) -> HttpRespo
 def _refused(request: HttpRequest, message: str, status: int) -> HttpResponse:
     if not request.headers.get("HX-Request"):
         messages.error(request, message)
-        target = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
-            target = reverse("activities:task-list")
-        return redirect(target)
+        return redirect(_back(request))
     response = HttpResponse(status=status)
     response["HX-Reswap"] = "none"
     response["HX-Trigger"] = json.dumps({"wasl:notice": {"message": message, "level": "danger"}})
     return response
+
+
+@require_GET
+def actions(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The reschedule and call-outcome forms of one open activity: a fragment for the
+    row's "More" panel (loaded when first opened), or a page of its own."""
+    activity = access_activity(request.user, public_id, for_write=True)
+    context = {
+        "task": activity,
+        "outcomes": Activity.Outcome.choices,
+        "back": _back(request) if not request.headers.get("HX-Request") else "",
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "activities/partials/task_actions.html", context)
+    return render(request, "activities/task_actions.html", context)
 
 
 def _error_text(error: Invalid | Conflict) -> str:

@@ -179,7 +179,7 @@ def test_the_next_page_comes_as_rows_for_htmx(personas):
     client = client_for(personas.rep_a)
     first = client.get(reverse("activities:task-list")).content.decode()
     assert "Task 24" in first and "Task 25" not in first
-    cursor_url = first.split('id="task-more"><a class="btn btn-sm btn-outline-secondary" href="')[
+    cursor_url = first.split('id="list-more"><a class="btn btn-sm btn-outline-secondary" href="')[
         1
     ].split('"')[0]
     more = client.get(
@@ -504,3 +504,38 @@ def test_the_activity_list_costs_a_bounded_number_of_queries(
     with django_assert_max_num_queries(15) as large:
         client.get(reverse("activities:activity-list"))
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_a_25_row_task_page_weighs_at_most_40_kb(personas, contact_of):
+    contact = contact_of(personas.rep_a, first_name="Sara", last_name="Ahmadi")
+    for n in range(30):
+        task(
+            personas.rep_a if n % 2 else personas.rep_b,
+            f"Follow up with the customer {n}",
+            kind="call" if n % 3 else "task",
+            due=timezone.now() + dt.timedelta(hours=n - 5),
+            contact=contact,
+            actor=personas.manager_a,
+        )
+    client = client_for(personas.manager_a)
+    for url in (
+        reverse("activities:task-list") + "?scope=team",
+        reverse("activities:activity-list"),
+    ):
+        response = client.get(url)
+        assert response.content.decode().count('class="list-group-item wasl-task') == 25
+        assert len(response.content) <= 40 * 1024, (url, len(response.content))
+
+
+def test_the_more_panel_loads_the_reschedule_and_outcome_forms(personas):
+    call = task(personas.rep_a, "Call back", kind="call", due=timezone.now())
+    client = client_for(personas.rep_a)
+    url = reverse("activities:activity-actions", args=[call.public_id])
+    fragment = client.get(url, headers=HX).content.decode()
+    assert "<html" not in fragment
+    assert 'value="tomorrow"' in fragment and 'name="due"' in fragment
+    assert 'name="outcome"' in fragment
+    page = client.get(url)
+    assert page.status_code == 200 and "<html" in page.content.decode()
+    assert client_for(personas.rep_b).get(url).status_code == 404
+    assert client_for(personas.readonly).get(url).status_code == 403
