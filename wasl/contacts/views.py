@@ -38,6 +38,7 @@ from wasl.contacts.listing_ui import (
     inline_row_response,
     list_response,
     page_errors,
+    record_link,
     saved_view_response,
 )
 from wasl.contacts.models import Company, Contact, CustomFieldDefinition, Source
@@ -53,6 +54,9 @@ Kind = CustomFieldDefinition.Kind
 
 # ---------------------------------------------------------------- cells
 
+contact_url = record_link("contacts:contact-detail")
+company_url = record_link("contacts:company-detail")
+
 
 def _first_point(record: Any, kind: str) -> str:
     return next((p.value for p in record.points.all() if p.kind == kind), "")
@@ -60,7 +64,7 @@ def _first_point(record: Any, kind: str) -> str:
 
 def _phone_cell(record: Any) -> str:
     phone = _first_point(record, "phone")
-    return format_html('<span dir="ltr">{}</span>', format_phone(phone)) if phone else ""
+    return format_html("<bdi>{}</bdi>", format_phone(phone)) if phone else ""
 
 
 def _email_cell(record: Any) -> str:
@@ -71,7 +75,7 @@ def _email_cell(record: Any) -> str:
 def _tags_cell(record: Any) -> str:
     return format_html_join(
         " ",
-        '<span class="badge text-bg-light border">{}</span>',
+        '<span class="wasl-tag">{}</span>',
         ((t.name,) for t in record.tags.all()),
     )
 
@@ -84,8 +88,8 @@ def _updated_cell(record: Any) -> str:
 
 def _contact_name_cell(contact: Contact) -> str:
     return format_html(
-        '<a href="{}" class="fw-semibold">{}</a>',
-        reverse("contacts:contact-detail", args=[contact.public_id]),
+        '<a href="{}">{}</a>',
+        contact_url(contact),
         contact.full_name or "—",
     )
 
@@ -94,14 +98,13 @@ def _contact_company_cell(contact: Contact) -> str:
     company = contact.primary_company
     if company is None:
         return ""
-    url = reverse("contacts:company-detail", args=[company.public_id])
-    return format_html('<a href="{}">{}</a>', url, company.name)
+    return format_html('<a href="{}">{}</a>', company_url(company), company.name)
 
 
 def _company_name_cell(company: Company) -> str:
     return format_html(
-        '<a href="{}" class="fw-semibold">{}</a>',
-        reverse("contacts:company-detail", args=[company.public_id]),
+        '<a href="{}">{}</a>',
+        company_url(company),
         company.name,
     )
 
@@ -284,7 +287,7 @@ CONTACTS = ListSpec(
         "first_name": "first_name",
     },
     default_sort="-updated_at",
-    row_url=lambda c: reverse("contacts:contact-detail", args=[c.public_id]),
+    row_url=contact_url,
     custom_entity="contact",
     filters=(SOURCE_FILTER,),
     bulk_actions=bulk_actions(services.contact_update, services.contact_delete, "contact"),
@@ -326,7 +329,7 @@ COMPANIES = ListSpec(
     ),
     sorts={"updated_at": "updated_at", "created_at": "created_at", "name": "name"},
     default_sort="-updated_at",
-    row_url=lambda c: reverse("contacts:company-detail", args=[c.public_id]),
+    row_url=company_url,
     custom_entity="company",
     filters=(SOURCE_FILTER,),
     bulk_actions=bulk_actions(services.company_update, services.company_delete, "company"),

@@ -29,7 +29,7 @@ from wasl.activities.selectors import TimelineItem, timeline_for
 from wasl.activities.services import activity_create
 from wasl.contacts.access import access_company, access_contact
 from wasl.contacts.custom_fields import definitions_for
-from wasl.contacts.listing_ui import add_service_errors, page_errors
+from wasl.contacts.listing_ui import add_service_errors, page_errors, record_link
 from wasl.contacts.selectors import company_list, contact_list
 from wasl.core.errors import Invalid
 from wasl.core.formatting import local_date, local_datetime
@@ -40,6 +40,7 @@ from wasl.deals.access import access_deal
 from wasl.deals.selectors import deal_list, stage_list
 from wasl.leads.access import access_lead
 
+_deal_url = record_link("deals:deal-detail")
 TIMELINE_PAGE = 20
 RELATED_DEALS = 20
 _ACCESS = {
@@ -364,6 +365,8 @@ def related_deals(request: HttpRequest, kind: str, public_id: Any) -> HttpRespon
     deals = deal_list(actor=request.user)
     deals = deals.filter(contacts=record) if kind == "contact" else deals.filter(company=record)
     rows = list(deals.order_by("-updated_at", "-id")[: RELATED_DEALS + 1])
+    for deal in rows:
+        deal.url = _deal_url(deal)  # type: ignore[attr-defined]
     context = {
         "deals": rows[:RELATED_DEALS],
         "more": len(rows) > RELATED_DEALS,

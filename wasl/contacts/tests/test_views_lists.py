@@ -33,7 +33,7 @@ def client_for(user) -> Client:
 def names_in(html: str) -> list[str]:
     body = html[html.index('id="list-rows"') :]
     body = body[: body.index("</tbody>")]
-    return re.findall(r'class="fw-semibold">([^<]+)</a>', body)
+    return re.findall(r'href="/contacts/[0-9a-f-]{36}/">([^<]+)</a>', body)
 
 
 def header_of(html: str) -> str:
@@ -301,7 +301,7 @@ def test_readonly_users_get_no_bulk_actions_and_are_refused(personas):
     contact = make_contacts(personas.rep_a, 1)[0]
     client = client_for(personas.readonly)
     html = client.get(LIST).content.decode()
-    assert "bulk-tags" not in html and 'name="ids"' not in html and "inline-create" not in html
+    assert "bulk-tag" not in html and 'name="ids"' not in html and "inline-create" not in html
     response = client.post(
         reverse("contacts:contact-bulk"),
         {"action": "delete", "ids": [str(contact.public_id)], "confirmed": "1"},
@@ -420,3 +420,16 @@ def test_the_statement_count_does_not_grow_with_rows(personas):
     few = statements()
     make_contacts(personas.rep_a, 23, "More", tags=["b"])
     assert statements() == few
+
+
+def test_more_filters_load_when_opened_and_show_when_in_use(personas):
+    custom_field_create(
+        actor=personas.admin, entity="contact", key="tier", label_en="Tier", kind="text"
+    )
+    client = client_for(personas.rep_a)
+    page = client.get(LIST).content.decode()
+    assert 'name="date_from"' not in page and "part=more-filters" in page
+    panel = client.get(LIST, {"part": "more-filters"}).content.decode()
+    assert 'name="date_from"' in panel and 'name="custom.tier"' in panel
+    filtered = client.get(LIST, {"custom.tier": "x"}).content.decode()
+    assert 'name="custom.tier" value="x"' in filtered

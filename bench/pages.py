@@ -1,0 +1,165 @@
+"""`python -m bench.pages --size S|M|L [--db-url URL] [--rounds N]`
+
+Times the contact and company pages as users get them: server time around Django's test
+client (no network) signed in as a rep and as an admin, with the HTML weight and the SQL
+statements of each request. Uses the benchmark's database of that size (`python -m bench`
+creates it; this script generates it the same way when missing). Prints a table and writes
+`bench/results/pages-<size>-<vendor>.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bench.run import BENCH_DIR, SIZES, configure, ensure_data, percentile
+
+
+@dataclass
+class PageResult:
+    name: str
+    user: str
+    url: str
+    status: int = 0
+    p50_ms: float = 0.0
+    p95_ms: float = 0.0
+    bytes: int = 0
+    sql: int = 0
+    rounds: int = 0
+    samples_ms: list[float] = field(default_factory=list)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.pages", description=__doc__)
+    parser.add_argument("--size", choices=SIZES, default="S")
+    parser.add_argument("--db-url", default="")
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=1)
+    return parser.parse_args(argv)
+
+
+def measure(name: str, user: Any, url: Callable[[], str], rounds: int) -> PageResult:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(user)
+    target = url()
+    result = PageResult(name=name, user=user.username, url=target)
+    client.get(target)  # warm-up: caches, prepared templates
+    samples = []
+    for _round in range(rounds):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(target)
+            samples.append((time.perf_counter() - started) * 1000)
+        result.sql = max(result.sql, len(captured))
+        result.status = response.status_code
+        result.bytes = len(response.content)
+    result.samples_ms = [round(s, 2) for s in samples]
+    result.p50_ms = round(statistics.median(samples), 1)
+    result.p95_ms = round(percentile(samples, 0.95), 1)
+    result.rounds = rounds
+    return result
+
+
+def scenarios(rounds: int) -> list[PageResult]:
+    from django.db.models import Count
+    from django.urls import reverse
+
+    from wasl.accounts.models import User
+    from wasl.activities.models import Activity
+    from wasl.contacts.models import Contact, Tag
+
+    admin = User.objects.filter(role="admin", is_active=True).order_by("id").first()
+    rep = User.objects.filter(role="rep", is_active=True).order_by("id").first()
+    assert admin is not None and rep is not None, "the demo data has an admin and reps"
+    tag = (
+        Tag.objects.annotate(n=Count("contacts")).order_by("-n").values_list("name", flat=True)
+    ).first()
+    busiest = (
+        Activity.objects.filter(contact__isnull=False)
+        .values("contact_id")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
+    contact = Contact.objects.get(pk=busiest["contact_id"]) if busiest else Contact.objects.first()
+    assert contact is not None
+    company = contact.primary_company
+    contacts = reverse("contacts:contact-list")
+    companies = reverse("contacts:company-list")
+    detail = reverse("contacts:contact-detail", args=[contact.public_id])
+    timeline = reverse("records:timeline", args=["contact", contact.public_id])
+    deals = reverse("records:deals", args=["contact", contact.public_id])
+
+    def deep(user: Any) -> Callable[[], str]:
+        def url() -> str:
+            # The 20th page, reached by following "next" as a user would.
+            from django.test import Client
+
+            client = Client()
+            client.force_login(user)
+            page = contacts
+            for _step in range(19):
+                html = client.get(page).content.decode()
+                found = re.search(r'rel="next" href="([^"]+)"', html)
+                if not found:
+                    break
+                page = found.group(1).replace("&amp;", "&")
+            return page
+
+        return url
+
+    plan: list[tuple[str, Any, Callable[[], str]]] = [
+        ("contacts list", rep, lambda: contacts),
+        ("contacts list", admin, lambda: contacts),
+        ("contacts by tag, by name", rep, lambda: f"{contacts}?tag={tag}&sort=last_name"),
+        ("contacts page 20", admin, deep(admin)),
+        ("contact 360 page", admin, lambda: detail),
+        ("  its timeline panel", admin, lambda: timeline),
+        ("  its deals panel", admin, lambda: deals),
+        ("companies list", rep, lambda: companies),
+        ("companies list", admin, lambda: companies),
+    ]
+    if company is not None:
+        plan.append(
+            (
+                "company 360 page",
+                admin,
+                lambda: reverse("contacts:company-detail", args=[company.public_id]),
+            )
+        )
+    return [measure(name, user, url, rounds) for name, user, url in plan]
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    data_dir = configure(args)
+    from django.db import connection
+
+    vendor = connection.vendor
+    ensure_data(args, data_dir, vendor)
+    results = scenarios(args.rounds)
+    print(f"\nPages, size {args.size} on {vendor}, {args.rounds} rounds (server time, ms)\n")
+    print(f"{'page':28} {'as':10} {'status':>6} {'p50':>7} {'p95':>7} {'KB':>6} {'SQL':>4}")
+    for r in results:
+        print(
+            f"{r.name:28} {r.user:10} {r.status:>6} {r.p50_ms:>7.1f} {r.p95_ms:>7.1f} "
+            f"{r.bytes / 1024:>6.1f} {r.sql:>4}"
+        )
+    out = BENCH_DIR / "results" / f"pages-{args.size}-{vendor}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps([asdict(r) for r in results], indent=2, ensure_ascii=False))
+    print(f"\nWritten to {out.relative_to(BENCH_DIR.parent)}")
+
+
+if __name__ == "__main__":
+    main()
