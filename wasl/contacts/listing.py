@@ -9,7 +9,7 @@ import datetime as dt
 from typing import TypeVar
 
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Schema
@@ -44,6 +44,21 @@ def custom_params(request: HttpRequest) -> dict[str, str]:
         for key, value in request.GET.items()
         if key.startswith("custom.") and len(key) > len("custom.")
     }
+
+
+def _has_tag(model: type[models.Model], tag_id: int) -> Exists:
+    """EXISTS on the tag link table: a join would let SQLite start from the tag's rows and
+    sort them all, where this walks the owner/updated index and probes each row."""
+    field = model._meta.get_field("tags")
+    through = field.remote_field.through  # type: ignore[union-attr]
+    return Exists(
+        through.objects.filter(
+            **{
+                f"{field.m2m_field_name()}_id": OuterRef("pk"),  # type: ignore[union-attr]
+                f"{field.m2m_reverse_field_name()}_id": tag_id,
+            }  # type: ignore[union-attr]
+        )
+    )
 
 
 def apply_common_filters(
@@ -87,7 +102,7 @@ def apply_common_filters(
         tag_id = Tag.objects.filter(key=normalise(filters.tag)).values_list("pk", flat=True).first()
         if tag_id is None:
             return queryset.none()
-        queryset = queryset.filter(tags=tag_id)
+        queryset = queryset.filter(_has_tag(queryset.model, tag_id))
     for field, lookup, value in (
         ("created_at", "gte", filters.created_after),
         ("created_at", "lt", filters.created_before),
