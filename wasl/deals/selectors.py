@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
     Count,
     DecimalField,
@@ -26,9 +25,8 @@ from django.db.models import (
 from django.utils import timezone
 
 from wasl.core.audit import entries_for, json_value
-from wasl.core.models import RecordShare
 from wasl.core.pagination import _encode
-from wasl.core.visibility import Role, visible
+from wasl.core.visibility import visible
 from wasl.deals.models import (
     Competitor,
     Deal,
@@ -333,31 +331,6 @@ def board_next_tasks(deal_ids: Iterable[int]) -> dict[int, NextTask]:
         if pk not in found:
             found[pk] = NextTask(subject=subject, due_at=due_at)
     return found
-
-
-def deal_writable_ids(actor: Any, deals: Iterable[Deal]) -> set[int]:
-    """Which of `deals` (all visible to the actor) the actor may change: the visibility
-    rule's `can_write` for a whole page, with at most one query for shared records."""
-    records = list(deals)
-    if actor is None:
-        return {d.pk for d in records}
-    if not actor.is_active or actor.role == Role.READONLY:
-        return set()
-    if actor.role == Role.ADMIN:
-        return {d.pk for d in records}
-    teams = actor.scope_team_ids() if actor.role == Role.MANAGER else frozenset()
-    writable = {d.pk for d in records if d.owner_id == actor.pk or d.team_id in teams}
-    rest = [d.pk for d in records if d.pk not in writable]
-    if rest:
-        writable.update(
-            RecordShare.objects.filter(
-                content_type=ContentType.objects.get_for_model(Deal),
-                object_id__in=rest,
-                user_id=actor.pk,
-                can_write=True,
-            ).values_list("object_id", flat=True)
-        )
-    return writable
 
 
 def deal_recent_history(deal: Deal, *, limit: int = 20) -> list[dict[str, Any]]:

@@ -19,13 +19,28 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wasl.accounts.selectors import team_list, user_list
 from wasl.contacts.custom_fields import definitions_for
-from wasl.core import formatting
+from wasl.contacts.listing_ui import (
+    BulkAction,
+    ChoiceFilter,
+    ListSpec,
+    bulk_response,
+    columns_response,
+    list_response,
+    page_errors,
+    record_link,
+    saved_view_response,
+)
+from wasl.contacts.listing_ui import Column as ListColumn
+from wasl.contacts.selectors import writable_ids
+from wasl.contacts.views import bulk_actions
+from wasl.core import calendars, formatting
 from wasl.core.errors import Invalid, NotFound
 from wasl.core.formatting import digits
 from wasl.core.pagination import keyset_page
@@ -44,13 +59,14 @@ from wasl.deals.selectors import (
     board_totals,
     competitor_list,
     deal_cycle_seconds,
+    deal_list,
     deal_recent_history,
     deal_stage_history,
     deal_time_in_stages,
-    deal_writable_ids,
     lost_reason_list,
     pipeline_list,
     product_list,
+    stage_list,
 )
 
 Kind = Stage.Kind
@@ -154,7 +170,7 @@ def _board_scope(actor: Any, params: Any, *, with_people: bool = True) -> BoardS
 
 def _cards(actor: Any, deals: list[Deal], now: dt.datetime) -> list[Card]:
     tasks = board_next_tasks(d.pk for d in deals)
-    writable = deal_writable_ids(actor, deals)
+    writable = writable_ids(actor, deals)
     # One reverse() for the page: the record URL differs only by the public id.
     pattern = reverse("deals:deal-detail", kwargs={"public_id": _PLACEHOLDER})
     cards = []
@@ -557,3 +573,282 @@ def line_remove(request: HttpRequest, public_id: str, position: int) -> HttpResp
     services.deal_line_item_remove(actor=actor, item=item)
     messages.success(request, _("The line was removed."))
     return redirect(reverse("deals:deal-detail", args=[deal.public_id]) + "#lines")
+
+
+# ---------------------------------------------------------------- list
+
+
+def _stages(actor: Any) -> list[Stage]:
+    """The stages of active pipelines in board order, with their pipelines, in one query
+    read once per request: the filters, their validation and the bulk stage menu all ask."""
+    cached = getattr(actor, "_wasl_stages", None)
+    if cached is None:
+        cached = sorted(
+            (s for s in stage_list(actor=actor) if s.pipeline.is_active),
+            key=lambda s: (s.pipeline.position, s.pipeline_id, s.position, s.pk),
+        )
+        actor._wasl_stages = cached
+    return cached
+
+
+def _pipeline_choices(actor: Any) -> list[tuple[str, str]]:
+    pipelines = {s.pipeline_id: s.pipeline for s in _stages(actor)}
+    return [(str(p.public_id), p.name) for p in pipelines.values()]
+
+
+def _stage_choices(actor: Any, *, closing: bool = True) -> list[tuple[str, str]]:
+    stages = _stages(actor)
+    several = len({s.pipeline_id for s in stages}) > 1
+    return [
+        (str(s.public_id), f"{s.pipeline.name} · {s.name}" if several else s.name)
+        for s in stages
+        if closing or s.kind != Kind.LOST
+    ]
+
+
+def _status_choices(actor: Any) -> list[tuple[str, Any]]:
+    return list(Kind.choices)
+
+
+CLOSE_CHOICES = (
+    ("overdue", gettext_lazy("Overdue")),
+    ("this_month", gettext_lazy("This month")),
+    ("next_month", gettext_lazy("Next month")),
+    ("this_quarter", gettext_lazy("This quarter")),
+    ("none", gettext_lazy("No date")),
+)
+
+
+def _close_choices(actor: Any) -> list[tuple[str, Any]]:
+    return list(CLOSE_CHOICES)
+
+
+def _month_start(year: int, month: int, calendar: str) -> dt.date:
+    year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    return calendars.from_calendar(year, month, 1, calendar)
+
+
+def close_range(value: str, today: dt.date, calendar: str) -> tuple[dt.date, dt.date]:
+    """[start, end) of "this month", "next month" or "this quarter" in the user's calendar
+    (a Jalali user's month is a Jalali month)."""
+    year, month, _day = calendars.to_calendar(today, calendar)
+    calendar = calendars.effective_calendar(today, calendar)
+    if value == "next_month":
+        return _month_start(year, month + 1, calendar), _month_start(year, month + 2, calendar)
+    if value == "this_quarter":
+        first = month - (month - 1) % 3
+        return _month_start(year, first, calendar), _month_start(year, first + 3, calendar)
+    return _month_start(year, month, calendar), _month_start(year, month + 1, calendar)
+
+
+def _apply_close(queryset: Any, value: str) -> Any:
+    today = formatting.local_today()
+    if value == "overdue":
+        return queryset.filter(expected_close__lt=today, stage__kind=Kind.OPEN)
+    if value == "none":
+        return queryset.filter(expected_close__isnull=True)
+    start, end = close_range(value, today, formatting.current_prefs().calendar)
+    return queryset.filter(expected_close__gte=start, expected_close__lt=end)
+
+
+deal_url = record_link("deals:deal-detail")
+_company_url = record_link("contacts:company-detail")
+
+
+def _title_cell(deal: Deal) -> str:
+    return format_html('<a href="{}" class="fw-semibold">{}</a>', deal_url(deal), deal.title)
+
+
+def _company_cell(deal: Deal) -> str:
+    if deal.company is None:
+        return ""
+    return format_html('<a href="{}">{}</a>', _company_url(deal.company), deal.company.name)
+
+
+def _stage_cell(deal: Deal) -> str:
+    badge = ""
+    if deal.stage.kind == Kind.WON:
+        badge = format_html(' <span class="badge text-bg-success">{}</span>', _("Won"))
+    elif deal.stage.kind == Kind.LOST:
+        badge = format_html(' <span class="badge text-bg-danger">{}</span>', _("Lost"))
+    return format_html(
+        '{}{}<small class="d-block text-body-secondary">{}</small>',
+        deal.stage.name,
+        badge,
+        deal.pipeline.name,
+    )
+
+
+def _owner_cell(record: Any) -> str:
+    return format_html("{}", str(record.owner))
+
+
+def _tags_cell(record: Any) -> str:
+    return format_html_join(
+        " ",
+        '<span class="badge text-bg-light border">{}</span>',
+        ((t.name,) for t in record.tags.all()),
+    )
+
+
+def _updated_cell(record: Any) -> str:
+    return format_html(
+        '<span title="{}">{}</span>',
+        formatting.local_date(record.updated_at),
+        formatting.relative(record.updated_at),
+    )
+
+
+def _money_cell(deal: Deal) -> str:
+    return format_html("{}", formatting.money(deal.amount, deal.currency))
+
+
+def _probability_cell(deal: Deal) -> str:
+    return format_html("{}%", formatting.digits(str(deal.probability)))
+
+
+def _close_cell(deal: Deal) -> str:
+    if deal.expected_close is None:
+        return ""
+    overdue = deal.stage.kind == Kind.OPEN and deal.expected_close < formatting.local_today()
+    return format_html(
+        '<span class="{}">{}</span>',
+        "wasl-overdue" if overdue else "",
+        formatting.local_date(deal.expected_close),
+    )
+
+
+def _move_in_bulk(actor: Any, deal: Deal, params: dict[str, Any]) -> Deal:
+    """The list's "change stage": `deal_update` with the stage and its pipeline, so a deal
+    may change pipeline too; a lost stage is refused (it needs a reason per deal)."""
+    if "_stage" not in params:
+        try:
+            params["_stage"] = access_stage(actor, params.get("stage"))
+        except NotFound as error:
+            raise Invalid({"stage": [_("Choose the new stage.")]}) from error
+    stage = params["_stage"]
+    return services.deal_update(actor=actor, deal=deal, stage=stage, pipeline=stage.pipeline)
+
+
+def _deal_rows(*, actor: Any) -> Any:
+    """The list's rows: `deal_list` without the contacts, which no column shows (its other
+    prefetches kept: pipelines and stages are loaded apart on purpose)."""
+    return (
+        deal_list(actor=actor).prefetch_related(None).prefetch_related("pipeline", "stage", "tags")
+    )
+
+
+DEALS = ListSpec(
+    entity="deal",
+    url_name="deals:deal-list",
+    selector=_deal_rows,
+    title=gettext_lazy("Deals"),
+    columns=(
+        ListColumn("title", gettext_lazy("Title"), _title_cell, sort="title"),
+        ListColumn("company", gettext_lazy("Company"), _company_cell),
+        ListColumn(
+            "amount", gettext_lazy("Amount"), _money_cell, sort="amount", css="text-end text-nowrap"
+        ),
+        ListColumn("stage", gettext_lazy("Stage"), _stage_cell),
+        ListColumn(
+            "probability",
+            gettext_lazy("Probability"),
+            _probability_cell,
+            default=False,
+            css="text-end",
+        ),
+        ListColumn(
+            "expected_close",
+            gettext_lazy("Expected close"),
+            _close_cell,
+            sort="expected_close",
+            css="text-nowrap",
+        ),
+        ListColumn("owner", gettext_lazy("Owner"), _owner_cell),
+        ListColumn("tags", gettext_lazy("Tags"), _tags_cell, default=False),
+        ListColumn(
+            "created",
+            gettext_lazy("Created"),
+            lambda d: format_html("{}", formatting.local_date(d.created_at)),
+            sort="created_at",
+            default=False,
+            css="text-nowrap",
+        ),
+        ListColumn(
+            "updated", gettext_lazy("Updated"), _updated_cell, sort="updated_at", css="text-nowrap"
+        ),
+    ),
+    sorts={
+        "updated_at": "updated_at",
+        "created_at": "created_at",
+        "amount": "amount",
+        "expected_close": "expected_close",
+        "title": "title",
+    },
+    default_sort="-updated_at",
+    row_url=deal_url,
+    custom_entity="deal",
+    filters=(
+        ChoiceFilter(
+            "pipeline",
+            gettext_lazy("Pipeline"),
+            _pipeline_choices,
+            lambda qs, value: qs.filter(pipeline__public_id=value),
+        ),
+        ChoiceFilter(
+            "stage",
+            gettext_lazy("Stage"),
+            _stage_choices,
+            lambda qs, value: qs.filter(stage__public_id=value),
+        ),
+        ChoiceFilter(
+            "status",
+            gettext_lazy("Status"),
+            _status_choices,
+            lambda qs, value: qs.filter(stage__kind=value),
+        ),
+        ChoiceFilter("close", gettext_lazy("Expected close"), _close_choices, _apply_close),
+    ),
+    bulk_actions=(
+        BulkAction(
+            "stage",
+            gettext_lazy("Change stage"),
+            _move_in_bulk,
+            "stage",
+            icon="bi-signpost-split",
+        ),
+        *bulk_actions(services.deal_update, services.deal_delete, "deal"),
+    ),
+    bulk_url_name="deals:deal-bulk",
+    columns_url_name="deals:deal-columns",
+    views_url_name="deals:deal-views",
+    stage_choices=lambda actor: _stage_choices(actor, closing=False),
+    template="deals/deal_list.html",
+)
+
+
+@require_GET
+@page_errors
+def deal_list_view(request: HttpRequest) -> HttpResponse:
+    """Deals with filters (pipeline, stage, status, owner, team, tag, expected close, dates,
+    custom fields), sortable columns, saved views and bulk actions."""
+    request.wasl_section = "deals"  # type: ignore[attr-defined]
+    return list_response(request, DEALS)
+
+
+@require_POST
+@page_errors
+def deal_bulk(request: HttpRequest) -> HttpResponse:
+    return bulk_response(request, DEALS)
+
+
+@require_POST
+@page_errors
+def deal_columns(request: HttpRequest) -> HttpResponse:
+    return columns_response(request, DEALS)
+
+
+@require_POST
+@page_errors
+def deal_views(request: HttpRequest) -> HttpResponse:
+    return saved_view_response(request, DEALS)

@@ -10,19 +10,41 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wasl.accounts.selectors import user_list
 from wasl.contacts.custom_fields import definitions_for
+from wasl.contacts.listing_ui import (
+    BulkAction,
+    ChoiceFilter,
+    ListSpec,
+    add_service_errors,
+    bulk_response,
+    columns_response,
+    inline_error_response,
+    inline_row_response,
+    list_response,
+    page_errors,
+    record_link,
+    saved_view_response,
+)
+from wasl.contacts.listing_ui import Column as ListColumn
+from wasl.contacts.models import Source
+from wasl.contacts.views import bulk_actions
+from wasl.core import formatting
 from wasl.core.errors import Conflict, Invalid
+from wasl.core.phones import format_phone
 from wasl.core.visibility import can_write
 from wasl.deals.access import access_stage
 from wasl.deals.selectors import pipeline_list
 from wasl.leads import services
 from wasl.leads.access import access_lead
-from wasl.leads.forms import ConvertForm, LeadForm, StatusForm
+from wasl.leads.forms import ConvertForm, LeadForm, QuickLeadForm, StatusForm
 from wasl.leads.models import Lead
+from wasl.leads.selectors import lead_list
 
 Status = Lead.Status
 
@@ -223,3 +245,215 @@ def lead_convert(request: HttpRequest, public_id: str) -> HttpResponse:
     }
     status = 422 if request.method == "POST" else 200
     return render(request, "leads/convert.html", context, status=status)
+
+
+# ---------------------------------------------------------------- list
+
+lead_url = record_link("leads:lead-detail")
+
+_STATUS_BADGES = {
+    Status.NEW: "text-bg-info",
+    Status.CONTACTED: "text-bg-warning",
+    Status.QUALIFIED: "text-bg-primary",
+    Status.DISQUALIFIED: "text-bg-secondary",
+    Status.CONVERTED: "text-bg-success",
+}
+
+
+def _name_cell(lead: Lead) -> str:
+    name = " ".join(p for p in (lead.first_name, lead.last_name) if p)
+    return format_html(
+        '<a href="{}" class="fw-semibold">{}</a>', lead_url(lead), name or lead.email or "—"
+    )
+
+
+def _status_cell(lead: Lead) -> str:
+    return format_html(
+        '<span class="badge {}">{}</span>',
+        _STATUS_BADGES.get(lead.status, "text-bg-light"),
+        lead.get_status_display(),
+    )
+
+
+def _email_cell(lead: Lead) -> str:
+    if not lead.email:
+        return ""
+    return format_html('<a href="mailto:{}" dir="ltr">{}</a>', lead.email, lead.email)
+
+
+def _phone_cell(lead: Lead) -> str:
+    if not lead.phone:
+        return ""
+    return format_html('<span dir="ltr">{}</span>', formatting.digits(format_phone(lead.phone)))
+
+
+def _text(attribute: str) -> Any:
+    def cell(record: Any) -> str:
+        return format_html("{}", getattr(record, attribute) or "")
+
+    return cell
+
+
+def _tags_cell(record: Any) -> str:
+    return format_html_join(
+        " ",
+        '<span class="badge text-bg-light border">{}</span>',
+        ((t.name,) for t in record.tags.all()),
+    )
+
+
+def _date_cell(attribute: str) -> Any:
+    def cell(record: Any) -> str:
+        value = getattr(record, attribute)
+        return format_html(
+            '<span title="{}">{}</span>',
+            formatting.local_datetime(value),
+            formatting.relative(value),
+        )
+
+    return cell
+
+
+def _status_choices(actor: Any) -> list[tuple[str, Any]]:
+    return list(Status.choices)
+
+
+def _source_choices(actor: Any) -> list[tuple[str, Any]]:
+    return list(Source.choices)
+
+
+def _set_status_in_bulk(actor: Any, lead: Lead, params: dict[str, Any]) -> Lead:
+    status = params.get("status") or ""
+    if status not in (Status.NEW, Status.CONTACTED, Status.QUALIFIED):
+        raise Invalid({"status": [_("Choose new, contacted or qualified.")]})
+    return services.lead_set_status(actor=actor, lead=lead, status=status)
+
+
+def _bulk_status(label: Any, status: str) -> BulkAction:
+    def apply(actor: Any, lead: Lead, params: dict[str, Any]) -> Lead:
+        return _set_status_in_bulk(actor, lead, {**params, "status": status})
+
+    return BulkAction(f"status_{status}", label, apply, icon="bi-flag")
+
+
+LEADS = ListSpec(
+    entity="lead",
+    url_name="leads:lead-list",
+    selector=lead_list,
+    title=gettext_lazy("Leads"),
+    columns=(
+        ListColumn("name", gettext_lazy("Name"), _name_cell, sort="last_name"),
+        ListColumn("company", gettext_lazy("Company"), _text("company_name")),
+        ListColumn("status", gettext_lazy("Status"), _status_cell),
+        ListColumn("phone", gettext_lazy("Phone"), _phone_cell, css="text-nowrap"),
+        ListColumn("email", gettext_lazy("E-mail"), _email_cell, default=False),
+        ListColumn(
+            "source",
+            gettext_lazy("Source"),
+            lambda lead: format_html("{}", lead.get_source_display()),
+        ),
+        ListColumn(
+            "score",
+            gettext_lazy("Score"),
+            lambda lead: format_html("{}", formatting.digits(str(lead.score))),
+            sort="score",
+            default=False,
+            css="text-end",
+        ),
+        ListColumn("owner", gettext_lazy("Owner"), lambda r: format_html("{}", str(r.owner))),
+        ListColumn("tags", gettext_lazy("Tags"), _tags_cell, default=False),
+        ListColumn(
+            "created",
+            gettext_lazy("Created"),
+            _date_cell("created_at"),
+            sort="created_at",
+            default=False,
+            css="text-nowrap",
+        ),
+        ListColumn(
+            "updated",
+            gettext_lazy("Updated"),
+            _date_cell("updated_at"),
+            sort="updated_at",
+            css="text-nowrap",
+        ),
+    ),
+    sorts={
+        "updated_at": "updated_at",
+        "created_at": "created_at",
+        "score": "score",
+        "last_name": "last_name",
+    },
+    default_sort="-updated_at",
+    row_url=lead_url,
+    custom_entity="lead",
+    filters=(
+        ChoiceFilter(
+            "status",
+            gettext_lazy("Status"),
+            _status_choices,
+            lambda qs, value: qs.filter(status=value),
+        ),
+        ChoiceFilter(
+            "source",
+            gettext_lazy("Source"),
+            _source_choices,
+            lambda qs, value: qs.filter(source=value),
+        ),
+    ),
+    bulk_actions=(
+        _bulk_status(gettext_lazy("Mark contacted"), Status.CONTACTED),
+        _bulk_status(gettext_lazy("Mark qualified"), Status.QUALIFIED),
+        *bulk_actions(services.lead_update, services.lead_delete, "lead"),
+    ),
+    bulk_url_name="leads:lead-bulk",
+    columns_url_name="leads:lead-columns",
+    views_url_name="leads:lead-views",
+    inline_url_name="leads:lead-inline",
+    inline_template="leads/partials/lead_inline.html",
+)
+
+
+@require_GET
+@page_errors
+def lead_list_view(request: HttpRequest) -> HttpResponse:
+    """Leads with filters (status, source, owner, team, tag, dates, custom fields), sortable
+    columns, saved views, bulk actions and inline create."""
+    request.wasl_section = "leads"  # type: ignore[attr-defined]
+    return list_response(request, LEADS, {"inline_form": QuickLeadForm()})
+
+
+@require_POST
+@page_errors
+def lead_bulk(request: HttpRequest) -> HttpResponse:
+    return bulk_response(request, LEADS)
+
+
+@require_POST
+@page_errors
+def lead_columns(request: HttpRequest) -> HttpResponse:
+    return columns_response(request, LEADS)
+
+
+@require_POST
+@page_errors
+def lead_views(request: HttpRequest) -> HttpResponse:
+    return saved_view_response(request, LEADS)
+
+
+@require_POST
+@page_errors
+def lead_inline(request: HttpRequest) -> HttpResponse:
+    """Quick add from the list: name, company, e-mail, phone, source → `lead_create` → the
+    new row at the top of the table."""
+    actor = request.user
+    form = QuickLeadForm(request.POST)
+    if form.is_valid():
+        try:
+            lead = services.lead_create(actor=actor, **form.cleaned_data)
+        except Invalid as error:
+            add_service_errors(form, error)
+        else:
+            return inline_row_response(request, LEADS, lead_list(actor=actor).get(pk=lead.pk))
+    context = {"inline_form": form, "spec": LEADS, "query": request.POST.get("q", "")}
+    return inline_error_response(request, LEADS.inline_template, context)
