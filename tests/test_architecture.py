@@ -24,6 +24,8 @@ APP_ORDER = [
     "integrations",
     "notifications",
     "automation",
+    # Imports, exports, duplicates and merges write every kind of customer record.
+    "imports",
     "demo",
     "web",
     # Administrators' settings pages read and write through the services of the apps above.

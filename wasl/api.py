@@ -12,6 +12,7 @@ from wasl.contacts.api import router as contacts_router
 from wasl.core.api import ActiveSessionAuth, install_error_handlers
 from wasl.core.search_api import router as search_router
 from wasl.deals.api import router as deals_router
+from wasl.imports.api import router as imports_router
 from wasl.leads.api import router as leads_router
 from wasl.notifications.api import router as notifications_router
 
@@ -30,5 +31,6 @@ api.add_router("", deals_router)
 api.add_router("", leads_router)
 api.add_router("", activities_router)
 api.add_router("", search_router)
+api.add_router("", imports_router)
 api.add_router("", notifications_router)
 api.add_router("", automation_router)

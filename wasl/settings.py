@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "wasl.settings_ui",
     "wasl.notifications",
     "wasl.automation",
+    "wasl.imports",
     "wasl.demo",
 ]
 

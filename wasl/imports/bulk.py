@@ -1,0 +1,731 @@
+"""The batch loop of the set-based import (contacts, companies, leads); see `engine`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wasl.contacts.models import Company, Contact, ContactCompany, ContactPoint
+from wasl.core.audit import json_value
+from wasl.core.visibility import visible
+from wasl.imports import engine as e
+from wasl.imports.engine import Clean, Counts, Existing, Options, RowError
+from wasl.imports.models import ImportJob
+from wasl.leads.models import Lead
+
+COMMON = ["id", "created_at", "updated_at", "public_id", "custom", "owner_id", "team_id"]
+POINT_COLUMNS = ["kind", "label", "value", "digits", "position", "contact_id", "company_id"]
+MEMBER_COLUMNS = ["role", "is_primary", "company_id", "contact_id"]
+
+
+def _audit_fields(kind: str) -> list[str]:
+    extra = ["status", "disqualify_reason", "score"] if kind == "lead" else []
+    fields = [f for f in e.RECORD_FIELDS[kind] if f not in ("phone_digits", "status")]
+    return [*fields, *extra, "owner", "custom", *(["primary_company"] if kind == "contact" else [])]
+
+
+class BulkImport:
+    """Imports rows of one kind in batches; with `dry_run` it only counts and reports."""
+
+    def __init__(
+        self,
+        *,
+        actor: Any,
+        job: ImportJob | None,
+        target: str,
+        headers: list[str],
+        columns: dict[str, str],
+        options: Options,
+        dry_run: bool,
+        progress: Callable[[Counts], None] | None = None,
+    ) -> None:
+        self.actor = actor
+        self.job = job
+        self.kind = e.KIND_OF[target]
+        self.model = e.MODELS[self.kind]
+        self.options = options
+        self.policy = options.on_duplicate
+        self.dry_run = dry_run
+        self.progress = progress
+        self.resolver = e.Resolver(actor, target, options)
+        self.cleaner = e.RowCleaner(
+            kind=self.kind, headers=headers, columns=columns, resolver=self.resolver
+        )
+        self.matcher = e.Matcher(actor, self.kind)
+        self.counts = Counts()
+        self.errors: list[RowError] = []
+        self.keep_errors = job is None
+        # Keys of the rows met in earlier batches of a dry run (nothing is written, so
+        # the database cannot tell later batches about them); hashes keep it small.
+        self.seen: set[int] = set()
+        self.content_type_id = ContentType.objects.get_for_model(self.model).pk
+        self.company_type_id = ContentType.objects.get_for_model(Company).pk
+        self.actor_id = getattr(actor, "pk", None)
+        self.job_public_id = str(job.public_id) if job else None
+        self.created_tags: list[int] = []
+        self.owner_public: dict[int, str] = {}
+        self._pending_search: list[tuple[Any, ...]] = []
+
+    # ------------------------------------------------------------ loop
+
+    def run(self, rows: Iterator[tuple[int, list[str]]]) -> Counts:
+        batch: list[tuple[int, list[str]]] = []
+        for item in rows:
+            batch.append(item)
+            if len(batch) >= self.options.batch:
+                self._batch(batch)
+                batch = []
+        if batch:
+            self._batch(batch)
+        return self.counts
+
+    def _batch(self, items: list[tuple[int, list[str]]]) -> None:
+        cleaned: list[Clean] = []
+        errors: list[RowError] = []
+        for row, cells in items:
+            result = self.cleaner.clean(row, cells)
+            (errors if isinstance(result, RowError) else cleaned).append(result)  # type: ignore[arg-type]
+        match_on = self.options.match_on
+        keys_of = [c.keys(self.kind, match_on) for c in cleaned]
+        wanted = {k for keys in keys_of for k in keys}
+        found = self.matcher.find(wanted) if wanted else {}
+        existing: dict[int, Existing] = {}
+        if found:
+            ids = set(found.values())
+            owners = {
+                pk: (owner, team)
+                for pk, owner, team in self.model._default_manager.filter(pk__in=list(ids))
+                .values_list("pk", "owner_id", "team_id")
+                .iterator()
+            }
+            public = dict(
+                self.model._default_manager.filter(pk__in=list(ids)).values_list("pk", "public_id")
+            )
+            writable = self.matcher.writable(ids, owners)
+            for pk in ids:
+                existing[pk] = Existing(
+                    kind=self.kind, pk=pk, public_id=str(public[pk]), writable=pk in writable
+                )
+        pending: list[Clean] = []
+        index: dict[str, int] = {}
+        updates: list[tuple[Existing, Clean]] = []
+        created = updated = skipped = 0
+        for clean, keys in zip(cleaned, keys_of, strict=True):
+            match = next((found[k] for k in keys if k in found), None)
+            if match is not None:
+                record = existing[match]
+                if not record.writable:
+                    errors.append(
+                        RowError(
+                            clean.row,
+                            _("Matches an existing record you may not change; left as it is."),
+                            clean.cells,
+                        )
+                    )
+                    continue
+                if self.policy == "skip":
+                    skipped += 1
+                else:
+                    updates.append((record, clean))
+                continue
+            position = next((index[k] for k in keys if k in index), None)
+            if position is None and self.dry_run and keys:
+                hashed = [hash(k) for k in keys]
+                if any(h in self.seen for h in hashed):
+                    if self.policy == "skip":
+                        skipped += 1
+                    else:
+                        updated += 1
+                    continue
+                self.seen.update(hashed)
+            if position is not None:
+                if self.policy != "skip" and e.merge_into_pending(
+                    pending[position], clean, self.policy
+                ):
+                    updated += 1
+                else:
+                    skipped += 1
+                for k in keys:
+                    index.setdefault(k, position)
+                continue
+            for k in keys:
+                index.setdefault(k, len(pending))
+            pending.append(clean)
+            created += 1
+        if updates:
+            e.load_existing(self.kind, {r.pk: r for r, _c in updates})
+        changed_records: dict[int, Existing] = {}
+        for record, clean in updates:
+            if e.merge_into_existing(record, clean, self.policy, self.kind):
+                updated += 1
+                changed_records[record.pk] = record
+            else:
+                skipped += 1
+        if not self.dry_run:
+            with transaction.atomic():
+                self._write(pending, list(changed_records.values()), errors)
+        elif self.job is not None:
+            e.save_row_errors(self.job.pk, errors, dry_run=True)
+        if self.keep_errors:
+            self.errors.extend(errors)
+        counts = self.counts
+        counts.total += len(items)
+        counts.created += created
+        counts.updated += updated
+        counts.skipped += skipped
+        counts.failed += len(errors)
+        if self.progress is not None:
+            self.progress(counts)
+
+    # ------------------------------------------------------------ writes
+
+    def _owner_public(self, owner: Any) -> str:
+        value = self.owner_public.get(owner.pk)
+        if value is None:
+            value = self.owner_public[owner.pk] = str(owner.public_id)
+        return value
+
+    def _write(self, pending: list[Clean], changed: list[Existing], errors: list[RowError]) -> None:
+        now = timezone.now()
+        stamp = e.db_datetime(now)
+        job_id = self.job.pk if self.job else None
+        tag_names = [t for c in pending for t in c.tags] + [t for r in changed for t in r.new_tags]
+        tag_ids = e.ensure_tags(tag_names, self.created_tags)
+        companies: dict[str, tuple[int, str]] = {}
+        if self.kind == "contact":
+            names = [c.company for c in pending if c.company] + [
+                r.new_company for r in changed if r.new_company
+            ]
+            owners = {e.fast_normalise(c.company): c.owner for c in pending if c.company}
+            companies = self._ensure_companies(names, owners, stamp)
+        ids = e.allocate_ids(self.model, len(pending))
+        audit_rows: list[tuple[Any, ...]] = []
+        event_rows: list[tuple[Any, ...]] = []
+        search_rows: list[tuple[Any, ...]] = []
+        record_rows: list[tuple[Any, ...]] = []
+        point_rows: list[tuple[Any, ...]] = []
+        member_rows: list[tuple[Any, ...]] = []
+        tag_rows: list[tuple[int, int]] = []
+        fields = e.RECORD_FIELDS[self.kind]
+        defaults = self._defaults()
+        event_name = f"{self.kind}.created"
+        uuid4 = uuid.uuid4
+        sqlite = connection.vendor == "sqlite"
+        birthday_index = len(COMMON) + fields.index("birthday") if "birthday" in fields else None
+        for pk, clean in zip(ids, pending, strict=True):
+            public = uuid4()
+            owner = clean.owner
+            values = {**defaults, **clean.fields}
+            company = companies.get(e.fast_normalise(clean.company)) if clean.company else None
+            row = [
+                pk,
+                stamp,
+                stamp,
+                public.hex if sqlite else str(public),
+                e.db_json(clean.custom),
+                owner.pk,
+                owner.team_id,
+                *(values[f] for f in fields),
+            ]
+            if birthday_index is not None and row[birthday_index] is not None:
+                row[birthday_index] = row[birthday_index].isoformat()
+            if self.kind == "lead":
+                row.extend(("", 0))
+            if self.kind in ("contact", "company"):
+                row.append(
+                    e.fast_normalise(
+                        f"{values['first_name']} {values['last_name']}"
+                        if self.kind == "contact"
+                        else values["name"]
+                    )
+                )
+            if self.kind == "contact":
+                row.append(company[0] if company else None)
+            record_rows.append(tuple(row))
+            link = (pk, None) if self.kind == "contact" else (None, pk)
+            position = 0
+            for label, value in clean.emails:
+                point_rows.append(("email", label, value, "", position, *link))
+                position += 1
+            for label, e164, digits in clean.phones:
+                point_rows.append(("phone", label, e164, digits, position, *link))
+                position += 1
+            if company:
+                member_rows.append((clean.company_role, True, company[0], pk))
+            tag_list = sorted(clean.tags, key=e.fast_normalise)
+            for tag in clean.tags:
+                tag_rows.append((pk, tag_ids[e.fast_normalise(tag)]))
+            title, subtitle, text = self._search_parts(
+                values, clean.emails, clean.phones, [company[1]] if company else [], clean.tags
+            )
+            search_rows.append(
+                (
+                    self.kind,
+                    pk,
+                    public.hex if sqlite else str(public),
+                    title[:300],
+                    subtitle[:300],
+                    owner.pk,
+                    owner.team_id,
+                    text,
+                    stamp,
+                )
+            )
+            after = {
+                name: json_value(values.get(name))
+                for name in _audit_fields(self.kind)
+                if name in values
+            }
+            after["owner"] = self._owner_public(owner)
+            after["custom"] = clean.custom
+            if self.kind == "contact":
+                after["primary_company"] = company[2] if company else None
+            if self.kind in ("contact", "company"):
+                after["emails"] = [v for _l, v in clean.emails]
+                after["phones"] = [v for _l, v, _d in clean.phones]
+            after["tags"] = sorted(tag_list)
+            changes = {k: [None, v] for k, v in after.items() if v is not None}
+            repr_text = title or "—"
+            audit_rows.append(
+                (
+                    self.actor_id,
+                    "create",
+                    self.content_type_id,
+                    pk,
+                    public.hex if sqlite else str(public),
+                    repr_text[:300],
+                    e.db_json(changes),
+                    e.db_json({"import_id": self.job_public_id}),
+                    stamp,
+                )
+            )
+            event_rows.append(
+                (
+                    event_name,
+                    self.content_type_id,
+                    pk,
+                    self.actor_id,
+                    e.db_json({"id": str(public), "import_id": self.job_public_id}),
+                    stamp,
+                    0,
+                    "",
+                )
+            )
+        table = self.model._meta.db_table
+        columns = [*COMMON, *fields]
+        if self.kind == "lead":
+            columns.extend(("disqualify_reason", "score"))
+        if self.kind in ("contact", "company"):
+            columns.append("name_key")
+        if self.kind == "contact":
+            columns.append("primary_company_id")
+        with connection.cursor() as cursor:
+            if record_rows:
+                cursor.executemany(e.insert_sql(table, columns), record_rows)
+            if point_rows:
+                cursor.executemany(
+                    e.insert_sql(ContactPoint._meta.db_table, POINT_COLUMNS), point_rows
+                )
+            if member_rows:
+                cursor.executemany(
+                    e.insert_sql(ContactCompany._meta.db_table, MEMBER_COLUMNS), member_rows
+                )
+            if tag_rows:
+                through = self.model.tags.through  # type: ignore[attr-defined]
+                cursor.executemany(
+                    e.insert_sql(through._meta.db_table, [f"{self.kind}_id", "tag_id"]), tag_rows
+                )
+        e.write_search(search_rows)
+        e.write_audit(audit_rows)
+        e.write_events(event_rows)
+        if changed:
+            self._write_updates(changed, companies, tag_ids, stamp)
+        if job_id is not None:
+            e.save_created(job_id, self.kind, ids)
+            e.save_created(job_id, "tag", self.created_tags)
+            self.created_tags = []
+            e.save_row_errors(job_id, errors, dry_run=False)
+
+    def _defaults(self) -> dict[str, Any]:
+        values: dict[str, Any] = {name: "" for name in e.RECORD_FIELDS[self.kind]}
+        if self.kind == "contact":
+            values["birthday"] = None
+        if self.kind == "lead":
+            values["status"] = "new"
+            values["source"] = "import"
+        return values
+
+    def _search_parts(
+        self,
+        values: dict[str, Any],
+        emails: list[tuple[str, str]],
+        phones: list[tuple[str, str, str]],
+        company_names: list[str],
+        tags: list[str],
+    ) -> tuple[str, str, str]:
+        """Title, subtitle and text as the app's index function writes them."""
+        norm = e.fast_normalise
+        if self.kind == "contact":
+            title = " ".join(p for p in (values["first_name"], values["last_name"]) if p)
+            email_values = [v for _l, v in emails]
+            subtitle = (
+                company_names[0] if company_names else (email_values[0] if email_values else "")
+            )
+            parts = [title, subtitle, *email_values, *company_names, *sorted(tags)]
+            digits = [d for _l, _v, d in phones]
+        elif self.kind == "company":
+            title = values["name"]
+            email_values = [v for _l, v in emails]
+            subtitle = values["city"] or values["website"]
+            parts = [title, subtitle, values["website"], *email_values, *sorted(tags)]
+            digits = [d for _l, _v, d in phones]
+        else:
+            person = " ".join(p for p in (values["first_name"], values["last_name"]) if p)
+            title = person or values["company_name"] or values["email"]
+            subtitle = values["company_name"]
+            parts = [title, subtitle, values["email"], *sorted(tags)]
+            digits = [values["phone_digits"]] if values.get("phone") else []
+        return title, subtitle, e.entry_text_normed([norm(p) for p in parts if p], digits)
+
+    def _ensure_companies(
+        self, names: list[str], owners: dict[str, Any], stamp: Any
+    ) -> dict[str, tuple[int, str, str]]:
+        """Normalised name → (id, name, public id) of a visible company, creating the
+        missing ones (owned by the row's owner)."""
+        wanted: dict[str, str] = {}
+        for name in names:
+            wanted.setdefault(e.fast_normalise(name), name.strip())
+        if not wanted:
+            return {}
+        found: dict[str, tuple[int, str, str]] = {}
+        scope = (
+            Company.objects.all()
+            if self.matcher.admin
+            else visible(Company.objects.all(), self.actor)
+        )
+        for chunk in e._chunks(list(wanted), 2000):
+            for pk, key, name, public in (
+                scope.filter(name_key__in=chunk)
+                .order_by("-pk")
+                .values_list("pk", "name_key", "name", "public_id")
+            ):
+                found[key] = (pk, name, str(public))
+        missing = [key for key in wanted if key not in found]
+        if not missing:
+            return found
+        ids = e.allocate_ids(Company, len(missing))
+        sqlite = connection.vendor == "sqlite"
+        rows, search_rows, audit_rows, event_rows = [], [], [], []
+        for pk, key in zip(ids, missing, strict=True):
+            public = uuid.uuid4()
+            owner = owners.get(key) or self.resolver.default_owner
+            name = wanted[key][:200]
+            pid = public.hex if sqlite else str(public)
+            rows.append(
+                (
+                    pk,
+                    stamp,
+                    stamp,
+                    pid,
+                    "{}",
+                    owner.pk,
+                    owner.team_id,
+                    name,
+                    key,
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                )
+            )
+            search_rows.append(
+                (
+                    "company",
+                    pk,
+                    pid,
+                    name[:300],
+                    "",
+                    owner.pk,
+                    owner.team_id,
+                    e.entry_text_normed([key], []),
+                    stamp,
+                )
+            )
+            changes = {
+                "name": [None, name],
+                "owner": [None, self._owner_public(owner)],
+                "custom": [None, {}],
+                "emails": [None, []],
+                "phones": [None, []],
+                "tags": [None, []],
+            }
+            for blank in (
+                "website",
+                "industry",
+                "source",
+                "notes",
+                "street",
+                "city",
+                "region",
+                "postal_code",
+                "country",
+            ):
+                changes[blank] = [None, ""]
+            audit_rows.append(
+                (
+                    self.actor_id,
+                    "create",
+                    self.company_type_id,
+                    pk,
+                    pid,
+                    name[:300],
+                    e.db_json(changes),
+                    e.db_json({"import_id": self.job_public_id}),
+                    stamp,
+                )
+            )
+            event_rows.append(
+                (
+                    "company.created",
+                    self.company_type_id,
+                    pk,
+                    self.actor_id,
+                    e.db_json({"id": str(public), "import_id": self.job_public_id}),
+                    stamp,
+                    0,
+                    "",
+                )
+            )
+            found[key] = (pk, name, str(public))
+        columns = [
+            *COMMON,
+            "name",
+            "name_key",
+            "website",
+            "industry",
+            "source",
+            "notes",
+            "street",
+            "city",
+            "region",
+            "postal_code",
+            "country",
+        ]
+        with connection.cursor() as cursor:
+            cursor.executemany(e.insert_sql(Company._meta.db_table, columns), rows)
+        e.write_search(search_rows)
+        e.write_audit(audit_rows)
+        e.write_events(event_rows)
+        if self.job is not None:
+            e.save_created(self.job.pk, "company", ids)
+        return found
+
+    def _write_updates(
+        self,
+        changed: list[Existing],
+        companies: dict[str, tuple[int, str, str]],
+        tag_ids: dict[str, int],
+        stamp: Any,
+    ) -> None:
+        kind = self.kind
+        fields = e.RECORD_FIELDS[kind]
+        befores: list[tuple[int, dict[str, Any]]] = []
+        update_rows, point_rows, member_rows, tag_rows = [], [], [], []
+        audit_rows, event_rows = [], []
+        demote: list[int] = []
+        pk_values = [r.pk for r in changed]
+        stamps = dict(
+            self.model._default_manager.filter(pk__in=pk_values).values_list("pk", "updated_at")
+        )
+        for record in changed:
+            before_fields = {name: json_value(record.fields[name]) for name in fields}
+            before = {
+                "fields": before_fields,
+                "custom": record.custom,
+                "owner_id": record.owner_id,
+                "team_id": record.team_id,
+                "updated_at": json_value(stamps.get(record.pk)),
+                "points_added": [[p[0], p[2]] for p in record.new_points],
+                "tags_added": [],
+                "primary_company_id": record.primary_company_id,
+                "membership_added": None,
+            }
+            values = {**record.fields, **record.new_fields}
+            custom = {**record.custom, **record.new_custom}
+            owner_id, team_id = record.owner_id, record.team_id
+            if record.new_owner is not None:
+                owner_id, team_id = record.new_owner.pk, record.new_owner.team_id
+            primary = record.primary_company_id
+            company_names = list(record.company_names)
+            if kind == "contact" and record.new_company:
+                company = companies[e.fast_normalise(record.new_company)]
+                if company[0] != primary:
+                    if primary is not None:
+                        demote.append(record.pk)
+                    member_rows.append((record.new_company_role, True, company[0], record.pk))
+                    before["membership_added"] = company[0]
+                    primary = company[0]
+                    company_names.insert(0, company[1])
+            row = [
+                *(
+                    v.isoformat() if hasattr(v, "isoformat") else v
+                    for v in (values[f] for f in fields)
+                ),
+                e.db_json(custom),
+                owner_id,
+                team_id,
+                stamp,
+            ]
+            if kind in ("contact", "company"):
+                row.append(
+                    e.fast_normalise(
+                        f"{values['first_name']} {values['last_name']}"
+                        if kind == "contact"
+                        else values["name"]
+                    )
+                )
+            if kind == "contact":
+                row.append(primary)
+            row.append(record.pk)
+            update_rows.append(tuple(row))
+            link = (record.pk, None) if kind == "contact" else (None, record.pk)
+            position = len(record.points)
+            for point_kind, label, value, digits in record.new_points:
+                point_rows.append((point_kind, label, value, digits, position, *link))
+                position += 1
+            added_tags = []
+            for tag in record.new_tags:
+                tag_id = tag_ids[e.fast_normalise(tag)]
+                if tag_id not in record.tag_ids:
+                    tag_rows.append((record.pk, tag_id))
+                    added_tags.append(tag_id)
+            before["tags_added"] = added_tags
+            befores.append((record.pk, before))
+            points = [*record.points, *record.new_points]
+            emails = [(p[1], p[2]) for p in points if p[0] == "email"]
+            phones = [(p[1], p[2], p[3]) for p in points if p[0] == "phone"]
+            tags = [*record.tag_names, *record.new_tags]
+            title, subtitle, text = self._search_parts(values, emails, phones, company_names, tags)
+            self._pending_search.append(
+                (
+                    kind,
+                    record.pk,
+                    record.public_id.replace("-", "")
+                    if connection.vendor == "sqlite"
+                    else record.public_id,
+                    title[:300],
+                    subtitle[:300],
+                    owner_id,
+                    team_id,
+                    text,
+                    stamp,
+                )
+            )
+            changes: dict[str, list[Any]] = {}
+            for name, value in record.new_fields.items():
+                if name != "phone_digits":
+                    changes[name] = [json_value(record.fields.get(name)), json_value(value)]
+            if record.new_custom:
+                changes["custom"] = [record.custom, custom]
+            if record.new_points:
+                for point_kind, key in (("email", "emails"), ("phone", "phones")):
+                    old = [p[2] for p in record.points if p[0] == point_kind]
+                    new = [p[2] for p in points if p[0] == point_kind]
+                    if old != new:
+                        changes[key] = [old, new]
+            if added_tags:
+                changes["tags"] = [sorted(record.tag_names), sorted(tags)]
+            if record.new_owner is not None:
+                changes["owner"] = [None, self._owner_public(record.new_owner)]
+            if before["membership_added"]:
+                changes["primary_company"] = [
+                    None,
+                    companies[e.fast_normalise(record.new_company)][2],
+                ]
+            pid = (
+                record.public_id.replace("-", "")
+                if connection.vendor == "sqlite"
+                else record.public_id
+            )
+            audit_rows.append(
+                (
+                    self.actor_id,
+                    "update",
+                    self.content_type_id,
+                    record.pk,
+                    pid,
+                    (title or "—")[:300],
+                    e.db_json(changes),
+                    e.db_json({"import_id": self.job_public_id}),
+                    stamp,
+                )
+            )
+            event_rows.append(
+                (
+                    f"{kind}.updated",
+                    self.content_type_id,
+                    record.pk,
+                    self.actor_id,
+                    e.db_json(
+                        {
+                            "id": record.public_id,
+                            "fields": sorted(changes),
+                            "import_id": self.job_public_id,
+                        }
+                    ),
+                    stamp,
+                    0,
+                    "",
+                )
+            )
+        columns = [*fields, "custom", "owner_id", "team_id", "updated_at"]
+        if kind in ("contact", "company"):
+            columns.append("name_key")
+        if kind == "contact":
+            columns.append("primary_company_id")
+        sets = ", ".join(f"{e.quote(c)} = %s" for c in columns)
+        table = self.model._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.executemany(f"UPDATE {e.quote(table)} SET {sets} WHERE id = %s", update_rows)  # noqa: S608
+            if point_rows:
+                cursor.executemany(
+                    e.insert_sql(ContactPoint._meta.db_table, POINT_COLUMNS), point_rows
+                )
+            if demote:
+                ContactCompany.objects.filter(contact_id__in=demote, is_primary=True).update(
+                    is_primary=False
+                )
+            if member_rows:
+                cursor.executemany(
+                    e.insert_sql(ContactCompany._meta.db_table, MEMBER_COLUMNS), member_rows
+                )
+            if tag_rows:
+                through = self.model.tags.through  # type: ignore[attr-defined]
+                cursor.executemany(
+                    e.insert_sql(through._meta.db_table, [f"{kind}_id", "tag_id"]), tag_rows
+                )
+        e.write_search(self._pending_search, replace=True)
+        self._pending_search = []
+        e.write_audit(audit_rows)
+        e.write_events(event_rows)
+        if self.job is not None:
+            e.save_updated(self.job.pk, kind, befores)
+
+
+def now_stamp() -> dt.datetime:
+    return timezone.now()
+
+
+__all__ = ["BulkImport", "Contact", "Lead"]

@@ -1,0 +1,341 @@
+"""Finding duplicates among contacts, companies and leads: scoring, the check on create,
+and the full scan that stores `DuplicatePair` rows.
+
+Evidence and weights: same e-mail (60), same phone by significant digits (50), same
+normalised name (40) or a similar one (rapidfuzz `token_sort_ratio` ≥ 85 on normalised
+names: 10–35), same company (15). A pair is reported from 50 (the check on create warns
+from 40). Fuzzy names are compared only inside blocks (records of the same company, or
+sharing an e-mail or phone), never all against all, so a scan stays linear.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+from rapidfuzz import fuzz, process
+
+from wasl.contacts.models import Company, Contact, ContactPoint
+from wasl.core.phones import PhoneError, parse_phone, significant_digits
+from wasl.core.text import normalise
+from wasl.core.validation import clean_email
+from wasl.core.visibility import visible
+from wasl.imports.models import DuplicatePair
+from wasl.leads.models import Lead
+
+REPORT_FROM = 50
+WARN_FROM = 40
+FUZZY_FROM = 85
+MAX_GROUP = 50
+KIND_MODELS = {"contact": Contact, "company": Company, "lead": Lead}
+
+
+@dataclass
+class Candidate:
+    kind: str
+    record: Any
+    score: int
+    reasons: list[str]
+
+
+def score(
+    *,
+    same_email: bool = False,
+    same_phone: bool = False,
+    name_a: str = "",
+    name_b: str = "",
+    same_company: bool = False,
+) -> tuple[int, list[str]]:
+    """The score of a pair and the reasons shown to the user."""
+    total = 0
+    reasons: list[str] = []
+    if same_email:
+        total += 60
+        reasons.append("email")
+    if same_phone:
+        total += 50
+        reasons.append("phone")
+    if name_a and name_b:
+        if name_a == name_b:
+            total += 40
+            reasons.append("name")
+        else:
+            ratio = fuzz.token_sort_ratio(name_a, name_b)
+            if ratio >= FUZZY_FROM:
+                total += int(10 + (ratio - FUZZY_FROM) * 25 / (100 - FUZZY_FROM))
+                reasons.append("similar_name")
+    if same_company:
+        total += 15
+        reasons.append("company")
+    return min(total, 100), reasons
+
+
+REASON_TEXT = {
+    "email": "Same e-mail address",
+    "phone": "Same phone number",
+    "name": "Same name",
+    "similar_name": "Similar name",
+    "company": "Same company",
+}
+
+
+def reason_labels(reasons: Iterable[str]) -> list[str]:
+    return [_(REASON_TEXT.get(r, r)) for r in reasons]
+
+
+# ---------------------------------------------------------------- the check on create
+
+
+def _clean_inputs(data: dict[str, Any]) -> tuple[set[str], set[str]]:
+    emails: set[str] = set()
+    digits: set[str] = set()
+    for raw in [*(data.get("emails") or []), data.get("email") or ""]:
+        value = raw.get("value", "") if isinstance(raw, dict) else str(raw or "")
+        if value.strip():
+            try:
+                emails.add(clean_email(value))
+            except ValueError:
+                pass
+    for raw in [*(data.get("phones") or []), data.get("phone") or ""]:
+        value = raw.get("value", "") if isinstance(raw, dict) else str(raw or "")
+        if value.strip():
+            try:
+                digits.add(significant_digits(parse_phone(value)))
+            except PhoneError:
+                pass
+    return emails, digits
+
+
+def possible_duplicates(
+    actor: Any, kind: str, data: dict[str, Any], *, limit: int = 10
+) -> list[Candidate]:
+    """Records the actor sees that `data` (a record about to be created) may duplicate,
+    best first. `data`: first_name, last_name / name, emails, phones, company."""
+    model = KIND_MODELS[kind]
+    scope = visible(model._default_manager.all(), actor)
+    emails, digits = _clean_inputs(data)
+    if kind == "company":
+        name = normalise(data.get("name", ""))
+    else:
+        name = normalise(f"{data.get('first_name', '')} {data.get('last_name', '')}")
+    company = normalise(data.get("company") or data.get("company_name") or "")
+    ids: set[int] = set()
+    by_email: set[int] = set()
+    by_phone: set[int] = set()
+    if kind in ("contact", "company"):
+        link = f"{kind}_id"
+        if emails:
+            by_email = set(
+                ContactPoint.objects.filter(kind="email", value__in=emails, **{f"{link}__in": scope.values("pk")})
+                .values_list(link, flat=True)
+            )
+        if digits:
+            by_phone = set(
+                ContactPoint.objects.filter(kind="phone", digits__in=digits, **{f"{link}__in": scope.values("pk")})
+                .values_list(link, flat=True)
+            )
+    else:
+        if emails:
+            by_email = set(scope.filter(email__in=emails).values_list("pk", flat=True))
+        if digits:
+            by_phone = set(scope.filter(phone_digits__in=digits).values_list("pk", flat=True))
+    ids |= by_email | by_phone
+    if name and kind in ("contact", "company"):
+        first = name.split(" ")[0][:3]
+        similar = scope.filter(name_key__gte=first, name_key__lt=first + "\uffff")
+        ids |= set(similar.values_list("pk", flat=True)[:300])
+        last = name.split(" ")[-1][:3]
+        if last != first:
+            similar = scope.filter(name_key__gte=last, name_key__lt=last + "\uffff")
+            ids |= set(similar.values_list("pk", flat=True)[:300])
+    elif name:
+        first, _sp, last = name.partition(" ")
+        ids |= set(scope.filter(first_name__iexact=data.get("first_name", "")).values_list("pk", flat=True)[:300])
+    candidates: list[Candidate] = []
+    records = model._default_manager.filter(pk__in=list(ids))
+    if kind == "contact":
+        records = records.select_related("primary_company")
+    for record in records:
+        if kind == "company":
+            other_name, other_company = record.name_key, ""
+        elif kind == "contact":
+            other_name = record.name_key
+            other_company = record.primary_company.name_key if record.primary_company else ""
+        else:
+            other_name = normalise(f"{record.first_name} {record.last_name}")
+            other_company = normalise(record.company_name)
+        value, reasons = score(
+            same_email=record.pk in by_email,
+            same_phone=record.pk in by_phone,
+            name_a=name,
+            name_b=other_name,
+            same_company=bool(company) and company == other_company,
+        )
+        if value >= WARN_FROM:
+            candidates.append(Candidate(kind=kind, record=record, score=value, reasons=reasons))
+    candidates.sort(key=lambda c: (-c.score, c.record.pk))
+    return candidates[:limit]
+
+
+# ---------------------------------------------------------------- the full scan
+
+
+def _groups(sql: str, params: list[Any]) -> Iterable[list[int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        current_key = None
+        members: list[int] = []
+        for key, object_id in cursor.fetchall():
+            if key != current_key:
+                if len(members) > 1:
+                    yield members
+                current_key, members = key, []
+            if object_id not in members and len(members) < MAX_GROUP:
+                members.append(object_id)
+        if len(members) > 1:
+            yield members
+
+
+def _pairs(members: list[int]) -> Iterable[tuple[int, int]]:
+    ordered = sorted(members)
+    for i, a in enumerate(ordered):
+        for b in ordered[i + 1 :]:
+            yield a, b
+
+
+def duplicate_scan(*, kind: str) -> dict[str, Any]:
+    """Scan every record of `kind` for likely duplicates; replace the open pairs (dismissed
+    and merged ones stay). Returns counts."""
+    model = KIND_MODELS[kind]
+    table = model._meta.db_table
+    point_table = ContactPoint._meta.db_table
+    evidence: dict[tuple[int, int], set[str]] = defaultdict(set)
+    if kind in ("contact", "company"):
+        link = f"{kind}_id"
+        for point_kind, column, reason in (("email", "value", "email"), ("phone", "digits", "phone")):
+            sql = (
+                f"SELECT p.{column}, p.{link} FROM {point_table} p WHERE p.kind = %s AND "  # noqa: S608
+                f"p.{link} IS NOT NULL AND p.{column} IN (SELECT {column} FROM {point_table} "
+                f"WHERE kind = %s AND {link} IS NOT NULL AND {column} <> '' GROUP BY {column} "
+                f"HAVING COUNT(DISTINCT {link}) > 1) ORDER BY p.{column}, p.{link}"
+            )
+            for members in _groups(sql, [point_kind, point_kind]):
+                for pair in _pairs(members):
+                    evidence[pair].add(reason)
+    else:
+        for column, reason in (("email", "email"), ("phone_digits", "phone")):
+            sql = (
+                f"SELECT {column}, id FROM {table} WHERE {column} IN (SELECT {column} FROM "  # noqa: S608
+                f"{table} WHERE {column} <> '' GROUP BY {column} HAVING COUNT(*) > 1) "
+                f"ORDER BY {column}, id"
+            )
+            for members in _groups(sql, []):
+                for pair in _pairs(members):
+                    evidence[pair].add(reason)
+    names: dict[int, str] = {}
+    companies: dict[int, str] = {}
+    # Name blocks: records of one company (contacts, leads) or of one name (companies).
+    if kind == "contact":
+        sql = (
+            f"SELECT primary_company_id, id, name_key FROM {table} "  # noqa: S608
+            "WHERE primary_company_id IS NOT NULL ORDER BY primary_company_id, id"
+        )
+    elif kind == "lead":
+        sql = (
+            f"SELECT company_name, id, first_name || ' ' || last_name FROM {table} "  # noqa: S608
+            "WHERE company_name <> '' ORDER BY company_name, id"
+        )
+    else:
+        sql = (
+            f"SELECT name_key, id, name_key FROM {table} WHERE name_key IN (SELECT name_key "  # noqa: S608
+            f"FROM {table} GROUP BY name_key HAVING COUNT(*) > 1) ORDER BY name_key, id"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        block_key = None
+        block: list[tuple[int, str]] = []
+
+        def close_block() -> None:
+            if len(block) < 2:
+                return
+            keys = [normalise(n) if kind == "lead" else n for _i, n in block]
+            matrix = process.cdist(keys, keys, scorer=fuzz.token_sort_ratio, score_cutoff=FUZZY_FROM)
+            for i in range(len(block)):
+                for j in range(i + 1, len(block)):
+                    if matrix[i][j]:
+                        a, b = sorted((block[i][0], block[j][0]))
+                        evidence[(a, b)].add("company")
+                        names[block[i][0]], names[block[j][0]] = keys[i], keys[j]
+                        companies[a] = companies[b] = str(block_key)
+
+        while True:
+            rows = cursor.fetchmany(20_000)
+            if not rows:
+                break
+            for key, object_id, name in rows:
+                if key != block_key:
+                    close_block()
+                    block_key, block = key, []
+                if len(block) < 500:
+                    block.append((object_id, name or ""))
+        close_block()
+    missing = {i for pair in evidence for i in pair if i not in names}
+    for chunk_start in range(0, len(missing), 5000):
+        chunk = list(missing)[chunk_start : chunk_start + 5000]
+        if kind == "lead":
+            for pk, first, last, company in Lead.objects.filter(pk__in=chunk).values_list(
+                "pk", "first_name", "last_name", "company_name"
+            ):
+                names[pk] = normalise(f"{first} {last}")
+                companies[pk] = normalise(company)
+        elif kind == "contact":
+            for pk, key, company in Contact.objects.filter(pk__in=chunk).values_list(
+                "pk", "name_key", "primary_company_id"
+            ):
+                names[pk] = key
+                companies[pk] = str(company) if company else ""
+        else:
+            for pk, key in Company.objects.filter(pk__in=chunk).values_list("pk", "name_key"):
+                names[pk] = key
+    kept = set(
+        DuplicatePair.objects.filter(kind=kind)
+        .exclude(status=DuplicatePair.Status.OPEN)
+        .values_list("first_id", "second_id")
+    )
+    found: list[DuplicatePair] = []
+    for (a, b), reasons in evidence.items():
+        if (a, b) in kept:
+            continue
+        same_company = "company" in reasons and kind != "company"
+        if kind == "company" and names.get(a) == names.get(b):
+            same_company = False
+        value, labels = score(
+            same_email="email" in reasons,
+            same_phone="phone" in reasons,
+            name_a=names.get(a, ""),
+            name_b=names.get(b, ""),
+            same_company=same_company or (bool(companies.get(a)) and companies.get(a) == companies.get(b)),
+        )
+        if value >= REPORT_FROM:
+            found.append(DuplicatePair(kind=kind, first_id=a, second_id=b, score=value, reasons=labels))
+    with transaction.atomic():
+        DuplicatePair.objects.filter(kind=kind, status=DuplicatePair.Status.OPEN).delete()
+        DuplicatePair.objects.bulk_create(found, batch_size=5000)
+    return {"kind": kind, "pairs": len(found), "candidates": len(evidence)}
+
+
+def pair_list(*, actor: Any, kind: str) -> list[tuple[DuplicatePair, Any, Any]]:
+    """Open pairs of records the actor sees both of, best first (at most 200)."""
+    model = KIND_MODELS[kind]
+    pairs = list(DuplicatePair.objects.filter(kind=kind, status=DuplicatePair.Status.OPEN)[:2000])
+    ids = {i for p in pairs for i in (p.first_id, p.second_id)}
+    records = {r.pk: r for r in visible(model._default_manager.filter(pk__in=list(ids)), actor)}
+    return [
+        (p, records[p.first_id], records[p.second_id])
+        for p in pairs
+        if p.first_id in records and p.second_id in records
+    ][:200]
