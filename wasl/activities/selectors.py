@@ -162,7 +162,8 @@ def timeline_for(
     *, actor: Any, record: models.Model, limit: int = 50, cursor: str | None = None
 ) -> tuple[list[TimelineItem], str | None]:
     """A record's activities and audit events, newest first (by creation time), and the
-    cursor of the next page. Two queries whatever the page size.
+    cursor of the next page. Three queries whatever the page size (converted leads,
+    activities, audit events).
 
     The caller has loaded `record` through its access function, so the actor sees it;
     every activity linked to a visible record shows on its timeline, whoever it is
