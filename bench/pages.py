@@ -137,7 +137,57 @@ def scenarios(rounds: int) -> list[PageResult]:
                 lambda: reverse("contacts:company-detail", args=[company.public_id]),
             )
         )
+    plan += _sales_pages(admin, rep)
     return [measure(name, user, url, rounds) for name, user, url in plan]
+
+
+def _sales_pages(admin: Any, rep: Any) -> list[tuple[str, Any, Callable[[], str]]]:
+    """The pipeline board (the default pipeline, the largest), a column's next page, the
+    deal with the longest stage history and its timeline, the deals and leads lists and a
+    lead's page."""
+    from django.db.models import Count
+    from django.urls import reverse
+
+    from wasl.deals.models import Deal
+    from wasl.leads.models import Lead
+
+    board = reverse("deals:board")
+    busiest = Deal.objects.values("pk").annotate(n=Count("stage_changes")).order_by("-n").first()
+    deal = Deal.objects.get(pk=busiest["pk"]) if busiest else Deal.objects.first()
+    lead = Lead.objects.exclude(status="converted").order_by("id").first()
+
+    def next_column_page() -> str:
+        from django.test import Client
+
+        client = Client()
+        client.force_login(admin)
+        html = client.get(board).content.decode()
+        found = re.search(r'hx-get="([^"]*board/column/[^"]+)"', html)
+        return found.group(1).replace("&amp;", "&") if found else board
+
+    plan: list[tuple[str, Any, Callable[[], str]]] = [
+        ("pipeline board", rep, lambda: board),
+        ("pipeline board", admin, lambda: board),
+        ("  a column's next cards", admin, next_column_page),
+        ("deals list", rep, lambda: reverse("deals:deal-list")),
+        ("deals list, open", admin, lambda: reverse("deals:deal-list") + "?status=open"),
+        ("leads list", rep, lambda: reverse("leads:lead-list")),
+        ("leads list", admin, lambda: reverse("leads:lead-list")),
+    ]
+    if deal is not None:
+        plan += [
+            ("deal page", admin, lambda: reverse("deals:deal-detail", args=[deal.public_id])),
+            (
+                "  its timeline panel",
+                admin,
+                lambda: reverse("records:timeline", args=["deal", deal.public_id]),
+            ),
+        ]
+    if lead is not None:
+        plan.append(
+            ("lead page", admin, lambda: reverse("leads:lead-detail", args=[lead.public_id]))
+        )
+    return plan
 
 
 def main(argv: list[str] | None = None) -> None:

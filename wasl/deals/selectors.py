@@ -24,7 +24,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from wasl.core.audit import entries_for, json_value
+from wasl.core.audit import json_value
 from wasl.core.pagination import _encode
 from wasl.core.visibility import visible
 from wasl.deals.models import (
@@ -331,34 +331,3 @@ def board_next_tasks(deal_ids: Iterable[int]) -> dict[int, NextTask]:
         if pk not in found:
             found[pk] = NextTask(subject=subject, due_at=due_at)
     return found
-
-
-def deal_recent_history(deal: Deal, *, limit: int = 20) -> list[dict[str, Any]]:
-    """The newest activities and audit events of a deal, merged newest first (two queries):
-    the record page's short history until the shared timeline serves deals."""
-    related = deal.activities  # type: ignore[attr-defined]
-    activities = related.select_related("owner", "created_by").order_by("-created_at", "-id")
-    items: list[dict[str, Any]] = [
-        {
-            "at": activity.created_at,
-            "type": "activity",
-            "kind": activity.get_kind_display(),
-            "subject": activity.subject,
-            "actor": activity.created_by or activity.owner,
-            "due_at": activity.due_at,
-            "done_at": activity.done_at,
-        }
-        for activity in activities[:limit]
-    ]
-    items += [
-        {
-            "at": entry.created_at,
-            "type": "event",
-            "kind": entry.get_action_display(),
-            "subject": ", ".join(sorted(entry.changes)) if entry.action == "update" else "",
-            "actor": entry.actor,
-        }
-        for entry in entries_for(deal)[:limit]
-    ]
-    items.sort(key=lambda item: item["at"], reverse=True)
-    return items[:limit]

@@ -60,7 +60,6 @@ from wasl.deals.selectors import (
     competitor_list,
     deal_cycle_seconds,
     deal_list,
-    deal_recent_history,
     deal_stage_history,
     deal_time_in_stages,
     lost_reason_list,
@@ -484,8 +483,7 @@ def _detail_context(
         "contacts": list(deal.contacts.all()),
         "tags": sorted(t.name for t in deal.tags.all()),
         "cycle": duration_text(deal_cycle_seconds(deal)),
-        "timeline_url": None,
-        "recent": deal_recent_history(deal),
+        "timeline_url": reverse("records:timeline", args=["deal", deal.public_id]),
     }
 
 

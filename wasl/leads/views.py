@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -47,14 +47,6 @@ from wasl.leads.models import Lead
 from wasl.leads.selectors import lead_list
 
 Status = Lead.Status
-
-
-def timeline_url(kind: str, public_id: Any) -> str | None:
-    """The shared timeline panel of a record, when the pages that span apps serve it."""
-    try:
-        return reverse("records:timeline", args=[kind, public_id])
-    except NoReverseMatch:
-        return None
 
 
 def _owners(actor: Any, current: Any) -> list[Any]:
@@ -112,7 +104,7 @@ def _detail_context(
         ],
         "tags": sorted(t.name for t in lead.tags.all()),
         "phone_digits": lead.phone.lstrip("+"),
-        "timeline_url": timeline_url("lead", lead.public_id),
+        "timeline_url": reverse("records:timeline", args=["lead", lead.public_id]),
     }
 
 
