@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -39,32 +38,40 @@ def automation_user() -> User:
     from wasl.accounts.services import user_create
 
     name = settings.WASL_AUTOMATION_USERNAME
+    cached = _system_user.get(name)
+    if cached is not None and User.objects.filter(pk=cached.pk).exists():
+        return cached
     user = User.objects.filter(username=name).first()
-    if user is not None:
-        return user
-    try:
-        with transaction.atomic():
-            return user_create(actor=None, username=name, role="admin", first_name="Automation")
-    except (IntegrityError, Invalid):
-        return User.objects.get(username=name)
+    if user is None:
+        try:
+            with transaction.atomic():
+                user = user_create(actor=None, username=name, role="admin", first_name="Automation")
+        except (IntegrityError, Invalid):
+            user = User.objects.get(username=name)
+    _system_user[name] = user
+    return user
 
 
-@lru_cache(maxsize=1024)
-def _parsed(rule_id: int, updated_at: dt.datetime, document: str) -> schema.RuleDocument:
-    import json
+_system_user: dict[str, User] = {}
+# Actions that change the record itself: after them, later rules need a fresh context.
+CHANGING_ACTIONS = {"assign_owner", "update_field", "move_stage", "add_tag", "remove_tag"}
 
-    data = json.loads(document)
-    return schema.parse_document(data["trigger"], data["conditions"], data["actions"])
+
+_documents: dict[tuple[int, dt.datetime], schema.RuleDocument] = {}
 
 
 def document_of(rule: Rule) -> schema.RuleDocument:
-    import json
-
-    text = json.dumps(
-        {"trigger": rule.trigger, "conditions": rule.conditions, "actions": rule.actions},
-        sort_keys=True,
-    )
-    return _parsed(rule.pk or 0, rule.updated_at, text)
+    """The rule's document as models, parsed once per saved version of the rule."""
+    if rule.pk is None:
+        return schema.parse_document(rule.trigger, rule.conditions, rule.actions)
+    key = (rule.pk, rule.updated_at)
+    document = _documents.get(key)
+    if document is None:
+        if len(_documents) > 2000:
+            _documents.clear()
+        document = schema.parse_document(rule.trigger, rule.conditions, rule.actions)
+        _documents[key] = document
+    return document
 
 
 def candidate_rule_ids(event_name: str) -> list[int]:
@@ -312,6 +319,8 @@ def evaluate_event(event_id: int) -> dict[str, int]:
         )
         if run is not None:
             ran += 1
+            if not any(a.get("type") in CHANGING_ACTIONS for a in rule.actions):
+                continue
             # Later rules see what this one changed.
             record = load_record(event.content_type.model, event.object_id)
             if record is None:
