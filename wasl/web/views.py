@@ -88,12 +88,36 @@ def _end_of_today(now: dt.datetime) -> dt.datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
 
 
+_SENTINEL = "00000000-0000-0000-0000-000000000000"
+
+
+def _url_maker(name: str, *args: str) -> Any:
+    """Reverse `name` once, then fill in each record's public id: a page of rows costs
+    one `reverse()` per kind of link rather than one per row."""
+    template = reverse(name, args=[*args, _SENTINEL])
+    return lambda public_id: template.replace(_SENTINEL, str(public_id))
+
+
+def _with_urls(tasks: list[Activity]) -> list[Activity]:
+    complete = _url_maker("web:task-complete")
+    reschedule = _url_maker("web:task-reschedule")
+    actions = _url_maker("web:task-actions")
+    contact = _url_maker("web:resolve", "contact")
+    deal = _url_maker("web:resolve", "deal")
+    for task in tasks:
+        task.complete_url = complete(task.public_id)  # type: ignore[attr-defined]
+        task.reschedule_url = reschedule(task.public_id)  # type: ignore[attr-defined]
+        task.actions_url = actions(task.public_id)  # type: ignore[attr-defined]
+        if task.contact_id:
+            task.contact_url = contact(task.contact.public_id)  # type: ignore[attr-defined, union-attr]
+        if task.deal_id:
+            task.deal_url = deal(task.deal.public_id)  # type: ignore[attr-defined, union-attr]
+    return tasks
+
+
 def _tasks(request: HttpRequest, now: dt.datetime) -> list[Activity]:
-    return list(
-        my_open_tasks(actor=request.user, now=now).filter(due_at__lt=_end_of_today(now))[
-            :HOME_TASKS
-        ]
-    )
+    due = my_open_tasks(actor=request.user, now=now).filter(due_at__lt=_end_of_today(now))
+    return _with_urls(list(due[:HOME_TASKS]))
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -119,7 +143,6 @@ def home(request: HttpRequest) -> HttpResponse:
             .filter(owner_id=user.pk)
             .order_by("-updated_at", "-id")[:HOME_RECENT]
         ),
-        "outcomes": Activity.Outcome.choices,
     }
     return render(request, "web/home.html", context)
 
@@ -128,7 +151,7 @@ def _task_answer(request: HttpRequest, activity: Activity, message: str) -> Http
     response = render(
         request,
         "web/partials/task_row.html",
-        {"task": activity, "now": timezone.now(), "outcomes": Activity.Outcome.choices},
+        {"task": _with_urls([activity])[0], "now": timezone.now()},
     )
     response["HX-Trigger"] = json.dumps(
         {"wasl:notice": {"message": message, "level": "success"}, "wasl:tasks-changed": {}}
@@ -141,6 +164,17 @@ def _task_error(message: str, status: int = 422) -> HttpResponse:
     response["HX-Reswap"] = "none"
     response["HX-Trigger"] = json.dumps({"wasl:notice": {"message": message, "level": "danger"}})
     return response
+
+
+@require_GET
+def task_actions(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The reschedule and call-outcome forms of one task, loaded when its menu opens."""
+    activity = access_activity(request.user, public_id, for_write=True)
+    return render(
+        request,
+        "web/partials/task_actions.html",
+        {"task": _with_urls([activity])[0], "outcomes": Activity.Outcome.choices},
+    )
 
 
 @require_POST

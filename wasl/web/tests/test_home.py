@@ -192,3 +192,13 @@ def test_my_open_deals_are_summed_by_stage(rep):
     deal_create(actor=other, title="C", amount=Decimal("99"), currency="USD")
     rows = my_open_deals_by_stage(actor=rep)
     assert [(r["count"], r["total"]) for r in rows] == [(2, Decimal("15"))]
+
+
+def test_a_tasks_menu_loads_its_reschedule_and_call_outcome_forms(client, rep):
+    fill_my_day(rep, rows=2)
+    call = Activity.objects.get(subject="Follow up 1")
+    html = client.get(reverse("web:task-actions", args=[call.public_id])).content.decode()
+    assert 'name="due"' in html and "waslDatepicker" in html
+    assert 'name="outcome"' in html
+    home = client.get(reverse("web:home")).content.decode()
+    assert "waslDatepicker" not in home  # the forms load only when a menu opens
