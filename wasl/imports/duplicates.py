@@ -263,14 +263,17 @@ def duplicate_scan(*, kind: str) -> dict[str, Any]:
             if len(block) < 2:
                 return
             keys = [normalise(n) if kind == "lead" else n for _i, n in block]
-            matrix = process.cdist(keys, keys, scorer=fuzz.token_sort_ratio, score_cutoff=FUZZY_FROM)
-            for i in range(len(block)):
-                for j in range(i + 1, len(block)):
-                    if matrix[i][j]:
-                        a, b = sorted((block[i][0], block[j][0]))
-                        evidence[(a, b)].add("company")
-                        names[block[i][0]], names[block[j][0]] = keys[i], keys[j]
-                        companies[a] = companies[b] = str(block_key)
+            for i in range(len(block) - 1):
+                matches = process.extract(
+                    keys[i], keys[i + 1 :], scorer=fuzz.token_sort_ratio,
+                    score_cutoff=FUZZY_FROM, limit=None,
+                )
+                for _choice, _score, offset in matches:
+                    j = i + 1 + offset
+                    a, b = sorted((block[i][0], block[j][0]))
+                    evidence[(a, b)].add("company")
+                    names[block[i][0]], names[block[j][0]] = keys[i], keys[j]
+                    companies[a] = companies[b] = str(block_key)
 
         while True:
             rows = cursor.fetchmany(20_000)

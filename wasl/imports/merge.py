@@ -321,7 +321,13 @@ def merge_undo(*, actor: Any, audit_entry: AuditEntry) -> models.Model:
         if actor is not None:
             require_write(actor, survivor)
         restored = [_load(model, row) for row in before["others"]]
+        stamps = [(r.pk, r.created_at, r.updated_at) for r in restored]
         model._default_manager.bulk_create(restored)
+        for pk, created_at, updated_at in stamps:
+            # bulk_create stamps auto_now(_add) fields with the present; put the old back.
+            model._default_manager.filter(pk=pk).update(
+                created_at=created_at, updated_at=updated_at
+            )
         for group in reversed(before["moved"]):
             relation = _model(group["model"])
             relation._default_manager.filter(pk__in=group["ids"]).update(**{group["field"]: group["from"]})
