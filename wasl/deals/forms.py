@@ -6,6 +6,8 @@ Forms only parse what the user typed; the services validate and write.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -98,7 +100,12 @@ class CustomFieldsMixin:
         for definition in definitions:
             name = CUSTOM_PREFIX + definition.key
             self.fields[name] = custom_form_field(definition)  # type: ignore[attr-defined]
-            self.initial.setdefault(name, values.get(definition.key))  # type: ignore[attr-defined]
+            value = values.get(definition.key)
+            if definition.kind == Kind.DATE and isinstance(value, str):
+                # Stored as ISO text; the calendar input shows a date in the user's calendar.
+                with contextlib.suppress(ValueError):
+                    value = dt.date.fromisoformat(value)
+            self.initial.setdefault(name, value)  # type: ignore[attr-defined]
             self.custom_keys.append(definition.key)
 
     def custom_values(self) -> dict[str, Any]:

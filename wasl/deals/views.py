@@ -39,7 +39,7 @@ from wasl.contacts.listing_ui import (
 )
 from wasl.contacts.listing_ui import Column as ListColumn
 from wasl.contacts.selectors import writable_ids
-from wasl.contacts.views import bulk_actions
+from wasl.contacts.views import bulk_actions, custom_display
 from wasl.core import calendars, formatting
 from wasl.core.errors import Invalid, NotFound
 from wasl.core.formatting import digits
@@ -458,7 +458,7 @@ def _detail_context(
         line.quantity_places = 0 if whole else 3  # type: ignore[attr-defined]
     definitions = list(definitions_for("deal").values())
     custom_values = [
-        (definition, deal.custom.get(definition.key))
+        (definition.label, custom_display(definition, deal.custom.get(definition.key)))
         for definition in definitions
         if deal.custom.get(definition.key) not in (None, "", [])
     ]

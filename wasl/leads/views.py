@@ -33,7 +33,7 @@ from wasl.contacts.listing_ui import (
 )
 from wasl.contacts.listing_ui import Column as ListColumn
 from wasl.contacts.models import Source
-from wasl.contacts.views import bulk_actions
+from wasl.contacts.views import bulk_actions, custom_display
 from wasl.core import formatting
 from wasl.core.errors import Conflict, Invalid
 from wasl.core.phones import format_phone
@@ -98,7 +98,7 @@ def _detail_context(
         else StatusForm(initial={"status": Status.DISQUALIFIED}),
         "statuses": [(s.value, s.label) for s in Status if s != Status.CONVERTED],
         "custom_values": [
-            (d, lead.custom.get(d.key))
+            (d.label, custom_display(d, lead.custom.get(d.key)))
             for d in definitions
             if lead.custom.get(d.key) not in (None, "", [])
         ],

@@ -61,6 +61,9 @@ def test_editing_saves_fields_tags_and_custom_fields_through_the_service(
     CustomFieldDefinition.objects.create(
         entity="deal", key="region", label_en="Region", kind="text"
     )
+    CustomFieldDefinition.objects.create(
+        entity="deal", key="renewal", label_en="Renewal", kind="date"
+    )
     rep = personas.rep_a
     deal = make_deal(rep, amount=Decimal("10"), currency="USD")
 
@@ -76,6 +79,7 @@ def test_editing_saves_fields_tags_and_custom_fields_through_the_service(
             "tags": "vip, fleet",
             "notes": "Call after Nowruz",
             "custom__region": "North",
+            "custom__renewal": "2027-03-01",
         },
     )
 
@@ -83,8 +87,12 @@ def test_editing_saves_fields_tags_and_custom_fields_through_the_service(
     deal.refresh_from_db()
     assert deal.title == "Renamed" and deal.amount == Decimal("450.25")
     assert deal.probability == 35 and str(deal.expected_close) == "2026-12-31"
-    assert deal.custom == {"region": "North"}
+    assert deal.custom == {"region": "North", "renewal": "2027-03-01"}
     assert sorted(t.name for t in deal.tags.all()) == ["fleet", "vip"]
+    html = client_for(rep).get(page(deal)).content.decode()
+    # Shown in the user's calendar (the organisation's default here), not as stored.
+    shown = html.split('Renewal</dt><dd class="col-7">')[1].split("</dd>")[0]
+    assert shown and "2027-03-01" not in shown
 
 
 def test_an_invalid_edit_shows_the_errors_and_writes_nothing(personas, pipeline, make_deal):
