@@ -69,7 +69,13 @@ def keyset_page(
         if value is None:
             queryset = queryset.filter(**{f"{field}__isnull": True, f"pk__{op}": last_id})
         else:
-            after = Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": last_id})
+            # Written as `f <= v AND (f < v OR pk < id)`: the same rows as
+            # `f < v OR (f = v AND pk < id)`, but SQLite keeps a bound range on the
+            # (…, f, id) index instead of reading every row of the owner and sorting.
+            bound = "lte" if descending else "gte"
+            after = Q(**{f"{field}__{bound}": value}) & (
+                Q(**{f"{field}__{op}": value}) | Q(**{f"pk__{op}": last_id})
+            )
             if model_field.null:
                 # Empty values sort last in both directions, on every engine.
                 after |= Q(**{f"{field}__isnull": True})
