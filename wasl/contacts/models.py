@@ -63,6 +63,9 @@ class Company(OwnedRecord, AddressFields):
             models.Index(fields=["owner", "-updated_at", "-id"], name="company_owner_upd"),
             models.Index(fields=["team", "-updated_at", "-id"], name="company_team_upd"),
             models.Index(fields=["-updated_at", "-id"], name="company_upd"),
+            # The list pages sort by name (keyset on name, id), a rep's list by owner.
+            models.Index(fields=["owner", "name", "id"], name="company_owner_name"),
+            models.Index(fields=["name", "id"], name="company_name"),
         ]
 
     def __str__(self) -> str:
@@ -96,6 +99,10 @@ class Contact(OwnedRecord, AddressFields):
             models.Index(fields=["team", "-updated_at", "-id"], name="contact_team_upd"),
             models.Index(fields=["-updated_at", "-id"], name="contact_upd"),
             models.Index(fields=["primary_company"], name="contact_company"),
+            # The list pages sort by last name (keyset on last_name, id), a rep's list by
+            # owner.
+            models.Index(fields=["owner", "last_name", "id"], name="contact_owner_name"),
+            models.Index(fields=["last_name", "id"], name="contact_last_name"),
         ]
 
     def __str__(self) -> str:
