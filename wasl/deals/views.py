@@ -59,7 +59,7 @@ from wasl.deals.selectors import (
     board_totals,
     competitor_list,
     deal_cycle_seconds,
-    deal_list,
+    deal_rows,
     deal_stage_history,
     deal_time_in_stages,
     lost_reason_list,
@@ -639,10 +639,17 @@ def close_range(value: str, today: dt.date, calendar: str) -> tuple[dt.date, dt.
     return _month_start(year, month, calendar), _month_start(year, month + 1, calendar)
 
 
+def _stages_where(**conditions: Any) -> Any:
+    """Stages as a subquery: `stage IN (…)` lets SQLite walk the deals in list order, where
+    a join on stage or a pipeline filter makes it collect and sort every matching deal
+    (0.8 s against 20 ms for all open deals of the L data)."""
+    return stage_list(actor=None).filter(**conditions).values("pk")
+
+
 def _apply_close(queryset: Any, value: str) -> Any:
     today = formatting.local_today()
     if value == "overdue":
-        return queryset.filter(expected_close__lt=today, stage__kind=Kind.OPEN)
+        return queryset.filter(expected_close__lt=today, stage__in=_stages_where(kind=Kind.OPEN))
     if value == "none":
         return queryset.filter(expected_close__isnull=True)
     start, end = close_range(value, today, formatting.current_prefs().calendar)
@@ -673,7 +680,7 @@ def _stage_cell(deal: Deal) -> str:
         '{}{}<small class="d-block text-body-secondary">{}</small>',
         deal.stage.name,
         badge,
-        deal.pipeline.name,
+        deal.stage.pipeline.name,
     )
 
 
@@ -728,18 +735,10 @@ def _move_in_bulk(actor: Any, deal: Deal, params: dict[str, Any]) -> Deal:
     return services.deal_update(actor=actor, deal=deal, stage=stage, pipeline=stage.pipeline)
 
 
-def _deal_rows(*, actor: Any) -> Any:
-    """The list's rows: `deal_list` without the contacts, which no column shows (its other
-    prefetches kept: pipelines and stages are loaded apart on purpose)."""
-    return (
-        deal_list(actor=actor).prefetch_related(None).prefetch_related("pipeline", "stage", "tags")
-    )
-
-
 DEALS = ListSpec(
     entity="deal",
     url_name="deals:deal-list",
-    selector=_deal_rows,
+    selector=deal_rows,
     title=gettext_lazy("Deals"),
     columns=(
         ListColumn("title", gettext_lazy("Title"), _title_cell, sort="title"),
@@ -791,7 +790,7 @@ DEALS = ListSpec(
             "pipeline",
             gettext_lazy("Pipeline"),
             _pipeline_choices,
-            lambda qs, value: qs.filter(pipeline__public_id=value),
+            lambda qs, value: qs.filter(stage__in=_stages_where(pipeline__public_id=value)),
         ),
         ChoiceFilter(
             "stage",
@@ -803,7 +802,7 @@ DEALS = ListSpec(
             "status",
             gettext_lazy("Status"),
             _status_choices,
-            lambda qs, value: qs.filter(stage__kind=value),
+            lambda qs, value: qs.filter(stage__in=_stages_where(kind=value)),
         ),
         ChoiceFilter("close", gettext_lazy("Expected close"), _close_choices, _apply_close),
     ),
