@@ -488,7 +488,12 @@ def keyset_page_before(
             **{f"{field}__isnull": False}
         )
     else:
-        earlier = Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": first_id})
+        # `f >= v AND (f > v OR pk > id)` (descending) keeps a bound range on the index,
+        # as in keyset_page.
+        bound = "gte" if descending else "lte"
+        earlier = Q(**{f"{field}__{bound}": value}) & (
+            Q(**{f"{field}__{op}": value}) | Q(**{f"pk__{op}": first_id})
+        )
     rows = list(
         queryset.filter(earlier).order_by(*_reverse_ordering(model_field, field, descending))[
             : limit + 1
