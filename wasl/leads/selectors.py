@@ -18,3 +18,11 @@ def lead_list(*, actor: Any) -> QuerySet[Lead]:
         .select_related("owner", "team", "converted_contact", "converted_company", "converted_deal")
         .prefetch_related("tags")
     )
+
+
+def lead_rows(*, actor: Any) -> QuerySet[Lead]:
+    """Leads the actor may see with what the leads list page shows (owner, tags) in a fixed
+    number of queries. Owners load apart: joining them (and the conversion links, which
+    the list does not show) makes SQLite sort every lead instead of walking the index in
+    list order (135 ms against a few for the first page of 100,000 leads)."""
+    return visible(Lead.objects.all(), actor).prefetch_related("owner", "tags")

@@ -44,7 +44,7 @@ from wasl.leads import services
 from wasl.leads.access import access_lead
 from wasl.leads.forms import ConvertForm, LeadForm, QuickLeadForm, StatusForm
 from wasl.leads.models import Lead
-from wasl.leads.selectors import lead_list
+from wasl.leads.selectors import lead_rows
 
 Status = Lead.Status
 
@@ -331,7 +331,7 @@ def _bulk_status(label: Any, status: str) -> BulkAction:
 LEADS = ListSpec(
     entity="lead",
     url_name="leads:lead-list",
-    selector=lead_list,
+    selector=lead_rows,
     title=gettext_lazy("Leads"),
     columns=(
         ListColumn("name", gettext_lazy("Name"), _name_cell, sort="last_name"),
@@ -446,6 +446,6 @@ def lead_inline(request: HttpRequest) -> HttpResponse:
         except Invalid as error:
             add_service_errors(form, error)
         else:
-            return inline_row_response(request, LEADS, lead_list(actor=actor).get(pk=lead.pk))
+            return inline_row_response(request, LEADS, lead_rows(actor=actor).get(pk=lead.pk))
     context = {"inline_form": form, "spec": LEADS, "query": request.POST.get("q", "")}
     return inline_error_response(request, LEADS.inline_template, context)
