@@ -358,7 +358,10 @@ def _moved(request: HttpRequest, actor: Any, deal: Deal, stage: Stage, params: A
         return redirect(url)
     scope = _board_scope(actor, params, with_people=False)
     if scope.pipeline is None or scope.pipeline.pk != deal.pipeline_id:
-        scope.pipeline = next(p for p in scope.pipelines if p.pk == deal.pipeline_id)
+        # The board showed another pipeline (or this one is archived): refresh nothing.
+        scope.pipeline = next((p for p in scope.pipelines if p.pk == deal.pipeline_id), None)
+    if scope.pipeline is None:
+        return render(request, "deals/partials/moved.html", {"notice": notice, "cards": []})
     deals = scope.deals(actor)
     stages = scope.open_stages
     totals = board_totals(deals, scope.pipeline, stages)
