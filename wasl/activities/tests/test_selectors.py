@@ -139,7 +139,6 @@ class TestTimeline:
             contact_update(actor=personas.rep_a, contact=contact, title=f"t{n}")
         from django.contrib.contenttypes.models import ContentType
 
-        ContentType.objects.clear_cache()
         ContentType.objects.get_for_model(type(contact))
         with django_assert_num_queries(3):
             items, cursor = timeline_for(actor=personas.rep_a, record=contact, limit=50)
