@@ -279,9 +279,14 @@ def _clean_points(
     return points
 
 
-def _replace_points(record: Contact | Company, points: list[tuple[str, str, str, str]]) -> None:
+def _replace_points(
+    record: Contact | Company, points: list[tuple[str, str, str, str]], *, created: bool = False
+) -> None:
     link = {"contact": record} if isinstance(record, Contact) else {"company": record}
-    ContactPoint.objects.filter(**link).delete()
+    if not created:
+        ContactPoint.objects.filter(**link).delete()
+    if not points:
+        return
     ContactPoint.objects.bulk_create(
         ContactPoint(kind=kind, label=label, value=value, digits=digits, position=position, **link)
         for position, (kind, label, value, digits) in enumerate(points)
@@ -298,12 +303,24 @@ def _point_values(record: Contact | Company) -> dict[str, list[str]]:
 # ---------------------------------------------------------------- indexing
 
 
-def _index_contact(contact: Contact) -> None:
-    points = _point_values(contact)
-    companies = list(contact.companies.values_list("name", flat=True))
+def _index_contact(
+    contact: Contact,
+    *,
+    points: dict[str, list[str]] | None = None,
+    companies: list[str] | None = None,
+    tags: list[str] | None = None,
+    created: bool = False,
+) -> None:
+    """Refresh a contact's search entry; a caller that just wrote the contact passes what
+    it knows so nothing is read back."""
+    points = _point_values(contact) if points is None else points
+    if companies is None:
+        companies = list(contact.companies.values_list("name", flat=True))
     primary = contact.primary_company.name if contact.primary_company else ""
-    tags = list(contact.tags.values_list("name", flat=True))
+    if tags is None:
+        tags = list(contact.tags.values_list("name", flat=True))
     search.index_record(
+        created=created,
         kind="contact",
         record=contact,
         title=contact.full_name,
@@ -380,23 +397,33 @@ def contact_create(
     contact.primary_company = company
     with transaction.atomic():
         contact.save()
-        _replace_points(contact, points)
+        _replace_points(contact, points, created=True)
         if company is not None:
             ContactCompany.objects.create(
                 contact=contact, company=company, role=company_role, is_primary=True
             )
-        contact.tags.set(tags_resolve(actor=actor, names=tags))
-        ImportantDate.objects.bulk_create(ImportantDate(contact=contact, **d) for d in dates)
-        after = {
-            **snapshot(contact, _AUDITED_CONTACT),
-            **_point_values(contact),
-            "tags": sorted(contact.tags.values_list("name", flat=True)),
+        tag_rows = tags_resolve(actor=actor, names=tags)
+        if tag_rows:
+            contact.tags.add(*tag_rows)
+        if dates:
+            ImportantDate.objects.bulk_create(ImportantDate(contact=contact, **d) for d in dates)
+        point_values: dict[str, list[str]] = {
+            "emails": [value for kind, _label, value, _digits in points if kind == "email"],
+            "phones": [value for kind, _label, value, _digits in points if kind == "phone"],
         }
+        tag_names = sorted(tag.name for tag in tag_rows)
+        after = {**snapshot(contact, _AUDITED_CONTACT), **point_values, "tags": tag_names}
         record_audit(
             actor=actor, action=AuditEntry.Action.CREATE, record=contact, changes=diff({}, after)
         )
         events.emit("contact.created", contact, actor, {"id": contact.public_id})
-        _index_contact(contact)
+        _index_contact(
+            contact,
+            points=point_values,
+            companies=[company.name] if company is not None else [],
+            tags=tag_names,
+            created=True,
+        )
     return contact
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
 from django.db.backends.signals import connection_created
+from django.utils import timezone
 
 from wasl.core.models import RecordShare, SearchEntry
 from wasl.core.phones import query_digits, significant_digits
@@ -68,20 +69,24 @@ def index_record(
     subtitle: str = "",
     parts: Iterable[str | None] = (),
     phones: Iterable[str] = (),
+    created: bool = False,
 ) -> None:
-    """Create or refresh the search entry of one record (inside the caller's transaction)."""
-    SearchEntry.objects.update_or_create(
-        kind=kind,
-        object_id=record.pk,
-        defaults={
-            "public_id": record.public_id,
-            "title": title[:300],
-            "subtitle": (subtitle or "")[:300],
-            "owner_id": getattr(record, "owner_id", None),
-            "team_id": getattr(record, "team_id", None),
-            "text": entry_text([title, subtitle, *parts], phones),
-        },
-    )
+    """Create or refresh the search entry of one record (inside the caller's transaction).
+
+    `created=True` says the record is new, which saves the lookup of an old entry."""
+    values = {
+        "public_id": record.public_id,
+        "title": title[:300],
+        "subtitle": (subtitle or "")[:300],
+        "owner_id": getattr(record, "owner_id", None),
+        "team_id": getattr(record, "team_id", None),
+        "text": entry_text([title, subtitle, *parts], phones),
+    }
+    if not created and SearchEntry.objects.filter(kind=kind, object_id=record.pk).update(
+        **values, updated_at=timezone.now()
+    ):
+        return
+    SearchEntry.objects.create(kind=kind, object_id=record.pk, **values)
 
 
 def unindex_record(*, kind: str, object_id: int) -> None:
