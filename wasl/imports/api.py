@@ -261,7 +261,11 @@ def download_export(request: HttpRequest, export_id: str):
     job = access_export(actor_of(request), export_id)
     if job.status != ExportJob.Status.DONE or not job.file:
         raise NotFound(_("The file is not ready."))
-    types = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "vcf": "text/vcard"}
+    types = {
+        "csv": "text/csv",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "vcf": "text/vcard",
+    }
     return FileResponse(
         job.file.open("rb"),
         as_attachment=True,
@@ -306,8 +310,13 @@ def check_duplicates(request: HttpRequest, payload: CheckIn):
     """Records the user sees that a record about to be created looks like."""
     found = duplicates.possible_duplicates(actor_of(request), _kind(payload.kind), payload.dict())
     return [
-        CandidateOut(kind=c.kind, id=str(c.record.public_id), title=_title(c.record), score=c.score,
-                     reasons=c.reasons)
+        CandidateOut(
+            kind=c.kind,
+            id=str(c.record.public_id),
+            title=_title(c.record),
+            score=c.score,
+            reasons=c.reasons,
+        )
         for c in found
     ]
 
@@ -327,8 +336,15 @@ def list_duplicates(request: HttpRequest, kind: str = "contact"):
     """Open duplicate pairs of records the user sees both of (from the last scan)."""
     pairs = duplicates.pair_list(actor=actor_of(request), kind=_kind(kind))
     return [
-        PairOut(kind=p.kind, score=p.score, reasons=p.reasons, first_id=str(a.public_id),
-                first_title=_title(a), second_id=str(b.public_id), second_title=_title(b))
+        PairOut(
+            kind=p.kind,
+            score=p.score,
+            reasons=p.reasons,
+            first_id=str(a.public_id),
+            first_title=_title(a),
+            second_id=str(b.public_id),
+            second_title=_title(b),
+        )
         for p, a, b in pairs
     ]
 
@@ -359,11 +375,18 @@ def create_merge(request: HttpRequest, payload: MergeIn):
     survivor = _load(actor, kind, payload.survivor_id)
     others = [_load(actor, kind, pid) for pid in payload.other_ids]
     entry = merge.record_merge(
-        actor=actor, kind=kind, survivor=survivor, others=others,
+        actor=actor,
+        kind=kind,
+        survivor=survivor,
+        others=others,
         field_choices=payload.field_choices,
     )
-    return Status(201, MergeOut(audit_id=entry.pk, survivor_id=str(survivor.public_id),
-                                merged=entry.data["merged"]))
+    return Status(
+        201,
+        MergeOut(
+            audit_id=entry.pk, survivor_id=str(survivor.public_id), merged=entry.data["merged"]
+        ),
+    )
 
 
 @router.post("/merges/{audit_id}/undo", response={200: MergeOut, **ERROR_RESPONSES})
@@ -372,5 +395,6 @@ def undo_merge(request: HttpRequest, audit_id: int):
     actor = actor_of(request)
     entry = access_merge(actor, audit_id)
     survivor = merge.merge_undo(actor=actor, audit_entry=entry)
-    return MergeOut(audit_id=entry.pk, survivor_id=str(survivor.public_id),
-                    merged=entry.data.get("merged", []))
+    return MergeOut(
+        audit_id=entry.pk, survivor_id=str(survivor.public_id), merged=entry.data.get("merged", [])
+    )

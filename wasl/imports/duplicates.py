@@ -10,6 +10,7 @@ sharing an e-mail or phone), never all against all, so a scan stays linear.
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -96,17 +97,13 @@ def _clean_inputs(data: dict[str, Any]) -> tuple[set[str], set[str]]:
     for raw in [*(data.get("emails") or []), data.get("email") or ""]:
         value = raw.get("value", "") if isinstance(raw, dict) else str(raw or "")
         if value.strip():
-            try:
+            with contextlib.suppress(ValueError):
                 emails.add(clean_email(value))
-            except ValueError:
-                pass
     for raw in [*(data.get("phones") or []), data.get("phone") or ""]:
         value = raw.get("value", "") if isinstance(raw, dict) else str(raw or "")
         if value.strip():
-            try:
+            with contextlib.suppress(PhoneError):
                 digits.add(significant_digits(parse_phone(value)))
-            except PhoneError:
-                pass
     return emails, digits
 
 
@@ -130,13 +127,15 @@ def possible_duplicates(
         link = f"{kind}_id"
         if emails:
             by_email = set(
-                ContactPoint.objects.filter(kind="email", value__in=emails, **{f"{link}__in": scope.values("pk")})
-                .values_list(link, flat=True)
+                ContactPoint.objects.filter(
+                    kind="email", value__in=emails, **{f"{link}__in": scope.values("pk")}
+                ).values_list(link, flat=True)
             )
         if digits:
             by_phone = set(
-                ContactPoint.objects.filter(kind="phone", digits__in=digits, **{f"{link}__in": scope.values("pk")})
-                .values_list(link, flat=True)
+                ContactPoint.objects.filter(
+                    kind="phone", digits__in=digits, **{f"{link}__in": scope.values("pk")}
+                ).values_list(link, flat=True)
             )
     else:
         if emails:
@@ -154,7 +153,11 @@ def possible_duplicates(
             ids |= set(similar.values_list("pk", flat=True)[:300])
     elif name:
         first, _sp, last = name.partition(" ")
-        ids |= set(scope.filter(first_name__iexact=data.get("first_name", "")).values_list("pk", flat=True)[:300])
+        ids |= set(
+            scope.filter(first_name__iexact=data.get("first_name", "")).values_list(
+                "pk", flat=True
+            )[:300]
+        )
     candidates: list[Candidate] = []
     records = model._default_manager.filter(pk__in=list(ids))
     if kind == "contact":
@@ -216,7 +219,10 @@ def duplicate_scan(*, kind: str) -> dict[str, Any]:
     evidence: dict[tuple[int, int], set[str]] = defaultdict(set)
     if kind in ("contact", "company"):
         link = f"{kind}_id"
-        for point_kind, column, reason in (("email", "value", "email"), ("phone", "digits", "phone")):
+        for point_kind, column, reason in (
+            ("email", "value", "email"),
+            ("phone", "digits", "phone"),
+        ):
             sql = (
                 f"SELECT p.{column}, p.{link} FROM {point_table} p WHERE p.kind = %s AND "  # noqa: S608
                 f"p.{link} IS NOT NULL AND p.{column} IN (SELECT {column} FROM {point_table} "
@@ -265,8 +271,11 @@ def duplicate_scan(*, kind: str) -> dict[str, Any]:
             keys = [normalise(n) if kind == "lead" else n for _i, n in block]
             for i in range(len(block) - 1):
                 matches = process.extract(
-                    keys[i], keys[i + 1 :], scorer=fuzz.token_sort_ratio,
-                    score_cutoff=FUZZY_FROM, limit=None,
+                    keys[i],
+                    keys[i + 1 :],
+                    scorer=fuzz.token_sort_ratio,
+                    score_cutoff=FUZZY_FROM,
+                    limit=None,
                 )
                 for _choice, _score, offset in matches:
                     j = i + 1 + offset
@@ -321,10 +330,13 @@ def duplicate_scan(*, kind: str) -> dict[str, Any]:
             same_phone="phone" in reasons,
             name_a=names.get(a, ""),
             name_b=names.get(b, ""),
-            same_company=same_company or (bool(companies.get(a)) and companies.get(a) == companies.get(b)),
+            same_company=same_company
+            or (bool(companies.get(a)) and companies.get(a) == companies.get(b)),
         )
         if value >= REPORT_FROM:
-            found.append(DuplicatePair(kind=kind, first_id=a, second_id=b, score=value, reasons=labels))
+            found.append(
+                DuplicatePair(kind=kind, first_id=a, second_id=b, score=value, reasons=labels)
+            )
     with transaction.atomic():
         DuplicatePair.objects.filter(kind=kind, status=DuplicatePair.Status.OPEN).delete()
         DuplicatePair.objects.bulk_create(found, batch_size=5000)

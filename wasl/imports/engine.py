@@ -43,14 +43,14 @@ from wasl.imports import mapping as m
 from wasl.imports.models import ImportCreated, ImportRowError, ImportUpdated
 from wasl.leads.models import Lead
 
-BATCH = 5000
+BATCH = 4000
 MAX_POINTS = 20
 
 
 # ---------------------------------------------------------------- fast, equivalent cleaning
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=20_000)
 def _norm_cached(value: str) -> str:
     return normalise(value)
 
@@ -65,7 +65,7 @@ def fast_normalise(value: str | None) -> str:
     return _norm_cached(value)
 
 
-@lru_cache(maxsize=50_000)
+@lru_cache(maxsize=20_000)
 def _domain(domain: str) -> str | None:
     try:
         return clean_email("a@" + domain).partition("@")[2]
@@ -217,6 +217,13 @@ class Resolver:
         self.sources = {fast_normalise(v): v for v in Source.values}
         for value, label in Source.choices:
             self.sources.setdefault(fast_normalise(str(label)), value)
+
+    def preload(self) -> None:
+        """Load every user and whether the actor may assign to them, so cleaning needs no
+        database (it may run in forked workers)."""
+        for user in {u.pk: u for u in self.users().values()}.values():
+            if user.pk not in self._assignable:
+                self._assignable[user.pk] = self.actor is None or can_assign_to(self.actor, user)
 
     def users(self) -> dict[str, User]:
         if self._users is None:
@@ -790,11 +797,10 @@ def merge_into_existing(existing: Existing, clean: Clean, policy: str, kind: str
             continue
         if name == "phone_digits":
             continue
-        if overwrite or _is_empty(current.get(name)):
-            if current.get(name) != value:
-                existing.new_fields[name] = value
-                if name == "phone":
-                    existing.new_fields["phone_digits"] = clean.fields.get("phone_digits", "")
+        if (overwrite or _is_empty(current.get(name))) and current.get(name) != value:
+            existing.new_fields[name] = value
+            if name == "phone":
+                existing.new_fields["phone_digits"] = clean.fields.get("phone_digits", "")
     custom = {**existing.custom, **existing.new_custom}
     for key, value in clean.custom.items():
         if (overwrite or _is_empty(custom.get(key))) and custom.get(key) != value:
@@ -814,10 +820,15 @@ def merge_into_existing(existing: Existing, clean: Clean, policy: str, kind: str
             existing.new_tags.append(tag)
             known.add(fast_normalise(tag))
     linked = {fast_normalise(n) for n in existing.company_names}
-    if kind == "contact" and clean.company and fast_normalise(clean.company) not in linked:
-        if overwrite or (existing.primary_company_id is None and not existing.new_company):
-            existing.new_company = clean.company
-            existing.new_company_role = clean.company_role
+    fresh = existing.primary_company_id is None and not existing.new_company
+    if (
+        kind == "contact"
+        and clean.company
+        and fast_normalise(clean.company) not in linked
+        and (overwrite or fresh)
+    ):
+        existing.new_company = clean.company
+        existing.new_company_role = clean.company_role
     if overwrite and clean.owner is not None and clean.owner.pk != existing.owner_id:
         existing.new_owner = clean.owner
     existing.rows.append(clean.row)
@@ -830,10 +841,10 @@ def merge_into_pending(pending: Clean, clean: Clean, policy: str) -> bool:
     overwrite = policy == "overwrite"
     changed = False
     for name, value in clean.fields.items():
-        if not _is_empty(value) and (overwrite or _is_empty(pending.fields.get(name))):
-            if pending.fields.get(name) != value:
-                pending.fields[name] = value
-                changed = True
+        wanted = overwrite or _is_empty(pending.fields.get(name))
+        if not _is_empty(value) and wanted and pending.fields.get(name) != value:
+            pending.fields[name] = value
+            changed = True
     for key, value in clean.custom.items():
         if (overwrite or key not in pending.custom) and pending.custom.get(key) != value:
             pending.custom[key] = value
@@ -856,10 +867,10 @@ def merge_into_pending(pending: Clean, clean: Clean, policy: str) -> bool:
             pending.tags.append(tag)
             known.add(fast_normalise(tag))
             changed = True
-    if clean.company and (overwrite or not pending.company):
-        if pending.company != clean.company:
-            pending.company, pending.company_role = clean.company, clean.company_role
-            changed = True
+    wanted = overwrite or not pending.company
+    if clean.company and wanted and pending.company != clean.company:
+        pending.company, pending.company_role = clean.company, clean.company_role
+        changed = True
     return changed
 
 

@@ -251,7 +251,8 @@ def write_vcard(*, actor: Any, target: str, filters: dict[str, Any], out: IO[str
                 f"FN:{_vcard_escape(full)}",
             ]
             company = (
-                r.company_name if target == "leads"
+                r.company_name
+                if target == "leads"
                 else (r.primary_company.name if r.primary_company else "")
             )
             if company:
@@ -287,23 +288,36 @@ def write_vcard(*, actor: Any, target: str, filters: dict[str, Any], out: IO[str
 
 
 def export_to_file(
-    *, actor: Any, target: str, file_format: str, path: Path, filters: dict[str, Any] | None = None,
+    *,
+    actor: Any,
+    target: str,
+    file_format: str,
+    path: Path,
+    filters: dict[str, Any] | None = None,
     calendar: str = "",
 ) -> int:
     """Write the export to `path`; returns the number of records."""
     if file_format == "xlsx":
-        return write_xlsx(export_rows(actor=actor, target=target, filters=filters, calendar=calendar), path)
+        return write_xlsx(
+            export_rows(actor=actor, target=target, filters=filters, calendar=calendar), path
+        )
     with open(path, "w", encoding="utf-8", newline="") as out:
         if file_format == "vcf":
             return write_vcard(actor=actor, target=target, filters=filters or {}, out=out)
-        return write_csv(export_rows(actor=actor, target=target, filters=filters, calendar=calendar), out)
+        return write_csv(
+            export_rows(actor=actor, target=target, filters=filters, calendar=calendar), out
+        )
 
 
 # ---------------------------------------------------------------- jobs
 
 
 def export_create(
-    *, actor: Any, target: str, file_format: str, filters: dict[str, Any] | None = None,
+    *,
+    actor: Any,
+    target: str,
+    file_format: str,
+    filters: dict[str, Any] | None = None,
     calendar: str = "",
 ) -> ExportJob:
     """Queue an export of what the actor sees; the file is written by the worker."""
@@ -322,7 +336,10 @@ def export_create(
     export_queryset(actor=actor, target=target, filters=filters)  # validates the filters
     with transaction.atomic():
         job = ExportJob.objects.create(
-            actor=actor, target=target, file_format=file_format, filters=filters or {},
+            actor=actor,
+            target=target,
+            file_format=file_format,
+            filters=filters or {},
             calendar=calendar or actor.calendar or "",
         )
         transaction.on_commit(partial(run_export.enqueue, job.pk))
@@ -343,21 +360,32 @@ def export_execute(*, job_id: int) -> ExportJob:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"{job.target}.{job.file_format}"
             rows = export_to_file(
-                actor=job.actor, target=job.target, file_format=job.file_format, path=path,
-                filters=job.filters, calendar=job.calendar,
+                actor=job.actor,
+                target=job.target,
+                file_format=job.file_format,
+                path=path,
+                filters=job.filters,
+                calendar=job.calendar,
             )
             name = f"{job.target}-{timezone.now():%Y%m%d-%H%M%S}.{job.file_format}"
             with open(path, "rb") as handle:
                 job.file.save(name, ContentFile(handle.read()), save=False)
         job.rows, job.status = rows, ExportJob.Status.DONE
-    except Exception as error:  # noqa: BLE001 - the job shows what went wrong
+    except Exception as error:
         job.status, job.error = ExportJob.Status.FAILED, str(error)[:2000]
     job.finished_at = timezone.now()
     job.save(update_fields=["file", "rows", "status", "error", "finished_at", "updated_at"])
     return job
 
 
-def export_inline(*, actor: Any, target: str, file_format: str, filters: dict[str, Any] | None = None, calendar: str = "") -> bytes:
+def export_inline(
+    *,
+    actor: Any,
+    target: str,
+    file_format: str,
+    filters: dict[str, Any] | None = None,
+    calendar: str = "",
+) -> bytes:
     """A small export written in the request (CSV, XLSX or vCard bytes)."""
     import tempfile
 
@@ -365,7 +393,14 @@ def export_inline(*, actor: Any, target: str, file_format: str, filters: dict[st
         raise Conflict(_("Inactive user."))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"export.{file_format}"
-        export_to_file(actor=actor, target=target, file_format=file_format, path=path, filters=filters, calendar=calendar)
+        export_to_file(
+            actor=actor,
+            target=target,
+            file_format=file_format,
+            path=path,
+            filters=filters,
+            calendar=calendar,
+        )
         return path.read_bytes()
 
 

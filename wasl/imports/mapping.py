@@ -486,10 +486,7 @@ def parse_date_value(text: str, calendar: str = "gregorian", order: str = "dmy")
     if not raw:
         raise ValueError(_("Enter a date."))
     match = _ISO_DATETIME.match(raw)
-    if match:
-        raw = "-".join(match.groups())
-    else:
-        raw = _TIME_TAIL.sub("", raw).strip()
+    raw = "-".join(match.groups()) if match else _TIME_TAIL.sub("", raw).strip()
     if re.fullmatch(r"\d{8}", raw):
         raw = f"{raw[:4]}-{raw[4:6]}-{raw[6:]}"
     parts = re.split(r"\s*[/\-.]\s*", raw)

@@ -210,7 +210,10 @@ def record_merge(
                     move[getattr(row, attname)].append(row.pk)
             if drop:
                 before["dropped"].append(
-                    {"model": _label(relation), "rows": _dump(relation, relation._default_manager.filter(pk__in=drop))}
+                    {
+                        "model": _label(relation),
+                        "rows": _dump(relation, relation._default_manager.filter(pk__in=drop)),
+                    }
                 )
                 relation._default_manager.filter(pk__in=drop).delete()
             for old, pks in move.items():
@@ -227,7 +230,9 @@ def record_merge(
                 content_type=content_type, object_id=survivor.pk, user_id=share.user_id
             ).exists():
                 RecordShare.objects.create(
-                    content_type=content_type, object_id=survivor.pk, user_id=share.user_id,
+                    content_type=content_type,
+                    object_id=survivor.pk,
+                    user_id=share.user_id,
                     can_write=share.can_write,
                 )
                 before.setdefault("shares_added", []).append(share.user_id)
@@ -238,7 +243,12 @@ def record_merge(
         pairs.update(status=DuplicatePair.Status.MERGED)
         for other in losers:
             SearchEntry.objects.filter(kind=kind, object_id=other.pk).delete()
-            events.emit(f"{kind}.deleted", other, actor, {"id": other.public_id, "merged_into": survivor.public_id})
+            events.emit(
+                f"{kind}.deleted",
+                other,
+                actor,
+                {"id": other.public_id, "merged_into": survivor.public_id},
+            )
         _shares(model, loser_ids).delete()
         model._default_manager.filter(pk__in=loser_ids).delete()
         from wasl.imports.services import reindex
@@ -275,7 +285,11 @@ def _fix_primary(contact: Contact) -> None:
 
 
 def contact_merge(
-    *, actor: Any, survivor: Contact, others: list[Contact], field_choices: dict[str, Any] | None = None
+    *,
+    actor: Any,
+    survivor: Contact,
+    others: list[Contact],
+    field_choices: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Merge contacts into `survivor` (see `record_merge`)."""
     return record_merge(
@@ -284,7 +298,11 @@ def contact_merge(
 
 
 def company_merge(
-    *, actor: Any, survivor: Company, others: list[Company], field_choices: dict[str, Any] | None = None
+    *,
+    actor: Any,
+    survivor: Company,
+    others: list[Company],
+    field_choices: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Merge companies into `survivor` (see `record_merge`)."""
     return record_merge(
@@ -315,7 +333,9 @@ def merge_undo(*, actor: Any, audit_entry: AuditEntry) -> models.Model:
             action=AuditEntry.Action.UPDATE, data__undo_of=audit_entry.pk
         ).exists():
             raise Conflict(_("This merge has already been undone."))
-        survivor = model._default_manager.select_for_update().filter(pk=audit_entry.object_id).first()
+        survivor = (
+            model._default_manager.select_for_update().filter(pk=audit_entry.object_id).first()
+        )
         if survivor is None:
             raise Conflict(_("The merged record no longer exists."))
         if actor is not None:
@@ -330,7 +350,9 @@ def merge_undo(*, actor: Any, audit_entry: AuditEntry) -> models.Model:
             )
         for group in reversed(before["moved"]):
             relation = _model(group["model"])
-            relation._default_manager.filter(pk__in=group["ids"]).update(**{group["field"]: group["from"]})
+            relation._default_manager.filter(pk__in=group["ids"]).update(
+                **{group["field"]: group["from"]}
+            )
         for group in before["dropped"]:
             relation = _model(group["model"])
             relation._default_manager.bulk_create([_load(relation, row) for row in group["rows"]])
@@ -360,7 +382,9 @@ def merge_undo(*, actor: Any, audit_entry: AuditEntry) -> models.Model:
             data={"undo_of": audit_entry.pk, "restored": [str(r.public_id) for r in restored]},
         )
         for record in restored:
-            events.emit(f"{kind}.created", record, actor, {"id": record.public_id, "unmerged": True})
+            events.emit(
+                f"{kind}.created", record, actor, {"id": record.public_id, "unmerged": True}
+            )
         return survivor
 
 

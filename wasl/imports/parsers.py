@@ -8,6 +8,7 @@ line that says why, never a traceback.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -53,10 +54,9 @@ class Table:
 
     def close(self) -> None:
         for closer in self._closers:
-            try:
+            # Closing a reader must never mask the import's own result.
+            with contextlib.suppress(Exception):
                 closer.close()
-            except Exception:  # noqa: S110 - closing a reader must never mask the result
-                pass
 
 
 # ---------------------------------------------------------------- format and encoding
@@ -284,7 +284,9 @@ def _open_csv(path: str | Path, head: bytes, encoding: str, delimiter: str) -> T
         raise _decode_error(error, encoding) from error
     except csv.Error as error:
         text.close()
-        raise UnreadableFile(_("Line %(line)d: %(reason)s.") % {"line": line + 1, "reason": error})
+        raise UnreadableFile(
+            _("Line %(line)d: %(reason)s.") % {"line": line + 1, "reason": error}
+        ) from error
     if header_row is None:
         text.close()
         raise UnreadableFile(_("The file has no header row."))

@@ -32,7 +32,10 @@ class Command(BaseCommand):
         actor = acting_user(options["as_user"])
         try:
             rows = export_to_file(
-                actor=actor, target=options["target"], file_format=file_format, path=output,
+                actor=actor,
+                target=options["target"],
+                file_format=file_format,
+                path=output,
                 calendar=options["calendar"],
             )
         except Invalid as error:

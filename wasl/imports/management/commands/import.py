@@ -32,7 +32,9 @@ class Command(BaseCommand):
         parser.add_argument("--match-on", default="email,phone,name")
         parser.add_argument("--sheet", default="", help="XLSX sheet (default: the first)")
         parser.add_argument("--encoding", default="", help="e.g. windows-1256 (default: detect)")
-        parser.add_argument("--calendar", default="gregorian", choices=["gregorian", "jalali", "hijri"])
+        parser.add_argument(
+            "--calendar", default="gregorian", choices=["gregorian", "jalali", "hijri"]
+        )
         parser.add_argument("--as", dest="as_user", default="", help="importing user")
         parser.add_argument("--show", type=int, default=50, help="refused rows to print")
 
@@ -60,7 +62,9 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
             )
         except NotFound:
-            raise CommandError(f"No saved {options['target']} mapping named {options['mapping']!r}.") from None
+            raise CommandError(
+                f"No saved {options['target']} mapping named {options['mapping']!r}."
+            ) from None
         except (Invalid, Forbidden, Conflict) as error:
             raise CommandError(describe(error)) from None
         if job.status == "failed" and not job.processed:
