@@ -430,7 +430,7 @@ def contact_timeline(
 ):
     """The contact's activities and changes, newest first."""
     actor = actor_of(request)
-    return _timeline_page(actor, access_contact(actor, contact_id), cursor, limit)
+    return _timeline_page(actor, access_contact(actor, contact_id, related=False), cursor, limit)
 
 
 @router.get("/companies/{company_id}/timeline", response=TIMELINE_RESPONSES, tags=["timeline"])
@@ -439,7 +439,7 @@ def company_timeline(
 ):
     """The company's own activities and changes, newest first."""
     actor = actor_of(request)
-    return _timeline_page(actor, access_company(actor, company_id), cursor, limit)
+    return _timeline_page(actor, access_company(actor, company_id, related=False), cursor, limit)
 
 
 @router.get("/leads/{lead_id}/timeline", response=TIMELINE_RESPONSES, tags=["timeline"])
@@ -462,7 +462,7 @@ def contact_audit(
 ):
     """Who changed what on the contact and when, with old and new values, newest first."""
     actor = actor_of(request)
-    return _audit_page(actor, access_contact(actor, contact_id), cursor, limit)
+    return _audit_page(actor, access_contact(actor, contact_id, related=False), cursor, limit)
 
 
 @router.get("/companies/{company_id}/audit", response=AUDIT_RESPONSES, tags=["audit"])
@@ -470,7 +470,7 @@ def company_audit(
     request: HttpRequest, company_id: str, cursor: str | None = None, limit: int = 50
 ):
     actor = actor_of(request)
-    return _audit_page(actor, access_company(actor, company_id), cursor, limit)
+    return _audit_page(actor, access_company(actor, company_id, related=False), cursor, limit)
 
 
 @router.get("/leads/{lead_id}/audit", response=AUDIT_RESPONSES, tags=["audit"])

@@ -14,15 +14,24 @@ from wasl.contacts.selectors import (
 )
 from wasl.core.access import access_record, parse_public_id
 from wasl.core.errors import NotFound
+from wasl.core.visibility import visible
 
 
-def access_contact(actor: Any, public_id: Any, *, for_write: bool = False) -> Contact:
-    """The contact if the actor sees it (and, with for_write, may change it)."""
-    return access_record(actor, contact_detail(actor=actor), public_id, for_write=for_write)
+def access_contact(
+    actor: Any, public_id: Any, *, for_write: bool = False, related: bool = True
+) -> Contact:
+    """The contact if the actor sees it (and, with for_write, may change it). With
+    `related=False` its e-mails, phones, tags and companies are not loaded (for callers
+    that only need the row, such as the timeline)."""
+    scoped = contact_detail(actor=actor) if related else visible(Contact.objects.all(), actor)
+    return access_record(actor, scoped, public_id, for_write=for_write)
 
 
-def access_company(actor: Any, public_id: Any, *, for_write: bool = False) -> Company:
-    return access_record(actor, company_list(actor=actor), public_id, for_write=for_write)
+def access_company(
+    actor: Any, public_id: Any, *, for_write: bool = False, related: bool = True
+) -> Company:
+    scoped = company_list(actor=actor) if related else visible(Company.objects.all(), actor)
+    return access_record(actor, scoped, public_id, for_write=for_write)
 
 
 def access_tag(actor: Any, public_id: Any) -> Tag:
