@@ -362,11 +362,9 @@ def import_execute(*, job_id: int) -> ImportJob:
     counts = Counts()
     ensure_fts()
     fts = FtsPause(job.total)
-    cache = SqliteCache()
     try:
         table = _open(job)
         try:
-            cache.grow()
             fts.pause()
             counts, _errors = run_rows(
                 actor=job.actor,
@@ -381,7 +379,6 @@ def import_execute(*, job_id: int) -> ImportJob:
         finally:
             table.close()
             fts.resume()
-            cache.restore()
     except UnreadableFile as error:
         status, error_text = ImportJob.Status.FAILED, error.message
     except Exception as error:
@@ -410,28 +407,6 @@ FTS_TRIGGERS = {"core_search_ai", "core_search_ad", "core_search_au"}
 FTS_TRIGGER_SQL = [
     sql for sql in _SEARCH_MIGRATION.SQLITE_FORWARD if sql.startswith("CREATE TRIGGER")
 ]
-
-
-class SqliteCache:
-    """A larger SQLite page cache while an import writes: with the default 2 MB, index
-    pages spill to the WAL and are written again several times within one batch."""
-
-    PAGES_KIB = 8 * 1024
-
-    def __init__(self) -> None:
-        self.previous: int | None = None
-
-    def grow(self) -> None:
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA cache_size")
-                self.previous = cursor.fetchone()[0]
-                cursor.execute(f"PRAGMA cache_size=-{self.PAGES_KIB}")
-
-    def restore(self) -> None:
-        if self.previous is not None:
-            with connection.cursor() as cursor:
-                cursor.execute(f"PRAGMA cache_size={int(self.previous)}")
 
 
 class FtsPause:
