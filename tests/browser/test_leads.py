@@ -42,10 +42,14 @@ def test_disqualifying_asks_for_the_reason(page, site, rep):
     page.goto(f"{site}/leads/{lead.public_id}/")
 
     page.get_by_role("button", name="Disqualify…").click()
-    page.get_by_role("button", name="Disqualify", exact=True).click()
+    # Wait for the collapse to finish opening: a click during its animation can be lost.
+    page.locator("#disqualify.show").wait_for()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Disqualify", exact=True).click()
     page.get_by_text("Say why the lead is disqualified.").wait_for()
     page.get_by_label("Why is it disqualified?").fill("Not a real company")
-    page.get_by_role("button", name="Disqualify", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Disqualify", exact=True).click()
 
     page.locator("#lead-disqualify-reason").wait_for()
     assert page.locator("#lead-status").inner_text() == "Disqualified"
