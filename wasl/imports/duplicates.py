@@ -134,7 +134,7 @@ def possible_duplicates(
         if digits:
             by_phone = set(
                 ContactPoint.objects.filter(
-                    kind="phone", digits__in=digits, **{f"{link}__in": scope.values("pk")}
+                    digits__in=digits, **{f"{link}__in": scope.values("pk")}
                 ).values_list(link, flat=True)
             )
     else:

@@ -668,9 +668,11 @@ class Matcher:
             owner_field = f"{self.kind}_id"
             for prefix, values, column in (("e:", emails, "value"), ("p:", digits, "digits")):
                 for chunk in _chunks(values, 2000):
+                    # Only phones have digits: filtering on the kind too would let SQLite
+                    # walk every phone through the (kind, value) index.
+                    kind = {"kind": "email"} if prefix == "e:" else {}
                     query = ContactPoint.objects.filter(
-                        kind="email" if prefix == "e:" else "phone",
-                        **{f"{column}__in": chunk, f"{owner_field}__isnull": False},
+                        **kind, **{f"{column}__in": chunk, f"{owner_field}__isnull": False}
                     )
                     if scope is not None:
                         query = query.filter(**{f"{owner_field}__in": scope})
