@@ -300,6 +300,33 @@ def _point_values(record: Contact | Company) -> dict[str, list[str]]:
     return values
 
 
+def _reassign(actor: Any, record: Contact | Company, owner: Any) -> None:
+    """Give `record` to `owner` (and the owner's team) when a different owner is passed."""
+    if owner is UNSET or owner is None or owner.pk == record.owner_id:
+        return
+    if actor is not None:
+        require_assign_to(actor, owner)
+    record.owner, record.team_id = owner, owner.team_id
+
+
+def _changed_points(
+    record: Contact | Company,
+    emails: Sequence[Any] | None,
+    phones: Sequence[Any] | None,
+    errors: FieldErrors,
+) -> list[tuple[str, str, str, str]] | None:
+    """The record's e-mails and phones after an update (a list not passed stays as it is),
+    validated into `errors`; None when neither list was passed."""
+    if emails is None and phones is None:
+        return None
+    current = _point_values(record)
+    return _clean_points(
+        emails if emails is not None else current["emails"],
+        phones if phones is not None else current["phones"],
+        errors,
+    )
+
+
 # ---------------------------------------------------------------- indexing
 
 
@@ -476,21 +503,11 @@ def contact_update(
         }
         for name, value in fields.items():
             setattr(contact, name, value.strip() if isinstance(value, str) else value)
-        if owner is not UNSET and owner is not None and owner.pk != contact.owner_id:
-            if actor is not None:
-                require_assign_to(actor, owner)
-            contact.owner, contact.team_id = owner, owner.team_id
+        _reassign(actor, contact, owner)
         if not contact.first_name and not contact.last_name:
             errors.add("last_name", _("Enter a first or last name."))
         model_field_errors(contact, errors, exclude=["owner", "team", "name_key", "custom"])
-        points = None
-        if emails is not None or phones is not None:
-            current = _point_values(contact)
-            points = _clean_points(
-                emails if emails is not None else current["emails"],
-                phones if phones is not None else current["phones"],
-                errors,
-            )
+        points = _changed_points(contact, emails, phones, errors)
         if custom is not None:
             contact.custom = clean_custom_values(
                 entity="contact", values=custom, existing=contact.custom, errors=errors
@@ -657,19 +674,9 @@ def company_update(
             setattr(company, name, value.strip() if isinstance(value, str) else value)
         if not company.name:
             errors.add("name", _("Enter the company name."))
-        if owner is not UNSET and owner is not None and owner.pk != company.owner_id:
-            if actor is not None:
-                require_assign_to(actor, owner)
-            company.owner, company.team_id = owner, owner.team_id
+        _reassign(actor, company, owner)
         model_field_errors(company, errors, exclude=["owner", "team", "name_key", "custom"])
-        points = None
-        if emails is not None or phones is not None:
-            current = _point_values(company)
-            points = _clean_points(
-                emails if emails is not None else current["emails"],
-                phones if phones is not None else current["phones"],
-                errors,
-            )
+        points = _changed_points(company, emails, phones, errors)
         if custom is not None:
             company.custom = clean_custom_values(
                 entity="company", values=custom, existing=company.custom, errors=errors
