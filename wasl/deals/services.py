@@ -966,6 +966,14 @@ def pipeline_ensure_default(*, actor: Any = None) -> Pipeline:
     return pipeline_create(actor=actor, name=_("Sales"), is_default=True)
 
 
+def _valid_position(position: Any, errors: FieldErrors) -> bool:
+    """Whether `position` fits a small positive integer column; adds the error if not."""
+    if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position <= 32767:
+        errors.add("position", _("Enter a position from 0 to 32767."))
+        return False
+    return True
+
+
 def pipeline_update(
     *,
     actor: Any,
@@ -985,15 +993,8 @@ def pipeline_update(
         before = snapshot(pipeline, audited)
         if name is not UNSET:
             pipeline.name = _clean_pipeline_name(name, errors)
-        if position is not UNSET:
-            if (
-                isinstance(position, bool)
-                or not isinstance(position, int)
-                or not 0 <= position <= 32767
-            ):
-                errors.add("position", _("Enter a position from 0 to 32767."))
-            else:
-                pipeline.position = position
+        if position is not UNSET and _valid_position(position, errors):
+            pipeline.position = position
         if is_active is not UNSET:
             pipeline.is_active = bool(is_active)
         if is_default is not UNSET:
@@ -1264,15 +1265,8 @@ def lost_reason_update(
         before = snapshot(reason, audited)
         if name is not UNSET:
             reason.name = _clean_reason_name(name, errors, exclude_pk=reason.pk)
-        if position is not UNSET:
-            if (
-                isinstance(position, bool)
-                or not isinstance(position, int)
-                or not 0 <= position <= 32767
-            ):
-                errors.add("position", _("Enter a position from 0 to 32767."))
-            else:
-                reason.position = position
+        if position is not UNSET and _valid_position(position, errors):
+            reason.position = position
         if is_active is not UNSET:
             reason.is_active = bool(is_active)
         errors.raise_if_any()

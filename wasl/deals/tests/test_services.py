@@ -632,3 +632,16 @@ def test_products_are_validated_and_edited_by_managers_and_admins(personas):
     product = services.product_update(actor=personas.admin, product=product, price="120")
     assert product.price == Decimal("120.00")
     assert AuditEntry.objects.filter(object_public_id=product.public_id, action="update").exists()
+
+
+@pytest.mark.parametrize("bad", [-1, 40000, True, "2"])
+def test_pipeline_and_lost_reason_positions_out_of_range_are_refused(pipeline, bad):
+    with pytest.raises(Invalid) as error:
+        services.pipeline_update(actor=None, pipeline=pipeline, position=bad)
+    assert "position" in error.value.fields
+    reason = services.lost_reason_create(actor=None, name="Too expensive")
+    with pytest.raises(Invalid) as error:
+        services.lost_reason_update(actor=None, reason=reason, position=bad)
+    assert "position" in error.value.fields
+    reason.refresh_from_db()
+    assert reason.position != bad
