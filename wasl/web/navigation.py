@@ -38,6 +38,9 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         "bi-check2-square",
         ("activities:task-list", "activities:activity-list"),
     ),
+    NavItem("reports", _("Reports"), "bi-bar-chart-line", ("reports:index",)),
+    NavItem("imports", _("Import"), "bi-upload", ("imports:index",)),
+    NavItem("automation", _("Automation"), "bi-lightning-charge", ("automation:rule-list",)),
     NavItem(
         "settings",
         _("Settings"),
