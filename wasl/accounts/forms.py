@@ -66,11 +66,25 @@ class OrganisationForm(BootstrapFormMixin, forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    churn_after_days = forms.IntegerField(
+        label=_("Churn after (days)"),
+        min_value=1,
+        max_value=3650,
+        required=False,
+        help_text=_("A customer with no won deal and no activity for this long has churned."),
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["language"].choices = _language_choices(str(_("Each browser's language")))  # type: ignore[attr-defined]
         self.fields["time_zone"].choices = time_zone_choices()  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        # Left empty, the setting keeps its current value.
+        if cleaned.get("churn_after_days") is None:
+            cleaned.pop("churn_after_days", None)
+        return cleaned
 
 
 class PasswordForm(BootstrapFormMixin, PasswordChangeForm):

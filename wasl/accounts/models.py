@@ -131,6 +131,9 @@ class Organisation(TimeStampedModel):
         _("first day of the week"), choices=Weekday.choices, default=Weekday.MONDAY
     )
     working_days = models.JSONField(_("working days"), default=list, blank=True)
+    churn_after_days = models.PositiveSmallIntegerField(
+        _("days without a sale or activity before a customer counts as churned"), default=90
+    )
 
     class Meta:
         verbose_name = _("organisation")

@@ -336,6 +336,7 @@ ORGANISATION_FIELDS = [
     "digits",
     "week_start",
     "working_days",
+    "churn_after_days",
 ]
 
 
@@ -381,6 +382,10 @@ def organisation_update(*, actor: Any, **fields: Any) -> Organisation:
             errors.add("working_days", _("Choose days of the week."))
         else:
             fields["working_days"] = sorted({int(d) for d in days})
+    if "churn_after_days" in fields:
+        days = fields["churn_after_days"]
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650:
+            errors.add("churn_after_days", _("Enter a number of days from 1 to 3650."))
     if "name" in fields:
         fields["name"] = str(fields["name"] or "").strip()[:200]
     errors.raise_if_any()
