@@ -26,6 +26,8 @@ APP_ORDER = [
     "automation",
     # Imports, exports, duplicates and merges write every kind of customer record.
     "imports",
+    # Reports read every kind of record; nothing below them reads reports.
+    "reports",
     "demo",
     "web",
     # Administrators' settings pages read and write through the services of the apps above.

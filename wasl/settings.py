@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "wasl.notifications",
     "wasl.automation",
     "wasl.imports",
+    "wasl.reports",
     "wasl.demo",
 ]
 

@@ -1,0 +1,180 @@
+"""Converting amounts to the organisation's currency for reports, and keeping the rates.
+
+A `RateTable` is loaded once per report (the rates table is small) and converts with the
+latest rate on or before a date, else the earliest rate after it. Amounts in a currency
+without any rate are left out of money totals and named in the report's warnings.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from wasl.accounts.selectors import organisation_get
+from wasl.core.audit import record_audit
+from wasl.core.errors import FieldErrors, Invalid
+from wasl.core.visibility import require_admin
+from wasl.deals.money import clean_currency, clean_decimal
+from wasl.reports.models import ExchangeRate
+
+CENT = Decimal("0.01")
+MAX_RATE = Decimal("1e15")
+
+
+class RateTable:
+    """Every exchange rate, in memory, for one report."""
+
+    def __init__(self, currency: str, rates: dict[str, list[tuple[dt.date, Decimal]]]) -> None:
+        self.currency = currency
+        self._dates = {code: [day for day, _r in rows] for code, rows in rates.items()}
+        self._rates = {code: [rate for _d, rate in rows] for code, rows in rates.items()}
+
+    @classmethod
+    def load(cls, currency: str) -> RateTable:
+        rates: dict[str, list[tuple[dt.date, Decimal]]] = defaultdict(list)
+        for code, day, rate in ExchangeRate.objects.order_by("currency", "rate_date").values_list(
+            "currency", "rate_date", "rate"
+        ):
+            rates[code].append((day, rate))
+        return cls(currency, dict(rates))
+
+    def rate(self, currency: str, on: dt.date) -> Decimal | None:
+        """One unit of `currency` in the organisation's currency on `on`, or None."""
+        if currency == self.currency:
+            return Decimal(1)
+        dates = self._dates.get(currency)
+        if not dates:
+            return None
+        index = bisect.bisect_right(dates, on) - 1
+        return self._rates[currency][max(index, 0)]
+
+    def convert(self, amount: Decimal, currency: str, on: dt.date) -> Decimal | None:
+        rate = self.rate(currency, on)
+        if rate is None:
+            return None
+        return (Decimal(amount) * rate).quantize(CENT)
+
+
+class MoneyTotal:
+    """Adds converted amounts and counts the records whose currency has no rate."""
+
+    def __init__(self, rates: RateTable) -> None:
+        self.rates = rates
+        self.total = Decimal(0)
+        self.missing: dict[str, int] = defaultdict(int)
+
+    def add(self, amount: Decimal | None, currency: str, on: dt.date, count: int = 1) -> Decimal:
+        """Add `amount` (the sum of `count` records in `currency`); returns what it added."""
+        if amount is None:
+            return Decimal(0)
+        converted = self.rates.convert(amount, currency, on)
+        if converted is None:
+            self.missing[currency] += count
+            return Decimal(0)
+        self.total += converted
+        return converted
+
+    def warnings(self) -> list[str]:
+        return missing_rate_warnings(self.missing)
+
+
+def missing_rate_warnings(missing: dict[str, int]) -> list[str]:
+    """ "2 deals in GBP have no exchange rate", one line per currency."""
+    return [
+        ngettext(
+            "%(count)s deal in %(currency)s has no exchange rate and is left out of the amounts.",
+            "%(count)s deals in %(currency)s have no exchange rate and are left out of the "
+            "amounts.",
+            count,
+        )
+        % {"count": count, "currency": currency}
+        for currency, count in sorted(missing.items())
+        if count
+    ]
+
+
+def merge_missing(target: dict[str, int], source: dict[str, int]) -> None:
+    for currency, count in source.items():
+        target[currency] = target.get(currency, 0) + count
+
+
+def _clean_rate(currency: Any, rate_date: Any, rate: Any) -> tuple[str, dt.date, Decimal]:
+    errors = FieldErrors()
+    code = clean_currency(currency, errors)
+    day: dt.date | None = None
+    if isinstance(rate_date, dt.datetime):
+        day = rate_date.date()
+    elif isinstance(rate_date, dt.date):
+        day = rate_date
+    else:
+        try:
+            day = dt.date.fromisoformat(str(rate_date or ""))
+        except ValueError:
+            errors.add("rate_date", _("Enter a date as YYYY-MM-DD."))
+    value = clean_decimal(rate, errors, "rate", places=8, maximum=MAX_RATE)
+    if value is not None and value <= 0:
+        errors.add("rate", _("Enter a rate above zero."))
+    errors.raise_if_any()
+    assert day is not None and value is not None
+    return code, day, value
+
+
+def set_rate(*, actor: Any, currency: Any, rate_date: Any, rate: Any) -> ExchangeRate:
+    """Set the rate of `currency` on `rate_date` (creating or replacing it). Admins only;
+    raises Forbidden or Invalid."""
+    if actor is not None:
+        require_admin(actor)
+    code, day, value = _clean_rate(currency, rate_date, rate)
+    if code == organisation_get().currency:
+        raise Invalid({"currency": [_("The organisation's own currency needs no rate.")]})
+    with transaction.atomic():
+        found = ExchangeRate.objects.select_for_update().filter(currency=code, rate_date=day)
+        existing = found.first()
+        if existing is None:
+            created = ExchangeRate.objects.create(currency=code, rate_date=day, rate=value)
+            record_audit(
+                actor=actor,
+                action="create",
+                record=created,
+                changes={
+                    "currency": [None, code],
+                    "rate_date": [None, day],
+                    "rate": [None, value],
+                },
+            )
+            return created
+        if existing.rate != value:
+            old = existing.rate
+            existing.rate = value
+            existing.save(update_fields=["rate", "updated_at"])
+            record_audit(
+                actor=actor, action="update", record=existing, changes={"rate": [old, value]}
+            )
+        return existing
+
+
+def delete_rate(*, actor: Any, rate: ExchangeRate) -> None:
+    """Delete one exchange rate. Admins only; raises Forbidden."""
+    if actor is not None:
+        require_admin(actor)
+    with transaction.atomic():
+        record_audit(
+            actor=actor,
+            action="delete",
+            record=rate,
+            changes={"rate": [rate.rate, None]},
+            data={"currency": rate.currency, "rate_date": rate.rate_date},
+        )
+        rate.delete()
+
+
+def rate_list() -> Any:
+    """Every exchange rate, by currency then newest date (the table is visible to all)."""
+    return ExchangeRate.objects.order_by("currency", "-rate_date", "-id")
