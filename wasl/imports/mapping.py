@@ -107,6 +107,8 @@ TARGET_FIELDS: dict[str, dict[str, Any]] = {
         "due_at": gettext_lazy("Due"),
         "done_at": gettext_lazy("Done"),
         "location": gettext_lazy("Location"),
+        "ends_at": gettext_lazy("Ends"),
+        "external_id": gettext_lazy("External ID (skips rows already imported)"),
         "contact_email": gettext_lazy("Contact e-mail"),
         "company": gettext_lazy("Company"),
         "owner": gettext_lazy("Owner"),
@@ -234,6 +236,8 @@ _SYNONYMS: dict[str, list[str]] = {
     "due_at": ["due date", "due", "activity due date", "date", "موعد", "سررسید", "تاریخ"],
     "done_at": ["done", "done date", "completed", "انجام شده", "تاريخ الإنجاز"],
     "location": ["location", "place", "مکان", "المكان"],
+    "ends_at": ["end", "ends", "end time", "end date", "dtend", "پایان", "النهاية"],
+    "external_id": ["uid", "external id", "شناسه خارجی", "المعرف الخارجي"],
 }  # fmt: skip
 
 # Target-specific readings of ambiguous headers.
@@ -303,6 +307,9 @@ _TARGET_OVERRIDES: dict[str, dict[str, str]] = {
         "activity subject": "subject",
         "who contact email": "contact_email",
         "email": "contact_email",
+        "attendees": "contact_email",
+        "start": "due_at",
+        "dtstart": "due_at",
     },
 }
 

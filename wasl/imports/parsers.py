@@ -174,12 +174,16 @@ def guess_format(head: bytes, filename: str = "") -> str:
         raise UnreadableFile(_("Old Excel (.xls) files are not supported; save as .xlsx or CSV."))
     if suffix in {".vcf", ".vcard"}:
         return "vcf"
+    if suffix in {".ics", ".ical", ".ifb"}:
+        return "ics"
     if suffix in {".xlsx", ".xlsm"}:
         return "xlsx"
     encoding = _bom_encoding(head) or ("utf-16-le" if head[1:2] == b"\x00" else "utf-8")
     text = head[:4096].decode(encoding, errors="ignore").lstrip("\ufeff").lstrip().upper()
     if text.startswith("BEGIN:VCARD"):
         return "vcf"
+    if text.startswith("BEGIN:VCALENDAR"):
+        return "ics"
     return "csv"
 
 
@@ -191,7 +195,7 @@ def open_table(
     sheet: str = "",
     delimiter: str = "",
 ) -> Table:
-    """Open an import file (CSV, XLSX or vCard, told by content and name).
+    """Open an import file (CSV, XLSX, vCard or iCalendar, told by content and name).
 
     Raises UnreadableFile with a one-line reason."""
     try:
@@ -206,6 +210,10 @@ def open_table(
     file_format = guess_format(head, filename or str(path))
     if file_format == "xlsx":
         return _open_xlsx(path, sheet)
+    if file_format == "ics":
+        from wasl.imports.ical import open_ics  # reads tables of this module's shape
+
+        return open_ics(path)
     chosen = _check_encoding(encoding) if encoding else detect_encoding(head)
     if file_format == "vcf":
         return _open_vcard(path, chosen)

@@ -9,6 +9,8 @@ with the service's own messages.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -314,8 +316,11 @@ class RowImport:
         kind = kinds.get(kind_text or "task")
         if kind is None:
             raise Invalid({"kind": [_("Unknown kind “%(value)s”.") % {"value": kind_text[:40]}]})
+        key = self._activity_key(values.get("external_id", ""))
+        if key and Activity.objects.filter(idempotency_key=key).exists():
+            return "skipped"
         times: dict[str, Any] = {}
-        for name in ("due_at", "done_at"):
+        for name in ("due_at", "ends_at", "done_at"):
             if values.get(name):
                 try:
                     times[name] = m.parse_datetime_value(
@@ -323,7 +328,7 @@ class RowImport:
                     )
                 except ValueError as error:
                     raise Invalid({name: [str(error)]}) from error
-        contact = self._contact(values.get("contact_email", ""))
+        contact = self._activity_contact(values.get("contact_email", ""))
         company = None
         if values.get("company"):
             company = company_match(actor=self.actor, name=values["company"])
@@ -338,10 +343,35 @@ class RowImport:
             owner=owner,
             contact=contact,
             company=company,
+            idempotency_key=key,
             **times,
         )
         self._track("activity", activity.pk)
         return "created"
+
+    def _activity_key(self, external_id: str) -> str | None:
+        """The idempotency key of an imported activity: the same calendar entry imported
+        again by the same person is skipped, not doubled."""
+        external_id = external_id.strip()
+        if not external_id:
+            return None
+        digest = hashlib.sha256(external_id.encode()).hexdigest()[:40]
+        return f"import:{getattr(self.actor, 'pk', 0) or 0}:{digest}"
+
+    def _activity_contact(self, text: str) -> Contact | None:
+        """One address must be a contact; of a list (a meeting's attendees), the first
+        that is one is linked, and none is no link."""
+        addresses = [part.strip() for part in re.split(r"[,;]", text or "") if part.strip()]
+        if len(addresses) <= 1:
+            return self._contact(addresses[0] if addresses else "")
+        for address in addresses:
+            try:
+                contact = contact_match(actor=self.actor, email=e.fast_email(address))
+            except ValueError:
+                continue
+            if contact is not None:
+                return contact
+        return None
 
 
 DEFAULT_CURRENCY = settings.WASL_CURRENCY if hasattr(settings, "WASL_CURRENCY") else "IRR"
