@@ -316,6 +316,70 @@ def import_check(
     return job
 
 
+def import_recheck(
+    *,
+    actor: Any,
+    job: ImportJob,
+    columns: dict[str, str] | None = None,
+    options: dict[str, Any] | None = None,
+    sheet: str | None = None,
+    mapping: ImportMapping | None = None,
+) -> ImportJob:
+    """Check a checked import again with other columns, options or sheet (another sheet
+    gets suggested columns): the dry run's counts and refused rows are replaced, nothing
+    else is written. Raises Invalid, Forbidden, or Conflict once the import has run."""
+    _require_job_owner(actor, job)
+    require_can_create(actor)
+    kept = {k: job.options[k] for k in ("encoding", "delimiter") if job.options.get(k)}
+    chosen = clean_options(
+        job.target, {**kept, **(options if options is not None else job.options)}
+    )
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.status != ImportJob.Status.CHECKED:
+            raise Conflict(_("This import has already run."))
+        new_sheet = job.sheet if sheet is None else sheet
+        try:
+            table = open_table(
+                job.file.path,
+                filename=job.filename,
+                encoding=job.encoding if chosen.get("encoding") else "",
+                sheet=new_sheet,
+                delimiter=job.delimiter if chosen.get("delimiter") else "",
+            )
+        except UnreadableFile as error:
+            raise Invalid({"sheet" if sheet else "file": [error.message]}, error.message) from error
+        try:
+            if new_sheet != job.sheet or columns is None:
+                job.columns = suggest_columns(job.target, table.headers)
+            if columns is not None and table.headers == job.headers:
+                job.columns = clean_columns(job.target, table.headers, columns)
+            job.sheet, job.headers = table.sheet, table.headers
+            job.options = chosen
+            if mapping is not None:
+                job.mapping = mapping
+            ImportRowError.objects.filter(job=job, dry_run=True).delete()
+            job.save()
+            try:
+                counts, _errors = run_rows(
+                    actor=actor,
+                    job=job,
+                    target=job.target,
+                    table=table,
+                    columns=job.columns,
+                    options=chosen,
+                    dry_run=True,
+                )
+            except UnreadableFile as error:
+                raise Invalid({"file": [error.message]}, error.message) from error
+        finally:
+            table.close()
+        job.dry_run = counts.as_dict()
+        job.total = counts.total
+        job.save(update_fields=["dry_run", "total", "updated_at"])
+    return job
+
+
 def import_run(*, actor: Any, job: ImportJob) -> ImportJob:
     """Queue a checked import for the background worker. Raises Conflict if it ran."""
     _require_job_owner(actor, job)
