@@ -1,0 +1,372 @@
+"""Customer reports on small crafted data sets, with the numbers worked out by hand.
+
+The customers set lives in Tehran (UTC+3:30) with the Jalali calendar, and the period is
+Esfand 1404 + Farvardin 1405 (2026-02-20 to 2026-04-20): a deal won at 23:30 on the last
+evening of Esfand and one won at 00:30 on Nowruz fall in different cohorts, although both
+are 20 March in UTC and both March in the Gregorian calendar.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from wasl.accounts.selectors import organisation_get
+from wasl.accounts.services import organisation_update, user_update
+from wasl.activities.models import Activity
+from wasl.contacts.services import company_create, contact_create
+from wasl.deals.models import Deal, Stage
+from wasl.deals.services import deal_create, pipeline_ensure_default
+from wasl.leads.models import Lead
+from wasl.reports import registry
+from wasl.reports.filters import parse_filters
+from wasl.reports.money import set_rate
+from wasl.reports.results import Report
+from wasl.reports.tests.test_activity import check_drills, frozen, log, make_lead
+
+UTC = dt.UTC
+
+
+def utc(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+def esfand_farvardin(user: Any, **params: str) -> Any:
+    return parse_filters(
+        user,
+        {"period": "custom", "start": "2026-02-20", "end": "2026-04-20", **params},
+        today=dt.date(2026, 6, 1),
+    )
+
+
+def build(key: str, user: Any, filters: Any) -> Report:
+    return registry.get(key).build(user, filters)
+
+
+def values(report: Report) -> dict[str, Any]:
+    return {f.key: f.value for f in report.figures}
+
+
+def kinds(report: Report, table: str = "customers") -> dict[str, dict[str, Any]]:
+    return {row["kind"]: row for row in report.table(table).rows}
+
+
+@pytest.fixture
+def stages(db) -> dict[str, Stage]:
+    pipeline = pipeline_ensure_default()
+    return {
+        stage.kind: stage for stage in Stage.objects.filter(pipeline=pipeline).order_by("-position")
+    }
+
+
+def won(owner: Any, stages: dict[str, Stage], moment: dt.datetime, amount: str, **fields: Any):
+    fields.setdefault("currency", "IRR")
+    with frozen(moment):
+        return deal_create(
+            actor=owner,
+            title=f"won {moment:%Y-%m-%d}",
+            stage=stages["won"],
+            amount=Decimal(amount),
+            **fields,
+        )
+
+
+@pytest.fixture
+def tehran(db):
+    organisation_update(
+        actor=None, time_zone="Asia/Tehran", calendar="jalali", currency="IRR", churn_after_days=30
+    )
+    set_rate(actor=None, currency="USD", rate_date=dt.date(2026, 1, 1), rate="1000")
+    set_rate(actor=None, currency="USD", rate_date=dt.date(2026, 3, 15), rate="1200")
+
+
+@pytest.fixture
+def book(personas, stages, tehran):
+    """Six customers of team A and B (see the module docstring for the period)."""
+    p = personas
+    alborz = company_create(actor=p.rep_a, name="Alborz", industry="Retail")
+    behsaz = company_create(actor=p.rep_a, name="Behsaz", industry="Retail")
+    caspian = company_create(actor=p.rep_b, name="Caspian")
+    dena = company_create(actor=p.rep_c, name="Dena", industry="Energy")
+    ekbatan = company_create(actor=p.rep_b, name="Ekbatan")
+    sara = contact_create(actor=p.rep_a, first_name="Sara", last_name="Karimi")
+    reza = contact_create(actor=p.rep_a, first_name="Reza", last_name="Alborzi", company=alborz)
+
+    # Alborz: bought before the period and in it (a repeat customer); in touch throughout.
+    won(p.rep_a, stages, utc(2026, 1, 10), "1000", company=alborz)
+    won(p.rep_a, stages, utc(2026, 3, 20, 20, 0), "500", company=alborz)
+    log(p.rep_a, "call", utc(2026, 2, 1), company=alborz)
+    log(p.rep_a, "call", utc(2026, 4, 10), contact=reza)  # counts for Alborz
+    overdue = deal_create(actor=p.rep_a, title="Alborz renewal", company=alborz)
+    Deal.objects.filter(pk=overdue.pk).update(expected_close=dt.date(2026, 4, 1))
+    # Behsaz: first bought on the last evening of Esfand (USD), again in Farvardin.
+    won(p.rep_a, stages, utc(2026, 3, 20, 20, 0), "100", company=behsaz, currency="USD")
+    won(p.rep_a, stages, utc(2026, 4, 5), "200", company=behsaz)
+    # Sara, a person without a company: first bought at 00:30 on Nowruz (Tehran).
+    won(p.rep_a, stages, utc(2026, 3, 20, 21, 0), "300", contacts=[sara])
+    # Caspian: bought in Esfand in EUR (no rate), lost a deal in the period.
+    won(p.rep_b, stages, utc(2026, 2, 25), "50", company=caspian, currency="EUR")
+    lost = deal_create(actor=p.rep_b, title="Caspian extension", company=caspian)
+    Deal.objects.filter(pk=lost.pk).update(stage=stages["lost"], closed_at=utc(2026, 3, 1))
+    # Dena (team B): an old customer, last touched on 10 February through a deal.
+    old = won(p.rep_c, stages, utc(2025, 6, 1), "700", company=dena)
+    log(p.rep_c, "meeting", utc(2026, 2, 10), deal=old)
+    # Ekbatan: an old customer kept in touch by calls.
+    won(p.rep_b, stages, utc(2025, 12, 1), "400", company=ekbatan)
+    log(p.rep_b, "call", utc(2026, 2, 15), company=ekbatan)
+    log(p.rep_b, "call", utc(2026, 4, 15), company=ekbatan)
+    upcoming = deal_create(actor=p.rep_b, title="Ekbatan upgrade", company=ekbatan)
+    Deal.objects.filter(pk=upcoming.pk).update(expected_close=dt.date(2026, 5, 1))
+    return p
+
+
+# ---------------------------------------------------------------- retention
+
+
+def test_new_and_repeat_customers_of_the_period(book):
+    report = build("retention", book.admin, esfand_farvardin(book.admin))
+    assert (values(report)["new"], values(report)["repeat"]) == (3, 1)
+    rows = kinds(report)
+    assert (rows["Companies"]["new"], rows["Companies"]["repeat"]) == (2, 1)
+    assert (
+        rows["People without a company"]["new"],
+        rows["People without a company"]["repeat"],
+    ) == (1, 0)
+
+
+def test_cohorts_split_at_nowruz_in_the_jalali_calendar(book):
+    report = build("retention", book.admin, esfand_farvardin(book.admin))
+    cohorts = report.table("cohorts").rows
+    assert [row["cohort"] for row in cohorts] == ["Esfand 1404", "Farvardin 1405"]
+    esfand, farvardin = cohorts
+    # Esfand: Behsaz and Caspian; only Behsaz bought again in Farvardin.
+    assert (esfand["customers"], esfand["m0"], esfand["m1"]) == (2, 1.0, 0.5)
+    # Farvardin: Sara alone, nothing after.
+    assert (farvardin["customers"], farvardin["m0"], farvardin["m1"]) == (1, 1.0, None)
+
+
+def test_the_same_customers_share_march_in_the_gregorian_calendar(book):
+    user_update(actor=None, user=book.admin, calendar="gregorian")
+    report = build("retention", book.admin, esfand_farvardin(book.admin))
+    cohorts = {row["cohort"]: row["customers"] for row in report.table("cohorts").rows}
+    # Caspian in February; Behsaz (20 March UTC) and Sara (21 March in Tehran) in March.
+    assert cohorts == {"February 2026": 1, "March 2026": 2, "April 2026": 0}
+
+
+def test_retention_of_a_rep_and_of_the_other_teams_manager(book):
+    rep = build("retention", book.rep_a, esfand_farvardin(book.rep_a))
+    assert (values(rep)["new"], values(rep)["repeat"]) == (2, 1)
+    other = build("retention", book.manager_b, esfand_farvardin(book.manager_b))
+    assert (values(other)["new"], values(other)["repeat"]) == (0, 0)
+
+
+# ---------------------------------------------------------------- churn
+
+
+def test_churn_rate_counts_customers_in_touch_at_the_start_and_gone_at_the_end(book):
+    report = build("churn", book.admin, esfand_farvardin(book.admin))
+    figures = values(report)
+    # In touch at the start (30 days): Alborz (call 1 Feb), Dena (meeting 10 Feb through
+    # its deal), Ekbatan (call 15 Feb). At the end only Alborz (call to its contact on
+    # 10 April) and Ekbatan (15 April) remain, with Behsaz (bought 5 April).
+    assert figures["active_start"] == 3
+    assert figures["churned"] == 1
+    assert figures["churn_rate"] == pytest.approx(0.3333)
+    assert figures["active_end"] == 3
+    assert figures["new"] == 3
+    assert figures["churn_after_days"] == 30
+    assert [row["customer"] for row in report.table("churned").rows] == ["Dena"]
+
+
+def test_churn_as_seen_by_each_manager(book):
+    team_a = values(build("churn", book.manager_a, esfand_farvardin(book.manager_a)))
+    assert (team_a["active_start"], team_a["churned"], team_a["churn_rate"]) == (2, 0, 0.0)
+    team_b = values(build("churn", book.manager_b, esfand_farvardin(book.manager_b)))
+    assert (team_b["active_start"], team_b["churned"], team_b["churn_rate"]) == (1, 1, 1.0)
+
+
+def test_a_longer_churn_setting_keeps_customers_in_touch(book):
+    organisation_update(actor=None, churn_after_days=365)
+    figures = values(build("churn", book.admin, esfand_farvardin(book.admin)))
+    assert figures["churned"] == 0
+    assert figures["active_start"] == 3  # Alborz, Dena and Ekbatan bought within the year
+
+
+# ---------------------------------------------------------------- lifetime value
+
+
+def test_lifetime_value_converts_currencies_at_the_rate_of_the_day(book):
+    report = build("lifetime-value", book.admin, esfand_farvardin(book.admin))
+    figures = values(report)
+    # Alborz 1500, Behsaz 100 USD × 1200 + 200 = 120200, Sara 300, Caspian 0 (EUR has
+    # no rate), Dena 700, Ekbatan 400.
+    assert figures["customers"] == 6
+    assert figures["revenue"] == Decimal("123100.00")
+    assert figures["average"] == Decimal("20516.67")
+    assert figures["median"] == Decimal("550.00")
+    assert figures["won_deals"] == 8
+    assert any("EUR" in warning for warning in report.warnings)
+    top = report.table("top").rows
+    assert (top[0]["customer"], top[0]["revenue"], top[0]["won_deals"]) == (
+        "Behsaz",
+        Decimal("120200.00"),
+        2,
+    )
+    industries = {row["segment"]: row for row in report.table("by-industry").rows}
+    assert industries["Retail"]["average"] == Decimal("60850.00")
+    assert industries["Energy"]["customers"] == 1
+
+
+def test_lifetime_value_of_a_rep(book):
+    figures = values(build("lifetime-value", book.rep_a, esfand_farvardin(book.rep_a)))
+    assert figures["customers"] == 3
+    assert figures["revenue"] == Decimal("122000.00")
+
+
+# ---------------------------------------------------------------- at risk
+
+
+def test_at_risk_customers_and_their_reasons(book):
+    report = build("at-risk", book.admin, esfand_farvardin(book.admin))
+    figures = values(report)
+    # No activity from 22 March to the end: Behsaz, Sara, Caspian, Dena. Caspian lost a
+    # deal; Alborz has an open deal past its expected close.
+    assert figures["quiet"] == 4
+    assert figures["lost_deals"] == 1
+    assert figures["overdue_deals"] == 1
+    assert figures["customers"] == 5
+    rows = {row["customer"]: row for row in report.table("customers").rows}
+    assert rows["Caspian"]["lost_deals"] == 1 and rows["Caspian"]["quiet"] is True
+    assert rows["Alborz"]["overdue_deals"] == 1 and rows["Alborz"]["quiet"] is False
+    assert "Ekbatan" not in rows
+
+
+def test_at_risk_of_a_rep(book):
+    report = build("at-risk", book.rep_b, esfand_farvardin(book.rep_b))
+    assert {row["customer"] for row in report.table("customers").rows} == {"Caspian"}
+
+
+# ---------------------------------------------------------------- drill-downs
+
+
+@pytest.mark.parametrize("key", ["retention", "churn", "lifetime-value", "at-risk"])
+def test_every_drilled_customer_number_lists_exactly_its_records(book, key):
+    for user in (book.admin, book.manager_a, book.rep_a):
+        filters = esfand_farvardin(user)
+        assert check_drills(key, user, filters, build(key, user, filters)) > 0
+
+
+def test_a_rep_cannot_drill_into_another_reps_customer(book):
+    from wasl.core.errors import NotFound
+
+    dena = registry.get("lifetime-value")
+    public_id = book.rep_c.pk  # any id the rep cannot see
+    from wasl.contacts.models import Company
+
+    dena_id = Company.objects.get(name="Dena").public_id
+    with pytest.raises(NotFound):
+        dena.drill(book.rep_a, esfand_farvardin(book.rep_a), f"won_deals:company:{dena_id}")
+    with pytest.raises(NotFound):
+        dena.drill(book.rep_a, esfand_farvardin(book.rep_a), f"won_deals:company:{public_id}")
+
+
+# ---------------------------------------------------------------- lead sources
+
+
+@pytest.fixture
+def leads_march(personas, stages):
+    organisation_update(actor=None, time_zone="UTC", calendar="gregorian", currency="IRR")
+    set_rate(actor=None, currency="USD", rate_date=dt.date(2026, 3, 15), rate="1200")
+    p = personas
+    from wasl.leads.services import lead_convert
+
+    def convert(lead: Lead, moment: dt.datetime, **options: Any) -> Any:
+        with frozen(moment):
+            return lead_convert(actor=lead.owner, lead=lead, **options)
+
+    # Web form: L1 converted with a deal after 3 days, the deal won later.
+    l1 = make_lead(p.rep_a, utc(2026, 3, 2, 0), source="web_form", company_name="Farhang")
+    first = convert(l1, utc(2026, 3, 5, 0), create_deal=True, deal_amount=Decimal("1000"))
+    Deal.objects.filter(pk=first.deal.pk).update(stage=stages["won"], closed_at=utc(2026, 3, 10))
+    make_lead(p.rep_a, utc(2026, 3, 3), source="web_form")  # never converted
+    # L3 became the company Gilan after 5 days; Gilan's deal won before the conversion
+    # does not count, the one won after does (100 USD at 1200).
+    l3 = make_lead(p.rep_a, utc(2026, 3, 4, 0), source="web_form", company_name="Gilan")
+    gilan = convert(l3, utc(2026, 3, 9, 0)).company
+    won(p.rep_a, stages, utc(2026, 3, 8), "50", company=gilan)
+    won(p.rep_a, stages, utc(2026, 3, 20), "100", company=gilan, currency="USD")
+    # Referral: L4 (rep B) became a person after a day; their deal won in March.
+    l4 = make_lead(p.rep_b, utc(2026, 3, 6, 0), source="referral", first_name="Nima")
+    nima = convert(l4, utc(2026, 3, 7, 0)).contact
+    won(p.rep_b, stages, utc(2026, 3, 15), "300", contacts=[nima])
+    # A referral of February is outside the period.
+    l5 = make_lead(p.rep_b, utc(2026, 2, 27), source="referral", first_name="Omid")
+    convert(l5, utc(2026, 3, 2))
+    return p
+
+
+def march(user: Any) -> Any:
+    return parse_filters(
+        user,
+        {"period": "custom", "start": "2026-03-01", "end": "2026-03-31"},
+        today=dt.date(2026, 4, 15),
+    )
+
+
+def test_lead_sources_count_conversions_and_their_won_revenue(leads_march):
+    report = build("lead-sources", leads_march.admin, march(leads_march.admin))
+    rows = {row["source"]: row for row in report.table("by-source").rows}
+    web = rows["Web form"]
+    assert (web["leads"], web["converted"], web["won_deals"]) == (3, 2, 2)
+    assert web["conversion_rate"] == pytest.approx(0.6667)
+    assert web["revenue"] == Decimal("121000.00")
+    assert web["median_cycle_days"] == 4.0
+    referral = rows["Referral"]
+    assert (referral["leads"], referral["converted"], referral["won_deals"]) == (1, 1, 1)
+    assert referral["revenue"] == Decimal("300.00")
+    assert referral["median_cycle_days"] == 1.0
+    figures = values(report)
+    assert (figures["leads"], figures["converted"], figures["won_deals"]) == (4, 3, 3)
+    assert figures["conversion_rate"] == 0.75
+    assert figures["revenue"] == Decimal("121300.00")
+
+
+def test_lead_sources_of_a_rep_and_their_drill_downs(leads_march):
+    filters = march(leads_march.rep_a)
+    report = build("lead-sources", leads_march.rep_a, filters)
+    assert [row["source"] for row in report.table("by-source").rows] == ["Web form"]
+    assert check_drills("lead-sources", leads_march.rep_a, filters, report) >= 3
+    admin_filters = march(leads_march.admin)
+    admin_report = build("lead-sources", leads_march.admin, admin_filters)
+    assert check_drills("lead-sources", leads_march.admin, admin_filters, admin_report) >= 9
+
+
+# ---------------------------------------------------------------- the setting
+
+
+def test_the_organisation_page_sets_the_churn_days(personas, client):
+    client.force_login(personas.admin)
+    current = organisation_get()
+    form = {
+        "name": "Wasl",
+        "currency": current.currency,
+        "phone_region": current.phone_region,
+        "language": "",
+        "calendar": current.calendar,
+        "time_zone": current.time_zone,
+        "digits": current.digits,
+        "week_start": str(current.week_start),
+        "churn_after_days": "45",
+    }
+    page = client.get(reverse("accounts:organisation")).content.decode()
+    assert 'name="churn_after_days"' in page
+    assert client.post(reverse("accounts:organisation"), form).status_code == 302
+    assert organisation_get().churn_after_days == 45
+    form["churn_after_days"] = "0"
+    assert client.post(reverse("accounts:organisation"), form).status_code == 400
+    assert organisation_get().churn_after_days == 45
+    assert Activity.objects.count() == 0
