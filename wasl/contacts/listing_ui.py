@@ -26,11 +26,12 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import URLPattern, get_script_prefix, get_urlconf, path, reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from wasl.accounts.selectors import team_list, user_list
 from wasl.contacts.access import access_saved_view
@@ -84,11 +85,32 @@ class ChoiceFilter:
 
 
 @dataclass(frozen=True)
+class ValueFilter:
+    """A filter by a free value from the query string that the filter bar does not show
+    (e.g. a linked record's public id from a record page's link); `apply(queryset, value)`
+    narrows the queryset, giving an empty one for a value it does not know."""
+
+    name: str
+    apply: Callable[[QuerySet[Any], str], QuerySet[Any]]
+
+
+@dataclass(frozen=True)
+class DateFilter:
+    """A date field the filter bar's date range may use besides created and updated:
+    `<name>_after` / `<name>_before` narrow `field`."""
+
+    name: str
+    label: str | Promise
+    field: str
+
+
+@dataclass(frozen=True)
 class BulkAction:
     """An action on the selected rows. `apply(actor, record, params)` calls one domain
     service for one record; all records run inside one transaction, so a refusal (Forbidden,
     Invalid, NotFound, Conflict) leaves every record unchanged. `needs` names the input the
-    toolbar shows with it: "owner", "tag", "stage" (the page gives `stage_choices`) or ""."""
+    toolbar shows with it: "owner", "tag", "stage" (the page gives `stage_choices`), "days"
+    (a whole number of days) or ""."""
 
     key: str
     label: str | Promise
@@ -115,6 +137,10 @@ class ListSpec:
     custom_entity: str | None = None
     has_tags: bool = True
     filters: Sequence[ChoiceFilter] = ()
+    value_filters: Sequence[ValueFilter] = ()
+    date_filters: Sequence[DateFilter] = ()
+    # The date field the filter bar's range applies to when the request names none.
+    default_date: str = "updated"
     bulk_actions: Sequence[BulkAction] = ()
     bulk_url_name: str = ""
     columns_url_name: str = ""
@@ -134,7 +160,21 @@ class ListSpec:
 
     @property
     def param_names(self) -> tuple[str, ...]:
-        return BASE_PARAMS + tuple(f.name for f in self.filters)
+        return (
+            BASE_PARAMS
+            + tuple(f.name for f in self.filters)
+            + tuple(f.name for f in self.value_filters)
+            + self.extra_date_params
+        )
+
+    @property
+    def date_names(self) -> tuple[str, ...]:
+        """The date fields the filter bar's range may use, by name."""
+        return ("created", "updated", *(f.name for f in self.date_filters))
+
+    @property
+    def extra_date_params(self) -> tuple[str, ...]:
+        return tuple(f"{f.name}_{end}" for f in self.date_filters for end in ("after", "before"))
 
 
 # ---------------------------------------------------------------- record links
@@ -304,15 +344,19 @@ def _parse_moment(value: str) -> dt.datetime | None:
     return parsed
 
 
-def _read_dates(source: QueryDict, params: dict[str, str], errors: list[str]) -> None:
+def _read_dates(
+    spec: ListSpec, source: QueryDict, params: dict[str, str], errors: list[str]
+) -> None:
     """The date filter of the filter bar (`date_field`, `date_from`, `date_to` in the
     user's calendar; the end day is included) becomes `<field>_after`/`<field>_before`."""
-    for name in ("created_after", "created_before", "updated_after", "updated_before"):
-        if source.get(name):
-            params[name] = _canonical_date(source[name])
-    which = source.get("date_field") or "updated"
-    if which not in ("created", "updated"):
-        which = "updated"
+    for which in spec.date_names:
+        for end in ("after", "before"):
+            name = f"{which}_{end}"
+            if source.get(name):
+                params[name] = _canonical_date(source[name])
+    which = source.get("date_field") or spec.default_date
+    if which not in spec.date_names:
+        which = spec.default_date
     calendar_field = CalendarDateField(required=False)
     for raw_name, suffix, shift in (("date_from", "after", 0), ("date_to", "before", 1)):
         raw = (source.get(raw_name) or "").strip()
@@ -359,7 +403,7 @@ def read_state(request: HttpRequest, spec: ListSpec, source: QueryDict | None = 
     for name in spec.param_names:
         if name in source and not name.endswith(("_after", "_before")):
             params[name] = source[name].strip()[:200]
-    _read_dates(source, params, errors)
+    _read_dates(spec, source, params, errors)
     custom.update({k: v.strip()[:200] for k, v in custom_params_of(source).items()})
     if not spec.custom_entity:
         custom = {}
@@ -436,6 +480,15 @@ def filtered_queryset(state: ListState) -> QuerySet[Any]:
     except ValueError:
         state.errors.append(_("Enter a date as year/month/day in your calendar."))
         return queryset.none()
+    try:
+        for date_filter in spec.date_filters:
+            for end, lookup in (("after", "gte"), ("before", "lt")):
+                moment = _parse_moment(params.get(f"{date_filter.name}_{end}", ""))
+                if moment is not None:
+                    queryset = queryset.filter(**{f"{date_filter.field}__{lookup}": moment})
+    except ValueError:
+        state.errors.append(_("Enter a date as year/month/day in your calendar."))
+        return queryset.none()
     for choice in spec.filters:
         value = params.get(choice.name)
         if value:
@@ -444,6 +497,10 @@ def filtered_queryset(state: ListState) -> QuerySet[Any]:
                 state.errors.append(_("Choose one of the listed values."))
                 return queryset.none()
             queryset = choice.apply(queryset, value)
+    for value_filter in spec.value_filters:
+        value = params.get(value_filter.name)
+        if value:
+            queryset = value_filter.apply(queryset, value)
     return queryset
 
 
@@ -628,13 +685,15 @@ def list_context(request: HttpRequest, spec: ListSpec, state: ListState) -> dict
         "headers": headers,
         "people": people,
         "teams": list(team_list(actor=actor)),
-        "tags": list(tag_list(actor=actor).values_list("name", flat=True)[:300]),
+        "tags": list(tag_list(actor=actor).values_list("name", flat=True)[:300])
+        if spec.has_tags
+        else [],
         "choice_filters": [
             {"filter": f, "choices": f.choices(actor), "value": state.params.get(f.name, "")}
             for f in spec.filters
         ],
-        **(_more_filters(spec, state) if _more_filters_open(state) else {}),
-        "more_filters_open": _more_filters_open(state),
+        **(_more_filters(spec, state) if _more_filters_open(spec, state) else {}),
+        "more_filters_open": _more_filters_open(spec, state),
         "views": state.views,
         "may_share": actor.role in (Role.ADMIN, Role.MANAGER),
         "bulk_actions": spec.bulk_actions if writer else (),
@@ -654,26 +713,33 @@ def list_context(request: HttpRequest, spec: ListSpec, state: ListState) -> dict
     }
 
 
-def _more_filters_open(state: ListState) -> bool:
-    dated = any(
-        state.params.get(f"{w}_{e}") for w in ("created", "updated") for e in ("after", "before")
-    )
+def _more_filters_open(spec: ListSpec, state: ListState) -> bool:
+    dated = any(state.params.get(f"{w}_{e}") for w in spec.date_names for e in ("after", "before"))
     return bool(dated or state.custom)
 
 
 def _more_filters(spec: ListSpec, state: ListState) -> dict[str, Any]:
+    used = next(
+        (
+            w
+            for w in spec.date_names
+            if state.params.get(f"{w}_after") or state.params.get(f"{w}_before")
+        ),
+        spec.default_date,
+    )
     return {
         "custom_fields": _custom_filter_fields(spec.custom_entity, state.custom),
-        "date_field": "created"
-        if state.params.get("created_after") or state.params.get("created_before")
-        else "updated",
-        "date_from": _date_param(state.params, "after"),
-        "date_to": _date_param(state.params, "before", shift=-1),
+        "date_field": used,
+        "date_choices": [(f.name, f.label) for f in spec.date_filters],
+        "date_from": _date_param(spec, state.params, "after"),
+        "date_to": _date_param(spec, state.params, "before", shift=-1),
     }
 
 
-def _date_param(params: Mapping[str, str], suffix: str, shift: int = 0) -> dt.date | None:
-    for which in ("created", "updated"):
+def _date_param(
+    spec: ListSpec, params: Mapping[str, str], suffix: str, shift: int = 0
+) -> dt.date | None:
+    for which in spec.date_names:
         value = params.get(f"{which}_{suffix}")
         if value:
             try:
@@ -865,3 +931,86 @@ def inline_error_response(
     response["HX-Retarget"] = "#inline-create"
     response["HX-Reswap"] = "outerHTML"
     return response
+
+
+# ---------------------------------------------------------------- pages from specs
+
+
+def _local_name(url_name: str) -> str:
+    """ "contacts:contact-list" → "contact-list" (the app's urls.py sets the namespace)."""
+    return url_name.rpartition(":")[2]
+
+
+@dataclass
+class ListPage:
+    """A list page's views and URL patterns made from its spec: the list (GET), bulk
+    actions, the column chooser and saved views (POST), and with `inline_form` and
+    `inline_create` the quick-add row. Each entity declares one; its views are
+    `page.list_view`, `page.bulk_view`, `page.columns_view`, `page.views_view` and
+    `page.inline_view`, and `page.urls(prefix)` names them after the spec's URL names.
+
+    `inline_create(actor, cleaned_data)` calls the create service; `inline_aliases` maps
+    the service's field names to the form's."""
+
+    spec: ListSpec
+    section: str
+    inline_form: Any = None
+    inline_create: Callable[[Any, dict[str, Any]], Any] | None = None
+    inline_aliases: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.list_view = self._named("list", require_GET(page_errors(self._list)))
+        self.bulk_view = self._named("bulk", require_POST(page_errors(self._bulk)))
+        self.columns_view = self._named("columns", require_POST(page_errors(self._columns)))
+        self.views_view = self._named("views", require_POST(page_errors(self._views)))
+        self.inline_view = self._named("inline", require_POST(page_errors(self._inline)))
+
+    def _named(self, what: str, view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        view.__name__ = view.__qualname__ = f"{self.spec.entity}_{what}"
+        return view
+
+    def _list(self, request: HttpRequest) -> HttpResponse:
+        request.wasl_section = self.section  # type: ignore[attr-defined]
+        extra = {"inline_form": self.inline_form()} if self.inline_form is not None else None
+        return list_response(request, self.spec, extra)
+
+    def _bulk(self, request: HttpRequest) -> HttpResponse:
+        return bulk_response(request, self.spec)
+
+    def _columns(self, request: HttpRequest) -> HttpResponse:
+        return columns_response(request, self.spec)
+
+    def _views(self, request: HttpRequest) -> HttpResponse:
+        return saved_view_response(request, self.spec)
+
+    def _inline(self, request: HttpRequest) -> HttpResponse:
+        """Quick add from the list → the create service → the new row at the top."""
+        if self.inline_form is None or self.inline_create is None:
+            raise Http404()
+        actor = request.user
+        form = self.inline_form(request.POST)
+        if form.is_valid():
+            try:
+                record = self.inline_create(actor, form.cleaned_data)
+            except Invalid as error:
+                add_service_errors(form, error, self.inline_aliases)
+            else:
+                record = self.spec.selector(actor=actor).get(pk=record.pk)
+                return inline_row_response(request, self.spec, record)
+        context = {"inline_form": form, "spec": self.spec, "query": request.POST.get("q", "")}
+        return inline_error_response(request, self.spec.inline_template, context)
+
+    def urls(self, prefix: str = "") -> list[URLPattern]:
+        """The list at `prefix`, then `bulk/`, `columns/`, `views/` (and `quick-add/`)
+        under it, named as the spec names them."""
+        spec = self.spec
+        patterns = [
+            path(prefix, self.list_view, name=_local_name(spec.url_name)),
+            path(f"{prefix}bulk/", self.bulk_view, name=_local_name(spec.bulk_url_name)),
+            path(f"{prefix}columns/", self.columns_view, name=_local_name(spec.columns_url_name)),
+            path(f"{prefix}views/", self.views_view, name=_local_name(spec.views_url_name)),
+        ]
+        if spec.inline_url_name and self.inline_form is not None:
+            name = _local_name(spec.inline_url_name)
+            patterns.append(path(f"{prefix}quick-add/", self.inline_view, name=name))
+        return patterns

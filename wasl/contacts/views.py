@@ -30,16 +30,11 @@ from wasl.contacts.listing_ui import (
     BulkAction,
     ChoiceFilter,
     Column,
+    ListPage,
     ListSpec,
     add_service_errors,
-    bulk_response,
-    columns_response,
-    inline_error_response,
-    inline_row_response,
-    list_response,
     page_errors,
     record_link,
-    saved_view_response,
 )
 from wasl.contacts.models import Company, Contact, CustomFieldDefinition, Source
 from wasl.contacts.selectors import company_list, company_match, contact_list
@@ -391,58 +386,42 @@ def _custom_rows(entity: str, values: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-# ---------------------------------------------------------------- contacts: lists
+# ---------------------------------------------------------------- lists
 
 
-@require_GET
-@page_errors
-def contact_list_view(request: HttpRequest) -> HttpResponse:
-    """Contacts with filters, sort, columns, saved views, bulk actions and inline create."""
-    _section(request, "contacts")
-    return list_response(request, CONTACTS, {"inline_form": ContactInlineForm()})
+def _contact_quick_add(actor: Any, data: dict[str, Any]) -> Contact:
+    return services.contact_create(
+        actor=actor,
+        first_name=data["first_name"],
+        last_name=data["last_name"],
+        phones=[data["phone"]] if data["phone"] else [],
+        emails=[data["email"]] if data["email"] else [],
+    )
 
 
-@require_POST
-@page_errors
-def contact_bulk(request: HttpRequest) -> HttpResponse:
-    return bulk_response(request, CONTACTS)
+def _company_quick_add(actor: Any, data: dict[str, Any]) -> Company:
+    return services.company_create(
+        actor=actor,
+        name=data["name"],
+        phones=[data["phone"]] if data["phone"] else [],
+        website=data["website"],
+    )
 
 
-@require_POST
-@page_errors
-def contact_columns(request: HttpRequest) -> HttpResponse:
-    return columns_response(request, CONTACTS)
-
-
-@require_POST
-@page_errors
-def contact_views(request: HttpRequest) -> HttpResponse:
-    return saved_view_response(request, CONTACTS)
-
-
-@require_POST
-@page_errors
-def contact_inline(request: HttpRequest) -> HttpResponse:
-    """Quick add from the list: name, phone and e-mail → `contact_create` → the new row."""
-    actor = request.user
-    form = ContactInlineForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            contact = services.contact_create(
-                actor=actor,
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                phones=[data["phone"]] if data["phone"] else [],
-                emails=[data["email"]] if data["email"] else [],
-            )
-        except Invalid as error:
-            add_service_errors(form, error, {"phones.0": "phone", "emails.0": "email"})
-        else:
-            contact = contact_list(actor=actor).get(pk=contact.pk)
-            return inline_row_response(request, CONTACTS, contact)
-    context = {"inline_form": form, "spec": CONTACTS, "query": request.POST.get("q", "")}
-    return inline_error_response(request, CONTACTS.inline_template, context)
+CONTACT_PAGE = ListPage(
+    CONTACTS,
+    section="contacts",
+    inline_form=ContactInlineForm,
+    inline_create=_contact_quick_add,
+    inline_aliases={"phones.0": "phone", "emails.0": "email"},
+)
+COMPANY_PAGE = ListPage(
+    COMPANIES,
+    section="companies",
+    inline_form=CompanyInlineForm,
+    inline_create=_company_quick_add,
+    inline_aliases={"phones.0": "phone"},
+)
 
 
 # ---------------------------------------------------------------- contacts: record
@@ -591,54 +570,6 @@ def contact_delete_view(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 # ---------------------------------------------------------------- companies
-
-
-@require_GET
-@page_errors
-def company_list_view(request: HttpRequest) -> HttpResponse:
-    _section(request, "companies")
-    return list_response(request, COMPANIES, {"inline_form": CompanyInlineForm()})
-
-
-@require_POST
-@page_errors
-def company_bulk(request: HttpRequest) -> HttpResponse:
-    return bulk_response(request, COMPANIES)
-
-
-@require_POST
-@page_errors
-def company_columns(request: HttpRequest) -> HttpResponse:
-    return columns_response(request, COMPANIES)
-
-
-@require_POST
-@page_errors
-def company_views(request: HttpRequest) -> HttpResponse:
-    return saved_view_response(request, COMPANIES)
-
-
-@require_POST
-@page_errors
-def company_inline(request: HttpRequest) -> HttpResponse:
-    actor = request.user
-    form = CompanyInlineForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            company = services.company_create(
-                actor=actor,
-                name=data["name"],
-                phones=[data["phone"]] if data["phone"] else [],
-                website=data["website"],
-            )
-        except Invalid as error:
-            add_service_errors(form, error, {"phones.0": "phone"})
-        else:
-            company = company_list(actor=actor).get(pk=company.pk)
-            return inline_row_response(request, COMPANIES, company)
-    context = {"inline_form": form, "spec": COMPANIES, "query": request.POST.get("q", "")}
-    return inline_error_response(request, COMPANIES.inline_template, context)
 
 
 COMPANY_CONTACTS = 50

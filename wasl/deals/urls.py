@@ -7,10 +7,7 @@ from wasl.deals import views
 app_name = "deals"
 
 urlpatterns = [
-    path("", views.deal_list_view, name="deal-list"),
-    path("bulk/", views.deal_bulk, name="deal-bulk"),
-    path("columns/", views.deal_columns, name="deal-columns"),
-    path("views/", views.deal_views, name="deal-views"),
+    *views.DEAL_PAGE.urls(),
     path("board/", views.board, name="board"),
     path("board/column/", views.board_column, name="board-column"),
     path("<uuid:public_id>/", views.deal_detail, name="deal-detail"),

@@ -29,13 +29,9 @@ from wasl.contacts.custom_fields import definitions_for
 from wasl.contacts.listing_ui import (
     BulkAction,
     ChoiceFilter,
+    ListPage,
     ListSpec,
-    bulk_response,
-    columns_response,
-    list_response,
-    page_errors,
     record_link,
-    saved_view_response,
 )
 from wasl.contacts.listing_ui import Column as ListColumn
 from wasl.contacts.selectors import writable_ids
@@ -827,28 +823,4 @@ DEALS = ListSpec(
 )
 
 
-@require_GET
-@page_errors
-def deal_list_view(request: HttpRequest) -> HttpResponse:
-    """Deals with filters (pipeline, stage, status, owner, team, tag, expected close, dates,
-    custom fields), sortable columns, saved views and bulk actions."""
-    request.wasl_section = "deals"  # type: ignore[attr-defined]
-    return list_response(request, DEALS)
-
-
-@require_POST
-@page_errors
-def deal_bulk(request: HttpRequest) -> HttpResponse:
-    return bulk_response(request, DEALS)
-
-
-@require_POST
-@page_errors
-def deal_columns(request: HttpRequest) -> HttpResponse:
-    return columns_response(request, DEALS)
-
-
-@require_POST
-@page_errors
-def deal_views(request: HttpRequest) -> HttpResponse:
-    return saved_view_response(request, DEALS)
+DEAL_PAGE = ListPage(DEALS, section="deals")

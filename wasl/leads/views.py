@@ -13,23 +13,16 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from wasl.accounts.selectors import user_list
 from wasl.contacts.custom_fields import definitions_for
 from wasl.contacts.listing_ui import (
     BulkAction,
     ChoiceFilter,
+    ListPage,
     ListSpec,
-    add_service_errors,
-    bulk_response,
-    columns_response,
-    inline_error_response,
-    inline_row_response,
-    list_response,
-    page_errors,
     record_link,
-    saved_view_response,
 )
 from wasl.contacts.listing_ui import Column as ListColumn
 from wasl.contacts.models import Source
@@ -406,46 +399,9 @@ LEADS = ListSpec(
 )
 
 
-@require_GET
-@page_errors
-def lead_list_view(request: HttpRequest) -> HttpResponse:
-    """Leads with filters (status, source, owner, team, tag, dates, custom fields), sortable
-    columns, saved views, bulk actions and inline create."""
-    request.wasl_section = "leads"  # type: ignore[attr-defined]
-    return list_response(request, LEADS, {"inline_form": QuickLeadForm()})
-
-
-@require_POST
-@page_errors
-def lead_bulk(request: HttpRequest) -> HttpResponse:
-    return bulk_response(request, LEADS)
-
-
-@require_POST
-@page_errors
-def lead_columns(request: HttpRequest) -> HttpResponse:
-    return columns_response(request, LEADS)
-
-
-@require_POST
-@page_errors
-def lead_views(request: HttpRequest) -> HttpResponse:
-    return saved_view_response(request, LEADS)
-
-
-@require_POST
-@page_errors
-def lead_inline(request: HttpRequest) -> HttpResponse:
-    """Quick add from the list: name, company, e-mail, phone, source → `lead_create` → the
-    new row at the top of the table."""
-    actor = request.user
-    form = QuickLeadForm(request.POST)
-    if form.is_valid():
-        try:
-            lead = services.lead_create(actor=actor, **form.cleaned_data)
-        except Invalid as error:
-            add_service_errors(form, error)
-        else:
-            return inline_row_response(request, LEADS, lead_rows(actor=actor).get(pk=lead.pk))
-    context = {"inline_form": form, "spec": LEADS, "query": request.POST.get("q", "")}
-    return inline_error_response(request, LEADS.inline_template, context)
+LEAD_PAGE = ListPage(
+    LEADS,
+    section="leads",
+    inline_form=QuickLeadForm,
+    inline_create=lambda actor, data: services.lead_create(actor=actor, **data),
+)
