@@ -1,0 +1,356 @@
+"""The KPI figures of the dashboard, each with its previous period, its change and a spark
+line over the last eight periods of the same kind (the period itself last).
+
+Definitions (also in docs/reports.md):
+- Leads: leads created in the period. Conversion rate: those of them converted (by now).
+- Open deals and their value: deals created before the period's end (or now) and not
+  closed by then, valued at the rates of the period's last day (or today). A deal closed
+  and reopened later counts as open in between.
+- New revenue: deals won in the period, at the rate of the day each was won.
+- Average cycle: days from creation to winning, over the deals won in the period.
+- Win rate: won / (won + lost) among the deals closed in the period.
+- Churn rate: as the churn report. Customer lifetime value: as the lifetime-value report
+  (average won revenue per customer up to the period's end).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from wasl.core.errors import NotFound
+from wasl.deals.models import Deal, Stage
+from wasl.leads.models import Lead
+from wasl.reports import customers
+from wasl.reports.filters import ReportFilters, deals_in_scope, leads_in_scope
+from wasl.reports.money import MoneyTotal, RateTable, merge_missing, missing_rate_warnings
+from wasl.reports.periods import Period, aware_bounds, previous_period
+from wasl.reports.registry import ReportDefinition, register
+from wasl.reports.results import Chart, Figure, Report, change, ratio
+
+SPARK_LENGTH = 8
+DAY_SECONDS = 86400
+
+
+def spark_periods(period: Period, calendar: str) -> list[Period]:
+    """The last `SPARK_LENGTH` periods of `period`'s kind, oldest first, `period` last."""
+    periods = [period]
+    while len(periods) < SPARK_LENGTH:
+        periods.append(previous_period(periods[-1], calendar))
+    return periods[::-1]
+
+
+def _bucket(periods: list[Period], tz: Any, field: str) -> Case:
+    whens = []
+    for index, period in enumerate(periods):
+        start, end = aware_bounds(period, tz)
+        whens.append(When(**{f"{field}__gte": start, f"{field}__lt": end}, then=Value(index)))
+    return Case(*whens, default=None, output_field=IntegerField())
+
+
+def _ends(periods: list[Period], tz: Any) -> list[dt.datetime]:
+    now = timezone.now()
+    return [min(aware_bounds(period, tz)[1], now) for period in periods]
+
+
+def _rate_day(period: Period, today: dt.date) -> dt.date:
+    return min(period.end - dt.timedelta(days=1), today)
+
+
+# ---------------------------------------------------------------- querysets (drills)
+
+
+def period_leads(user: Any, filters: ReportFilters) -> QuerySet[Lead]:
+    return customers.period_leads(user, filters)
+
+
+def won_in_period(user: Any, filters: ReportFilters) -> QuerySet[Deal]:
+    start, end = aware_bounds(filters.period, filters.tz)
+    return customers.won_deals(user, filters).filter(closed_at__gte=start, closed_at__lt=end)
+
+
+def lost_in_period(user: Any, filters: ReportFilters) -> QuerySet[Deal]:
+    start, end = aware_bounds(filters.period, filters.tz)
+    return deals_in_scope(user, filters).filter(
+        stage__kind=Stage.Kind.LOST, closed_at__gte=start, closed_at__lt=end
+    )
+
+
+def open_at(user: Any, filters: ReportFilters, moment: dt.datetime) -> QuerySet[Deal]:
+    """The deals open at `moment`: created before it and not closed by then."""
+    return (
+        deals_in_scope(user, filters)
+        .filter(created_at__lt=moment)
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=moment))
+    )
+
+
+# ---------------------------------------------------------------- series
+
+
+def lead_series(user: Any, filters: ReportFilters, periods: list[Period]) -> dict[str, list[Any]]:
+    first, _end = aware_bounds(periods[0], filters.tz)
+    _start, last = aware_bounds(periods[-1], filters.tz)
+    rows = (
+        leads_in_scope(user, filters)
+        .filter(created_at__gte=first, created_at__lt=last)
+        .annotate(bucket=_bucket(periods, filters.tz, "created_at"))
+        .order_by()
+        .values("bucket")
+        .annotate(n=Count("pk"), converted=Count("pk", filter=Q(status=Lead.Status.CONVERTED)))
+    )
+    found = {row["bucket"]: row for row in rows}
+    leads = [found.get(i, {}).get("n", 0) for i in range(len(periods))]
+    converted = [found.get(i, {}).get("converted", 0) for i in range(len(periods))]
+    return {
+        "leads": leads,
+        "conversion_rate": [ratio(c, n) for c, n in zip(converted, leads, strict=True)],
+    }
+
+
+def deal_series(
+    user: Any, filters: ReportFilters, periods: list[Period], rates: RateTable
+) -> tuple[dict[str, list[Any]], dict[str, int]]:
+    first, _end = aware_bounds(periods[0], filters.tz)
+    _start, last = aware_bounds(periods[-1], filters.tz)
+    closed = deals_in_scope(user, filters).filter(
+        stage__kind__in=(Stage.Kind.WON, Stage.Kind.LOST),
+        closed_at__isnull=False,
+        closed_at__gte=first,
+        closed_at__lt=last,
+    )
+    bucket = _bucket(periods, filters.tz, "closed_at")
+    outcomes = {
+        (row["bucket"], row["stage__kind"]): row
+        for row in closed.annotate(bucket=bucket)
+        .order_by()
+        .values("bucket", "stage__kind")
+        .annotate(
+            n=Count("pk"),
+            cycle=Avg(
+                ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())
+            ),
+        )
+    }
+    revenue = [MoneyTotal(rates) for _p in periods]
+    for row in (
+        closed.filter(stage__kind=Stage.Kind.WON)
+        .annotate(bucket=bucket)
+        .order_by()
+        .values("bucket", "currency", day=TruncDate("closed_at", tzinfo=filters.tz))
+        .annotate(total=Sum("amount"), n=Count("pk"))
+    ):
+        if row["bucket"] is not None:
+            revenue[row["bucket"]].add(row["total"], row["currency"], row["day"], row["n"])
+    win_rate, cycle = [], []
+    for index in range(len(periods)):
+        won = outcomes.get((index, Stage.Kind.WON), {})
+        lost = outcomes.get((index, Stage.Kind.LOST), {})
+        n_won, n_lost = won.get("n", 0), lost.get("n", 0)
+        win_rate.append(ratio(n_won, n_won + n_lost))
+        duration = won.get("cycle")
+        cycle.append(round(max(duration.total_seconds(), 0) / DAY_SECONDS, 1) if duration else None)
+    open_count, open_value = [], []
+    missing: dict[str, int] = {}
+    for period, moment in zip(periods, _ends(periods, filters.tz), strict=True):
+        total = MoneyTotal(rates)
+        count = 0
+        day = _rate_day(period, filters.today)
+        for row in (
+            open_at(user, filters, moment)
+            .order_by()
+            .values("currency")
+            .annotate(total=Sum("amount"), n=Count("pk"))
+        ):
+            total.add(row["total"], row["currency"], day, row["n"])
+            count += row["n"]
+        open_count.append(count)
+        open_value.append(total.total)
+        if period is periods[-1]:
+            merge_missing(missing, total.missing)
+    merge_missing(missing, revenue[-1].missing)
+    return {
+        "open_deals": open_count,
+        "open_value": open_value,
+        "new_revenue": [r.total for r in revenue],
+        "cycle_days": cycle,
+        "win_rate": win_rate,
+    }, missing
+
+
+def churn_series(user: Any, filters: ReportFilters, periods: list[Period]) -> list[Any]:
+    days = customers.churn_days()
+    return [customers.churn(user, filters.with_period(p), days).rate for p in periods]
+
+
+def clv_series(
+    user: Any, filters: ReportFilters, periods: list[Period], rates: RateTable
+) -> list[Decimal | None]:
+    """Average lifetime value at the end of each period, from one grouped query."""
+    ends = _ends(periods, filters.tz)
+    known = customers.customers_until(user, filters, ends[-1])
+    rows = (
+        customers.with_customer(customers.won_deals(user, filters).filter(closed_at__lt=ends[-1]))
+        .order_by()
+        .values(
+            "cust_company",
+            "cust_contact",
+            "currency",
+            day=TruncDate("closed_at", tzinfo=filters.tz),
+        )
+        .annotate(total=Sum("amount"), n=Count("pk"))
+    )
+    grouped = []
+    for row in rows:
+        key = customers.key_of(row["cust_company"], row["cust_contact"])
+        if key in known:
+            converted = rates.convert(row["total"], row["currency"], row["day"])
+            grouped.append((key, row["day"], converted or Decimal(0)))
+    series: list[Decimal | None] = []
+    for moment in ends:
+        end_day = moment.astimezone(filters.tz).date()
+        if moment.astimezone(filters.tz).time() != dt.time.min:
+            end_day += dt.timedelta(days=1)  # a moment inside the day: the day counts
+        buyers = {key for key, first in known.items() if first["first"] < moment}
+        total = sum(
+            (amount for key, day, amount in grouped if key in buyers and day < end_day),
+            Decimal(0),
+        )
+        series.append((total / len(buyers)).quantize(Decimal("0.01")) if buyers else None)
+    return series
+
+
+# ---------------------------------------------------------------- the report
+
+FIGURES: list[tuple[str, Any, str, str | None]] = [
+    ("leads", gettext_lazy("Leads"), "count", "leads"),
+    ("conversion_rate", gettext_lazy("Lead conversion rate"), "percent", None),
+    ("open_deals", gettext_lazy("Open deals"), "count", "open_deals"),
+    ("open_value", gettext_lazy("Open deals' value"), "money", "open_deals"),
+    ("new_revenue", gettext_lazy("New revenue"), "money", "won"),
+    ("churn_rate", gettext_lazy("Churn rate"), "percent", None),
+    ("cycle_days", gettext_lazy("Average sales cycle"), "days", "won"),
+    ("win_rate", gettext_lazy("Win rate"), "percent", None),
+    ("clv", gettext_lazy("Customer lifetime value"), "money", None),
+]
+
+
+def series(
+    user: Any, filters: ReportFilters, periods: list[Period]
+) -> tuple[dict[str, list[Any]], list[str]]:
+    rates = RateTable.load(filters.currency)
+    values: dict[str, list[Any]] = {}
+    values.update(lead_series(user, filters, periods))
+    deals, missing = deal_series(user, filters, periods, rates)
+    values.update(deals)
+    values["churn_rate"] = churn_series(user, filters, periods)
+    values["clv"] = clv_series(user, filters, periods, rates)
+    return values, missing_rate_warnings(missing)
+
+
+def build(user: Any, filters: ReportFilters) -> Report:
+    periods = spark_periods(filters.period, filters.calendar)
+    values, warnings = series(user, filters, periods)
+    figures = []
+    for key, label, kind, drill_id in FIGURES:
+        spark = values[key]
+        current, previous = spark[-1], spark[-2]
+        figures.append(
+            Figure(
+                key,
+                str(label),
+                current,
+                kind,  # type: ignore[arg-type]
+                drill_id,
+                previous=previous,
+                change=change(current, previous),
+                spark=spark,
+            )
+        )
+    labels = [p.label(filters.language) for p in periods]
+    charts = [
+        Chart(
+            "line",
+            labels,
+            [{"label": _("New revenue"), "data": values["new_revenue"]}],
+            key="new-revenue",
+            title=_("New revenue"),
+        ),
+        Chart(
+            "bar",
+            labels,
+            [
+                {"label": _("Leads"), "data": values["leads"]},
+                {"label": _("Open deals"), "data": values["open_deals"], "kind": "line"},
+            ],
+            key="leads-deals",
+            title=_("Leads and open deals"),
+        ),
+    ]
+    return Report(
+        key="kpis",
+        title=_("Key figures"),
+        filters=filters,
+        figures=figures,
+        charts=charts,
+        warnings=warnings,
+    )
+
+
+DRILLS: dict[str, tuple[str, Callable[[Any, ReportFilters], QuerySet[Any]]]] = {
+    "leads": ("lead", period_leads),
+    "converted": (
+        "lead",
+        lambda user, filters: period_leads(user, filters).filter(status=Lead.Status.CONVERTED),
+    ),
+    "open_deals": (
+        "deal",
+        lambda user, filters: open_at(user, filters, _ends([filters.period], filters.tz)[0]),
+    ),
+    "won": ("deal", won_in_period),
+    "lost": ("deal", lost_in_period),
+}
+
+
+def drill(user: Any, filters: ReportFilters, cell_id: str) -> tuple[str, QuerySet[Any]]:
+    """The records behind a KPI figure of the period."""
+    try:
+        kind, records = DRILLS[str(cell_id or "")]
+    except KeyError:
+        raise NotFound() from None
+    return kind, records(user, filters)
+
+
+register(
+    ReportDefinition(
+        key="kpis",
+        title=gettext_lazy("Key figures"),
+        description=gettext_lazy(
+            "Leads, conversion, open deals, new revenue, churn, sales cycle, win rate and "
+            "customer lifetime value, against the previous period."
+        ),
+        build=build,
+        drill=drill,
+    )
+)

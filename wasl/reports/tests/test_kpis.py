@@ -1,0 +1,115 @@
+"""The KPI figures on the customers' book of test_customers, plus a few leads and open
+deals, with each period's numbers worked out by hand.
+
+The period is Esfand 1404 + Farvardin 1405 (2026-02-20 .. 2026-04-20, sixty days); the
+previous period is the sixty days before it (2025-12-22 .. 2026-02-19).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from wasl.deals.models import Deal
+from wasl.leads.services import lead_convert
+from wasl.reports import registry
+from wasl.reports.results import Report
+from wasl.reports.tests.test_activity import check_drills, frozen, make_lead
+from wasl.reports.tests.test_customers import (  # noqa: F401 (fixtures)
+    book,
+    esfand_farvardin,
+    stages,
+    tehran,
+    utc,
+)
+
+
+@pytest.fixture
+def kpi_book(book):  # noqa: F811
+    p = book
+    make_lead(p.rep_a, utc(2026, 1, 15), first_name="Previous")
+    make_lead(p.rep_a, utc(2026, 3, 1), first_name="Arash")
+    converted = make_lead(p.rep_b, utc(2026, 4, 1), first_name="Bahar")
+    with frozen(utc(2026, 4, 2)):
+        lead_convert(actor=p.rep_b, lead=converted)
+    Deal.objects.filter(title="Alborz renewal").update(
+        created_at=utc(2026, 3, 1), amount=Decimal("2500")
+    )
+    Deal.objects.filter(title="Caspian extension").update(
+        created_at=utc(2026, 2, 1), amount=Decimal("800")
+    )
+    Deal.objects.filter(title="Ekbatan upgrade").update(created_at=utc(2026, 4, 25))
+    # Behsaz's first deal took ten days from creation to winning; the others none.
+    Deal.objects.filter(company__name="Behsaz", currency="USD").update(
+        created_at=utc(2026, 3, 10, 20, 0)
+    )
+    return p
+
+
+def build(user: Any) -> Report:
+    return registry.get("kpis").build(user, esfand_farvardin(user))
+
+
+def test_kpi_figures_of_the_period_and_the_previous_one(kpi_book):
+    report = build(kpi_book.admin)
+    figures = {f.key: f for f in report.figures}
+    assert (figures["leads"].value, figures["leads"].previous) == (2, 1)
+    assert figures["leads"].change == 1.0
+    assert (figures["conversion_rate"].value, figures["conversion_rate"].previous) == (0.5, 0.0)
+    assert figures["conversion_rate"].change is None
+    assert (figures["open_deals"].value, figures["open_deals"].previous) == (1, 1)
+    assert figures["open_value"].value == Decimal("2500.00")
+    assert figures["open_value"].previous == Decimal("800.00")
+    # Alborz 500, Behsaz 100 USD at 1200 and 200, Sara 300; Caspian's EUR has no rate.
+    assert figures["new_revenue"].value == Decimal("121000.00")
+    assert figures["new_revenue"].previous == Decimal("1000.00")
+    assert figures["new_revenue"].change == 120.0
+    assert figures["win_rate"].value == pytest.approx(0.8333)  # 5 won, 1 lost
+    assert figures["cycle_days"].value == 2.0  # ten days over five won deals
+    assert figures["churn_rate"].value == pytest.approx(0.3333)
+    assert figures["clv"].value == Decimal("20516.67")
+    # Before the period: Alborz 1000, Dena 700, Ekbatan 400.
+    assert figures["clv"].previous == Decimal("700.00")
+    assert any("EUR" in warning for warning in report.warnings)
+
+
+def test_each_spark_ends_with_the_previous_and_current_values(kpi_book):
+    for figure in build(kpi_book.admin).figures:
+        assert len(figure.spark) == 8
+        assert figure.spark[-1] == figure.value
+        assert figure.spark[-2] == figure.previous
+
+
+def test_kpis_agree_with_the_customer_reports(kpi_book):
+    filters = esfand_farvardin(kpi_book.admin)
+    kpis = {f.key: f.value for f in registry.get("kpis").build(kpi_book.admin, filters).figures}
+    churn = registry.get("churn").build(kpi_book.admin, filters).figure("churn_rate").value
+    clv = registry.get("lifetime-value").build(kpi_book.admin, filters).figure("average").value
+    assert (kpis["churn_rate"], kpis["clv"]) == (churn, clv)
+
+
+def test_a_reps_kpis_cover_only_their_deals(kpi_book):
+    figures = {f.key: f.value for f in build(kpi_book.rep_b).figures}
+    # Rep B: Caspian's EUR deal won (no rate) and its extension lost; Bahar's lead.
+    assert figures["new_revenue"] == Decimal("0")
+    assert figures["win_rate"] == 0.5
+    assert (figures["leads"], figures["conversion_rate"]) == (1, 1.0)
+    other = {f.key: f.value for f in build(kpi_book.manager_b).figures}
+    assert (other["leads"], other["new_revenue"], other["open_deals"]) == (0, Decimal("0"), 0)
+
+
+def test_kpi_drill_downs_list_the_records_behind_the_figures(kpi_book):
+    user = kpi_book.admin
+    filters = esfand_farvardin(user)
+    report = registry.get("kpis").build(user, filters)
+    assert check_drills("kpis", user, filters, report) == 2  # leads and open deals
+    drill = registry.get("kpis").drill
+    assert drill is not None
+    kind, won = drill(user, filters, "won")
+    assert kind == "deal" and won.count() == 5
+    irr = sum(won.filter(currency="IRR").values_list("amount", flat=True), Decimal(0))
+    assert irr == Decimal("1000.00")  # 500 + 200 + 300; the USD deal converts to 120000
+    _kind, open_deals = drill(user, filters, "open_deals")
+    assert list(open_deals.values_list("title", flat=True)) == ["Alborz renewal"]
