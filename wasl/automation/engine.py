@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +22,7 @@ from wasl.accounts.models import User
 from wasl.automation import schema
 from wasl.automation.actions import ACTIONS, ActionError, Step
 from wasl.automation.conditions import compare, matches
-from wasl.automation.context import kind_of, load_record, record_context, resolve
+from wasl.automation.context import kind_of, load_record, record_context, records_query, resolve
 from wasl.automation.models import AutomationRun, Rule
 from wasl.core import events
 from wasl.core.audit import entries_for
@@ -39,7 +43,12 @@ def automation_user() -> User:
 
     name = settings.WASL_AUTOMATION_USERNAME
     cached = _system_user.get(name)
+    prepared = _batch.get()
+    if cached is not None and prepared is not None and prepared.actor_checked == cached.pk:
+        return cached
     if cached is not None and User.objects.filter(pk=cached.pk).exists():
+        if prepared is not None:
+            prepared.actor_checked = cached.pk
         return cached
     user = User.objects.filter(username=name).first()
     if user is None:
@@ -72,6 +81,91 @@ def document_of(rule: Rule) -> schema.RuleDocument:
         document = schema.parse_document(rule.trigger, rule.conditions, rule.actions)
         _documents[key] = document
     return document
+
+
+# ---------------------------------------------------------------- a worker's batch
+
+
+@dataclass
+class Batch:
+    """What the jobs of one worker batch share, loaded with a few queries up front: their
+    events, the active rules per event name, and the records (with their contexts) the
+    events are about. A record some rule may have changed is forgotten and loaded again by
+    whoever needs it next, so later events of the same record see the change."""
+
+    events: dict[int, OutboxEvent] = field(default_factory=dict)
+    rules: dict[str, list[Rule]] = field(default_factory=dict)
+    records: dict[tuple[str, int], Any] = field(default_factory=dict)
+    contexts: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    actor_checked: int | None = None
+
+    def load(self, event_ids: Iterable[int]) -> None:
+        ids = sorted(set(event_ids))
+        if not ids:
+            return
+        for event in OutboxEvent.objects.select_related("content_type").filter(pk__in=ids):
+            self.events[event.pk] = event
+        names = {event.name for event in self.events.values()}
+        for name in names:
+            self.rules[name] = []
+        for rule in Rule.objects.filter(event_name__in=names, is_active=True).order_by("pk"):
+            self.rules[rule.event_name].append(rule)
+        wanted: dict[str, set[int]] = {}
+        for event in self.events.values():
+            if event.content_type_id is None or event.object_id is None:
+                continue
+            if not self.rules.get(event.name):
+                continue
+            wanted.setdefault(event.content_type.model, set()).add(event.object_id)
+        for kind, pks in wanted.items():
+            try:
+                query = records_query(kind)
+            except KeyError:
+                continue
+            found = {record.pk: record for record in query.filter(pk__in=sorted(pks))}
+            for pk in pks:
+                self.records[(kind, pk)] = found.get(pk)
+
+    def record(self, kind: str, pk: int | None) -> Any:
+        if pk is None:
+            return None
+        key = (kind, pk)
+        if key not in self.records:
+            self.records[key] = load_record(kind, pk)
+        return self.records[key]
+
+    def context(self, record: Any) -> dict[str, Any]:
+        key = (kind_of(record), record.pk)
+        context = self.contexts.get(key)
+        if context is None or self.records.get(key) is not record:
+            context = self.contexts[key] = record_context(record)
+        return context
+
+    def forget(self, kind: str, pk: int | None) -> None:
+        self.records.pop((kind, pk), None)
+        self.contexts.pop((kind, pk), None)
+
+
+_batch: ContextVar[Batch | None] = ContextVar("wasl_automation_batch", default=None)
+
+
+@contextmanager
+def prepared(event_ids: Iterable[int]) -> Iterator[Batch]:
+    """Share one load of events, rules and records among the jobs run inside (a worker's
+    batch of `evaluate_event` jobs, in one transaction)."""
+    batch = Batch()
+    batch.load(event_ids)
+    token = _batch.set(batch)
+    try:
+        yield batch
+    finally:
+        _batch.reset(token)
+
+
+def _forget(record: Any) -> None:
+    batch = _batch.get()
+    if batch is not None and record is not None:
+        batch.forget(kind_of(record), record.pk)
 
 
 def candidate_rule_ids(event_name: str) -> list[int]:
@@ -178,6 +272,9 @@ def execute_rule(
     does nothing. A dry run plans every action and writes only its log row."""
     document = document_of(rule)
     cause = causation or {}
+    if not dry_run and any(a.type in CHANGING_ACTIONS for a in document.actions):
+        # Whatever happens to this run, the record may no longer be what the batch loaded.
+        _forget(record)
     run = AutomationRun(
         rule=rule,
         trigger=trigger[:120],
@@ -188,7 +285,12 @@ def execute_rule(
         depth=int(cause.get("depth", 0)),
         **_reference(record),
     )
-    if not dry_run:
+    # The run row is the idempotency key of the whole run. Actions that link what they
+    # queue to the run (messages, webhook calls) need it written first; otherwise it is
+    # written once, after the actions, in the savepoint that holds them: a key already
+    # taken (a duplicated job) rolls the actions back.
+    late = not dry_run and not any(a.type in RUN_BOUND_ACTIONS for a in document.actions)
+    if not dry_run and not late:
         try:
             with transaction.atomic():
                 run.save()
@@ -203,10 +305,47 @@ def execute_rule(
         actor=automation_user(),
         moment=moment,
         key="",
-        run=run if not dry_run else None,
+        run=run if not dry_run and not late else None,
         dry_run=dry_run,
     )
-    chain = [*cause.get("rules", []), rule.pk]
+    if late:
+        try:
+            with transaction.atomic():
+                _run_actions(run, step, document, key=key, cause=cause)
+                try:
+                    with transaction.atomic():
+                        run.save()
+                except IntegrityError as error:
+                    raise _Duplicate from error
+        except _Duplicate:
+            return None
+        return run
+    _run_actions(run, step, document, key=key, cause=cause)
+    if dry_run:
+        run.save()
+    else:
+        AutomationRun.objects.filter(pk=run.pk).update(status=run.status, outcomes=run.outcomes)
+    return run
+
+
+class _Duplicate(Exception):
+    """The run's key was taken meanwhile: undo what the actions did."""
+
+
+# Actions whose rows point at the run (so it must exist before them).
+RUN_BOUND_ACTIONS = {"send_email", "send_sms", "webhook"}
+
+
+def _run_actions(
+    run: AutomationRun,
+    step: Step,
+    document: schema.RuleDocument,
+    *,
+    key: str | None,
+    cause: dict[str, Any],
+) -> None:
+    """Do (or plan) each action in its own savepoint; set the run's outcomes and status."""
+    chain = [*cause.get("rules", []), run.rule_id]
     token = events.causation.set(
         {"rules": chain, "depth": run.depth + 1, "run": str(run.public_id)}
     )
@@ -224,7 +363,7 @@ def execute_rule(
                     message = f"{message} {fields}"
                 outcomes.append({"action": action.type, "status": "failed", "error": message})
                 continue
-            status = "planned" if dry_run else "done"
+            status = "planned" if step.dry_run else "done"
             outcomes.append({"action": action.type, "status": status, "detail": detail})
     finally:
         events.causation.reset(token)
@@ -234,11 +373,6 @@ def execute_rule(
     elif failed:
         run.status = AutomationRun.Status.PARTIAL
     run.outcomes = outcomes
-    if dry_run:
-        run.save()
-    else:
-        run.save(update_fields=["status", "outcomes"])
-    return run
 
 
 def _skip(
@@ -270,20 +404,30 @@ def _skip(
 
 def evaluate_event(event_id: int) -> dict[str, int]:
     """Run every active rule the event wakes whose trigger and conditions hold."""
-    event = OutboxEvent.objects.select_related("content_type").filter(pk=event_id).first()
+    batch = _batch.get()
+    event = batch.events.get(event_id) if batch is not None else None
+    if event is None:
+        event = OutboxEvent.objects.select_related("content_type").filter(pk=event_id).first()
     if event is None:
         return {"rules": 0, "ran": 0}
-    rules = list(Rule.objects.filter(event_name=event.name, is_active=True).order_by("pk"))
+    if batch is not None and event.name in batch.rules:
+        rules = list(batch.rules[event.name])
+    else:
+        rules = list(Rule.objects.filter(event_name=event.name, is_active=True).order_by("pk"))
     if not rules or event.content_type_id is None:
         return {"rules": len(rules), "ran": 0}
-    record = load_record(event.content_type.model, event.object_id)
+    kind = event.content_type.model
+    if batch is not None:
+        record = batch.record(kind, event.object_id)
+    else:
+        record = load_record(kind, event.object_id)
     if record is None:
         return {"rules": len(rules), "ran": 0}
     cause = (event.data or {}).get("causation") or {}
     chain = set(cause.get("rules") or [])
     depth = int(cause.get("depth") or 0)
     limit = int(settings.WASL_AUTOMATION_MAX_DEPTH)
-    context = record_context(record)
+    context = batch.context(record) if batch is not None else record_context(record)
     ran = 0
     for rule in rules:
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from wasl.automation import tasks
 from wasl.automation.engine import candidate_rule_ids
 from wasl.automation.jobs import enqueue
-from wasl.core.events import listen
+from wasl.core.events import chunk_memo, listen
 from wasl.core.models import OutboxEvent
 
 
@@ -13,5 +13,5 @@ from wasl.core.models import OutboxEvent
 def queue_rule_evaluation(event: OutboxEvent) -> None:
     """One job per event that has candidate rules; the job row joins the dispatcher's
     transaction, so an event is marked delivered exactly when its job exists."""
-    if candidate_rule_ids(event.name):
+    if chunk_memo(("automation.rules", event.name), lambda: candidate_rule_ids(event.name)):
         enqueue(tasks.evaluate_event, event_id=event.pk)

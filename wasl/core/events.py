@@ -36,6 +36,20 @@ CHUNK = 100
 # rules caused a change and how deep the chain is (the rules' loop guard reads it).
 causation: ContextVar[dict[str, Any] | None] = ContextVar("wasl_event_causation", default=None)
 
+# Values listeners computed once for the chunk being delivered (see `chunk_memo`).
+_chunk_memo: ContextVar[dict[Any, Any] | None] = ContextVar("wasl_event_chunk_memo", default=None)
+
+
+def chunk_memo(key: Any, compute: Callable[[], Any]) -> Any:
+    """`compute()` once per delivered chunk (one transaction) for `key`, instead of once
+    per event: e.g. which rules wait for events of a name. Outside a delivery, computes."""
+    memo = _chunk_memo.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
 
 def emit(
     name: str, record: models.Model | None, actor: Any, data: dict[str, Any] | None = None
@@ -87,24 +101,30 @@ def dispatch_pending(*, limit: int = 500) -> int:
     total = 0
     for start in range(0, len(pending), CHUNK):
         delivered: list[int] = []
-        with transaction.atomic():
-            for event in pending[start : start + CHUNK]:
-                key = (event.content_type_id, event.object_id)
-                if event.object_id is not None and key in blocked:
-                    continue
-                try:
-                    with transaction.atomic():
-                        for listener in listeners_for(event.name):
-                            listener(event)
-                except Exception as error:
-                    logger.exception("listener failed for event %s", event.pk)
-                    blocked.add(key)
-                    OutboxEvent.objects.filter(pk=event.pk).update(
-                        attempts=models.F("attempts") + 1, last_error=repr(error)[:2000]
+        token = _chunk_memo.set({})
+        try:
+            with transaction.atomic():
+                for event in pending[start : start + CHUNK]:
+                    key = (event.content_type_id, event.object_id)
+                    if event.object_id is not None and key in blocked:
+                        continue
+                    try:
+                        with transaction.atomic():
+                            for listener in listeners_for(event.name):
+                                listener(event)
+                    except Exception as error:
+                        logger.exception("listener failed for event %s", event.pk)
+                        blocked.add(key)
+                        OutboxEvent.objects.filter(pk=event.pk).update(
+                            attempts=models.F("attempts") + 1, last_error=repr(error)[:2000]
+                        )
+                        continue
+                    delivered.append(event.pk)
+                if delivered:
+                    OutboxEvent.objects.filter(pk__in=delivered).update(
+                        dispatched_at=timezone.now()
                     )
-                    continue
-                delivered.append(event.pk)
-            if delivered:
-                OutboxEvent.objects.filter(pk__in=delivered).update(dispatched_at=timezone.now())
+        finally:
+            _chunk_memo.reset(token)
         total += len(delivered)
     return total
