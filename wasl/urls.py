@@ -15,6 +15,7 @@ urlpatterns = [
     path("settings/", include("wasl.settings_ui.urls")),
     path("deals/", include("wasl.deals.urls")),
     path("leads/", include("wasl.leads.urls")),
+    path("reports/", include("wasl.reports.urls")),
     path("imports/", include("wasl.imports.urls")),
     path("", include("wasl.contacts.urls")),
     path("records/", include("wasl.web.record_urls")),
