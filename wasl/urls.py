@@ -15,6 +15,8 @@ urlpatterns = [
     path("settings/", include("wasl.settings_ui.urls")),
     path("deals/", include("wasl.deals.urls")),
     path("leads/", include("wasl.leads.urls")),
+    path("automation/", include("wasl.automation.urls")),
+    path("notifications/", include("wasl.notifications.urls")),
     path("reports/", include("wasl.reports.urls")),
     path("imports/", include("wasl.imports.urls")),
     path("", include("wasl.contacts.urls")),
