@@ -15,6 +15,7 @@ from wasl.deals.api import router as deals_router
 from wasl.imports.api import router as imports_router
 from wasl.leads.api import router as leads_router
 from wasl.notifications.api import router as notifications_router
+from wasl.reports.api import router as reports_router
 
 api = NinjaAPI(
     title="Wasl CRM API",
@@ -34,3 +35,4 @@ api.add_router("", search_router)
 api.add_router("", imports_router)
 api.add_router("", notifications_router)
 api.add_router("", automation_router)
+api.add_router("", reports_router)

@@ -13,13 +13,14 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from wasl.accounts.selectors import organisation_get
 from wasl.core.audit import record_audit
-from wasl.core.errors import FieldErrors, Invalid
+from wasl.core.errors import FieldErrors, Invalid, NotFound
 from wasl.core.visibility import require_admin
 from wasl.deals.money import clean_currency, clean_decimal
 from wasl.reports.models import ExchangeRate
@@ -178,3 +179,14 @@ def delete_rate(*, actor: Any, rate: ExchangeRate) -> None:
 def rate_list() -> Any:
     """Every exchange rate, by currency then newest date (the table is visible to all)."""
     return ExchangeRate.objects.order_by("currency", "-rate_date", "-id")
+
+
+def rate_get(public_id: Any) -> ExchangeRate:
+    """One exchange rate by its public id; raises NotFound."""
+    try:
+        found = ExchangeRate.objects.filter(public_id=public_id).first()
+    except (ValueError, ValidationError):
+        found = None
+    if found is None:
+        raise NotFound()
+    return found
