@@ -241,3 +241,43 @@ def test_an_unknown_drill_cell_is_not_found(month):
     for bad in ("nothing", "calls@user:not-a-uuid", "calls@desk:1"):
         with pytest.raises(NotFound):
             registry.get("activity").drill(month.admin, filters, bad)
+
+
+# ---------------------------------------------------------------- API
+
+MARCH = {"period": "custom", "start": "2026-03-01", "end": "2026-03-31"}
+
+
+def test_the_activity_endpoint_answers_the_reps_own_numbers(month, api_as):
+    response = api_as(month.rep_a).get("reports/activity", **MARCH)
+    assert response.status_code == 200
+    body = response.json()
+    figures = {f["key"]: f["value"] for f in body["figures"]}
+    assert (figures["calls"], figures["converted_leads"]) == (5, 1)
+    rows = body["tables"][0]["rows"]
+    assert [row["rep"] for row in rows] == ["rep_a"]
+    manager = api_as(month.manager_a).get("reports/activity", **MARCH).json()
+    assert {f["key"]: f["value"] for f in manager["figures"]}["calls"] == 7
+
+
+def test_the_records_behind_a_reps_calls_over_the_api(month, api_as):
+    cell = f"calls@user:{month.rep_b.public_id}"
+    response = api_as(month.manager_a).get("reports/activity/records", cell=cell, **MARCH)
+    assert response.status_code == 200
+    items = response.json()["items"]
+    assert len(items) == 2
+    assert {item["kind"] for item in items} == {"activity"}
+    # Rep A asking for rep B's calls gets an empty list: the drill keeps to what they see.
+    own = api_as(month.rep_a).get("reports/activity/records", cell=cell, **MARCH)
+    assert own.status_code == 200 and own.json()["items"] == []
+
+
+def test_the_activity_endpoint_refuses_bad_filters(month, api_as):
+    client = api_as(month.rep_a)
+    assert client.get("reports/activity", period="fortnight").status_code == 422
+    hidden = client.get("reports/activity", owner=str(month.rep_b.public_id))
+    assert hidden.status_code == 422
+    assert "error" in hidden.json()
+    bad_cell = client.get("reports/activity/records", cell="nothing", **MARCH)
+    assert bad_cell.status_code == 404
+    assert api_as(None).get("reports/activity").status_code == 401

@@ -370,3 +370,43 @@ def test_the_organisation_page_sets_the_churn_days(personas, client):
     assert client.post(reverse("accounts:organisation"), form).status_code == 400
     assert organisation_get().churn_after_days == 45
     assert Activity.objects.count() == 0
+
+
+# ---------------------------------------------------------------- API
+
+PERIOD = {"period": "custom", "start": "2026-02-20", "end": "2026-04-20"}
+
+
+@pytest.mark.parametrize("key", ["lead-sources", "retention", "churn", "lifetime-value", "at-risk"])
+def test_every_customer_report_answers_over_the_api(book, api_as, key):
+    response = api_as(book.manager_a).get(f"reports/{key}", **PERIOD)
+    assert response.status_code == 200, response.content
+    assert response.json()["key"] == key
+
+
+def test_churn_over_the_api_and_the_customers_behind_it(book, api_as):
+    body = api_as(book.admin).get("reports/churn", **PERIOD).json()
+    figures = {f["key"]: f["value"] for f in body["figures"]}
+    assert (figures["churned"], figures["active_start"]) == (1, 3)
+    records = api_as(book.admin).get("reports/churn/records", cell="churned:company", **PERIOD)
+    assert records.status_code == 200
+    assert [item["title"] for item in records.json()["items"]] == ["Dena"]
+    assert [item["kind"] for item in records.json()["items"]] == ["company"]
+
+
+def test_lifetime_value_over_the_api_shows_money_as_text_and_warns(book, api_as):
+    body = api_as(book.admin).get("reports/lifetime-value", **PERIOD).json()
+    figures = {f["key"]: f["value"] for f in body["figures"]}
+    assert figures["average"] == "20516.67"
+    assert any("EUR" in warning for warning in body["warnings"])
+    top = body["tables"][0]["rows"][0]
+    assert top["customer"] == "Behsaz"
+    deals = api_as(book.admin).get(
+        "reports/lifetime-value/records", cell=top["_drill"]["won_deals"], **PERIOD
+    )
+    assert len(deals.json()["items"]) == 2
+    # The same cell asked by a rep of team B names a customer they cannot see.
+    hidden = api_as(book.rep_c).get(
+        "reports/lifetime-value/records", cell=top["_drill"]["won_deals"], **PERIOD
+    )
+    assert hidden.status_code == 404

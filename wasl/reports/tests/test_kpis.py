@@ -113,3 +113,16 @@ def test_kpi_drill_downs_list_the_records_behind_the_figures(kpi_book):
     assert irr == Decimal("1000.00")  # 500 + 200 + 300; the USD deal converts to 120000
     _kind, open_deals = drill(user, filters, "open_deals")
     assert list(open_deals.values_list("title", flat=True)) == ["Alborz renewal"]
+
+
+def test_the_kpis_endpoint_answers_figures_with_previous_values_and_sparks(kpi_book, api_as):
+    params = {"period": "custom", "start": "2026-02-20", "end": "2026-04-20"}
+    response = api_as(kpi_book.manager_a).get("reports/kpis", **params)
+    assert response.status_code == 200
+    figures = {f["key"]: f for f in response.json()["figures"]}
+    # Team A: Alborz, Behsaz, Sara and Caspian's deals; Dena is team B's.
+    assert figures["new_revenue"]["value"] == "121000.00"
+    assert figures["leads"]["value"] == 2
+    assert len(figures["leads"]["spark"]) == 8
+    records = api_as(kpi_book.manager_a).get("reports/kpis/records", cell="leads", **params)
+    assert len(records.json()["items"]) == 2
