@@ -150,6 +150,7 @@ class MappingForm(BootstrapFormMixin, forms.Form):
             *[(str(p.public_id), p.get_full_name() or p.username) for p in people],
         ]
         self.people = {str(p.public_id): p for p in people}
+        self.fields["on_duplicate"].widget.attrs["class"] = "form-check-input"
         if target not in ("contacts", "companies", "leads"):
             del self.fields["match_on"]
         if target in ("products",):
