@@ -13,6 +13,10 @@ Definitions (also in docs/reports.md):
   for a period not over). Churn rate: churned / in touch at the start.
 - New customers of a period made their first purchase (won deal) in it; repeat customers
   bought in it and before it.
+- Lead sources follow the leads created in the period up to now: those converted since,
+  and the won deals of those conversions (the converted deal, or a deal of the company or
+  contact the lead became, won at or after the conversion); days to convert are counted
+  from the lead's creation to its conversion.
 - Revenue is converted to the organisation's currency at the rate of the day the deal was
   won; amounts without a rate are left out and named in the warnings.
 """
@@ -329,13 +333,14 @@ def period_leads(user: Any, filters: ReportFilters) -> QuerySet[Lead]:
 
 
 def conversion_deals(user: Any, filters: ReportFilters, leads: QuerySet[Lead]) -> QuerySet[Deal]:
-    """The won deals of the conversions of `leads`: a lead's converted deal, or a deal of
-    the company or contact it became won at or after the conversion."""
+    """The won deals of the conversions of `leads`, up to now: a lead's converted deal, or
+    a deal of the company or contact it became, won at or after the conversion."""
     converted = leads.filter(status=Lead.Status.CONVERTED)
-    ref = reference_moment(filters)
+    start, _end = aware_bounds(filters.period, filters.tz)
+    # Leads of the period convert, and their deals are won, after the period starts.
     return (
         won_deals(user, filters)
-        .filter(closed_at__lt=ref)
+        .filter(closed_at__gte=start)
         .filter(
             Exists(converted.filter(converted_deal_id=OuterRef("pk")))
             | Exists(
@@ -615,44 +620,79 @@ class Churn:
         return ratio(len(self.churned), len(self.active_start))
 
 
-def churn(user: Any, filters: ReportFilters, days: int | None = None) -> Churn:
+def _touched(field: str, moments: list[dt.datetime], window: dt.timedelta) -> dict[str, Any]:
+    """One flag per moment: a date of `field` within the `window` before it."""
+    return {
+        f"t{index}": Max(
+            Case(
+                When(**{f"{field}__gte": moment - window, f"{field}__lt": moment}, then=1),
+                default=0,
+                output_field=IntegerField(),
+            )
+        )
+        for index, moment in enumerate(moments)
+    }
+
+
+def churn_over(
+    user: Any, filters: ReportFilters, periods: list[Period], days: int | None = None
+) -> list[Churn]:
+    """The churn of each of `periods` (oldest first; same filters otherwise), from one
+    grouped query over the won deals and one over the activities."""
     days = churn_days() if days is None else days
-    start, end = aware_bounds(filters.period, filters.tz)
-    ref = min(end, reference_moment(filters))
     window = dt.timedelta(days=days)
+    spans = [
+        (aware_bounds(period, filters.tz)[0], reference_moment(filters.with_period(period)))
+        for period in periods
+    ]
+    moments = sorted({m for span in spans for m in span})
+    index = {moment: i for i, moment in enumerate(moments)}
+    until = moments[-1]
     deals = customers_until(
-        user,
-        filters,
-        ref,
-        last_start=Max("closed_at", filter=Q(closed_at__lt=start)),
-        last_end=Max("closed_at"),
+        user, filters, until, last=Max("closed_at"), **_touched("closed_at", moments, window)
     )
     touches = last_touches(
         user,
         filters,
-        min(start, ref) - window,
-        ref,
-        last_start=Max("done_at", filter=Q(done_at__lt=start)),
-        last_end=Max("done_at"),
+        moments[0] - window,
+        until,
+        last=Max("done_at"),
+        **_touched("done_at", moments, window),
     )
-    result = Churn(days=days)
+    results = [Churn(days=days) for _p in periods]
     for key, row in deals.items():
         touch = touches.get(key, {})
-        last_start = later(row["last_start"], touch.get("last_start"))
-        last_end = later(row["last_end"], touch.get("last_end"))
-        assert last_end is not None
-        result.last_touch[key] = last_end
-        in_touch_at_start = last_start is not None and last_start >= start - window
-        in_touch_at_end = last_end >= ref - window
-        if in_touch_at_start:
-            result.active_start.add(key)
-            if not in_touch_at_end:
-                result.churned.add(key)
-        if in_touch_at_end:
-            result.active_end.add(key)
-        if row["first"] >= start:
-            result.new.add(key)
-    return result
+        first = row["first"]
+        last = later(row["last"], touch.get("last"))
+        for (start, ref), result in zip(spans, results, strict=True):
+            at_start, at_end = index[start], index[ref]
+            if first >= ref:
+                continue
+            in_touch_at_start = first < start and bool(
+                row[f"t{at_start}"] or touch.get(f"t{at_start}")
+            )
+            in_touch_at_end = bool(row[f"t{at_end}"] or touch.get(f"t{at_end}"))
+            if in_touch_at_start:
+                result.active_start.add(key)
+                if not in_touch_at_end:
+                    result.churned.add(key)
+            if in_touch_at_end:
+                result.active_end.add(key)
+            if first >= start:
+                result.new.add(key)
+    # The churned list shows each customer's last sale or activity: `periods` run oldest
+    # first, so the last one ends at `until`.
+    final = results[-1]
+    for key in final.churned:
+        last = later(deals[key]["last"], touches.get(key, {}).get("last"))
+        assert last is not None
+        final.last_touch[key] = last
+    return results
+
+
+def churn(user: Any, filters: ReportFilters, days: int | None = None) -> Churn:
+    """The churn of the filters' period."""
+    return churn_over(user, filters, [filters.period], days)[0]
 
 
 CHURN_MEASURES = ("active_start", "churned", "active_end", "new")

@@ -200,8 +200,7 @@ def deal_series(
 
 
 def churn_series(user: Any, filters: ReportFilters, periods: list[Period]) -> list[Any]:
-    days = customers.churn_days()
-    return [customers.churn(user, filters.with_period(p), days).rate for p in periods]
+    return [result.rate for result in customers.churn_over(user, filters, periods)]
 
 
 def clv_series(

@@ -182,6 +182,15 @@ def test_churn_rate_counts_customers_in_touch_at_the_start_and_gone_at_the_end(b
     assert [row["customer"] for row in report.table("churned").rows] == ["Dena"]
 
 
+def test_calls_before_the_first_purchase_do_not_make_a_customer_in_touch(book):
+    from wasl.contacts.models import Company
+
+    behsaz = Company.objects.get(name="Behsaz")
+    log(book.rep_a, "call", utc(2026, 2, 10), company=behsaz)  # a prospect still
+    figures = values(build("churn", book.admin, esfand_farvardin(book.admin)))
+    assert (figures["active_start"], figures["churned"]) == (3, 1)
+
+
 def test_churn_as_seen_by_each_manager(book):
     team_a = values(build("churn", book.manager_a, esfand_farvardin(book.manager_a)))
     assert (team_a["active_start"], team_a["churned"], team_a["churn_rate"]) == (2, 0, 0.0)
