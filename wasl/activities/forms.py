@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wasl.activities.models import Activity
-from wasl.core.forms import CalendarDateField
+from wasl.core.forms import BootstrapFormMixin, CalendarDateField
 
 PLANNED_CHOICES = [
     (Activity.Kind.TASK.value, Activity.Kind.TASK.label),
@@ -94,23 +94,18 @@ class FilterForm(_Styled):
         )
 
 
-class ActivityFilterForm(FilterForm):
-    """The activity list's filters: every kind, the team and the linked record too."""
+class QuickActivityForm(BootstrapFormMixin, forms.Form):
+    """The quick-add row at the top of the activity list: a task, call, meeting or note
+    assigned to the user, with an optional due date in their calendar and time of day."""
 
-    team = forms.ChoiceField(label=_("Team"), required=False)
-    link = forms.ChoiceField(
-        label=_("Linked to"), required=False, choices=[("", _("Anything")), *LINK_KINDS]
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[*PLANNED_CHOICES, (Activity.Kind.NOTE.value, Activity.Kind.NOTE.label)],
+        initial=Activity.Kind.TASK.value,
     )
-
-    def __init__(self, *args: Any, teams: list[Any] | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, kinds=list(Activity.Kind.choices), **kwargs)
-        if teams is None:
-            del self.fields["team"]
-        else:
-            self.fields["team"].choices = [
-                ("", _("All teams")),
-                *((str(team.public_id), team.name) for team in teams),
-            ]
+    subject = forms.CharField(label=_("Subject"), max_length=300)
+    due = CalendarDateField(label=_("Due"), required=False)
+    time = forms.TimeField(label=_("Time"), required=False, widget=forms.TimeInput(format="%H:%M"))
 
 
 class RescheduleForm(forms.Form):

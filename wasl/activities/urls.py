@@ -9,7 +9,7 @@ from wasl.activities import views
 app_name = "activities"
 
 urlpatterns = [
-    path("", views.activity_list_view, name="activity-list"),
+    *views.ACTIVITY_PAGE.urls(),
     path("tasks/", views.task_list, name="task-list"),
     path("week/", views.week, name="week"),
     path("<uuid:public_id>/actions/", views.actions, name="activity-actions"),

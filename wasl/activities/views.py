@@ -19,23 +19,36 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from wasl.accounts.selectors import organisation_get, team_list, user_list
+from wasl.accounts.selectors import organisation_get, user_list
 from wasl.activities import services
 from wasl.activities.access import access_activity
 from wasl.activities.forms import (
-    ActivityFilterForm,
+    LINK_KINDS,
     FilterForm,
     OutcomeForm,
+    QuickActivityForm,
     RescheduleForm,
     local_midnight,
 )
 from wasl.activities.models import Activity
 from wasl.activities.selectors import PLANNED_KINDS, activity_list, filter_status
-from wasl.core import calendars
+from wasl.contacts.listing_ui import (
+    BulkAction,
+    ChoiceFilter,
+    DateFilter,
+    ListPage,
+    ListSpec,
+    ValueFilter,
+    record_link,
+)
+from wasl.contacts.listing_ui import Column as ListColumn
+from wasl.core import calendars, formatting
 from wasl.core.errors import Conflict, Invalid
 from wasl.core.formatting import DisplayPrefs, current_prefs, digits
 from wasl.core.pagination import keyset_page
@@ -54,6 +67,7 @@ KIND_ICONS = {
     Activity.Kind.SMS: "bi-chat-left-text",
 }
 LINKS = ("contact", "company", "lead", "deal")
+_LINK_APPS = {"contact": "contacts", "company": "contacts", "lead": "leads", "deal": "deals"}
 
 
 # ---------------------------------------------------------------- who sees what
@@ -144,6 +158,9 @@ def task_list(request: HttpRequest) -> HttpResponse:
     scope = _scope(request)
     people = _assignees(actor) if scope == "team" else None
     form = FilterForm(request.GET or None, assignees=people, kinds=None)
+    if request.GET.get("part") == "dates":
+        # The due range's two date pickers, loaded when asked for: they weigh 4 KB.
+        return render(request, "activities/partials/due_filters.html", {"form": form})
     activities = _scoped(request, scope).filter(kind__in=PLANNED_KINDS)
     if people is not None and (owner := _owner_pk(form, people)) is not None:
         activities = activities.filter(owner_id=owner)
@@ -282,74 +299,281 @@ def week(request: HttpRequest) -> HttpResponse:
 
 # ---------------------------------------------------------------- activity list
 
+record_urls = {name: record_link(f"{app}:{name}-detail") for name, app in _LINK_APPS.items()}
 
-@require_GET
-def activity_list_view(request: HttpRequest) -> HttpResponse:
-    """Every activity the user sees, newest first, filtered by kind, status, assignee,
-    team, due range and linked record (`?contact=<id>` and the like)."""
-    request.wasl_section = "activities"  # type: ignore[attr-defined]
-    actor = request.user
-    now = timezone.now()
-    team_view = sees_team(actor)
-    people = _assignees(actor) if team_view else None
-    teams = list(team_list(actor=actor)) if actor.role == Role.ADMIN else None
-    if teams is None and team_view:
-        scope_ids = actor.scope_team_ids()
-        teams = [t for t in team_list(actor=actor) if t.pk in scope_ids]
-    form = ActivityFilterForm(request.GET or None, assignees=people, teams=teams)
-    activities = activity_list(actor=actor)
-    if people is not None and (owner := _owner_pk(form, people)) is not None:
-        activities = activities.filter(owner_id=owner)
-    if teams and (team := form.value("team")):
-        match = next((t.pk for t in teams if str(t.public_id) == team), None)
-        activities = activities.filter(team_id=match) if match else activities.none()
-    if kind := form.value("kind"):
-        activities = activities.filter(kind=kind)
-    status = form.value("status", "all")
-    if status != "all":
-        activities = filter_status(activities, status, now=now)
-    start, end = form.due_range()
-    if start:
-        activities = activities.filter(due_at__gte=start)
-    if end:
-        activities = activities.filter(due_at__lt=end)
-    if link := form.value("link"):
-        activities = activities.filter(**{f"{link}__isnull": False})
-    linked_to = None
+
+def _linked(activity: Activity) -> tuple[str, Any] | None:
     for name in LINKS:
-        value = request.GET.get(name)
-        if value:
-            # An unknown or invisible record gives an empty list, like the API.
-            public_id = _uuid_or_none(value)
-            activities = (
-                activities.filter(**{f"{name}__public_id": public_id})
-                if public_id
-                else activities.none()
+        if getattr(activity, f"{name}_id"):
+            return name, getattr(activity, name)
+    return None
+
+
+def _record_name(name: str, record: Any) -> str:
+    if name == "contact":
+        return str(record.full_name or "—")
+    if name == "company":
+        return str(record.name)
+    if name == "deal":
+        return str(record.title)
+    person = " ".join(p for p in (record.first_name, record.last_name) if p)
+    return person or record.company_name or record.email or "—"
+
+
+def _row_url(activity: Activity) -> str:
+    linked = _linked(activity)
+    return record_urls[linked[0]](linked[1]) if linked else ""
+
+
+def _subject_cell(activity: Activity) -> str:
+    return format_html(
+        '<i class="bi {} me-1" aria-hidden="true"></i>{}',
+        KIND_ICONS.get(activity.kind, "bi-check2-square"),
+        activity.subject,
+    )
+
+
+def _is_late(activity: Activity) -> bool:
+    return bool(
+        activity.kind in PLANNED_KINDS
+        and activity.done_at is None
+        and activity.due_at
+        and activity.due_at < timezone.now()
+    )
+
+
+def _due_cell(activity: Activity) -> str:
+    if activity.due_at is None:
+        return ""
+    if _is_late(activity):
+        return format_html(
+            '<span class="text-danger">{}</span>', formatting.local_datetime(activity.due_at)
+        )
+    return format_html("{}", formatting.local_datetime(activity.due_at))
+
+
+def _status_cell(activity: Activity) -> str:
+    if activity.done_at is not None:
+        return format_html('<span class="badge text-bg-success">{}</span>', _("Done"))
+    if _is_late(activity):
+        return format_html('<span class="badge text-bg-danger">{}</span>', _("Overdue"))
+    return format_html('<span class="badge text-bg-light border">{}</span>', _("Open"))
+
+
+def _related_cell(activity: Activity) -> str:
+    linked = _linked(activity)
+    if linked is None:
+        return ""
+    name, record = linked
+    return format_html('<a href="{}">{}</a>', record_urls[name](record), _record_name(name, record))
+
+
+def _moment_cell(attribute: str, *, relative: bool = False) -> Any:
+    def cell(activity: Activity) -> str:
+        value = getattr(activity, attribute)
+        if value is None:
+            return ""
+        if relative:
+            return format_html(
+                '<span title="{}">{}</span>',
+                formatting.local_datetime(value),
+                formatting.relative(value),
             )
-            linked_to = name
-    try:
-        rows, next_cursor = keyset_page(
-            activities,
-            field="updated_at",
-            descending=True,
-            cursor=request.GET.get("cursor") or None,
-            limit=PAGE_SIZE,
+        return format_html("{}", formatting.local_date(value))
+
+    return cell
+
+
+def _kind_choices(actor: Any) -> list[tuple[str, Any]]:
+    return list(Activity.Kind.choices)
+
+
+def _status_choices(actor: Any) -> list[tuple[str, Any]]:
+    return [("open", _("Open")), ("overdue", _("Overdue")), ("done", _("Done"))]
+
+
+def _link_choices(actor: Any) -> list[tuple[str, Any]]:
+    return list(LINK_KINDS)
+
+
+def _linked_to(name: str) -> Any:
+    """`?contact=<public id>` and the like: the activities of one record (an unknown or
+    invisible one gives an empty list, like the API)."""
+
+    def apply(queryset: Any, value: str) -> Any:
+        public_id = _uuid_or_none(value)
+        if public_id is None:
+            return queryset.none()
+        return queryset.filter(**{f"{name}__public_id": public_id})
+
+    return apply
+
+
+# ---- bulk actions: each calls one activity service per record
+
+
+def _assign_in_bulk(actor: Any, activity: Activity, params: dict[str, Any]) -> Activity:
+    if "_owner" not in params:
+        wanted = params.get("owner", "")
+        owner = next((u for u in user_list(actor=actor) if str(u.public_id) == wanted), None)
+        if owner is None:
+            raise Invalid({"owner": [_("Choose the new owner.")]})
+        params["_owner"] = owner
+    return services.activity_update(actor=actor, activity=activity, owner=params["_owner"])
+
+
+def _complete_in_bulk(actor: Any, activity: Activity, params: dict[str, Any]) -> Activity:
+    """Done ones (notes, e-mails and SMS are logged done) stay as they are."""
+    if activity.done_at is not None:
+        return activity
+    return services.activity_complete(actor=actor, activity=activity)
+
+
+MAX_SHIFT = 365
+
+
+def _shift_in_bulk(actor: Any, activity: Activity, params: dict[str, Any]) -> Activity:
+    """Move the due time by `days` (an undated activity: from today at 09:00)."""
+    if "_days" not in params:
+        try:
+            days = int(str(params.get("days", "")).strip())
+        except ValueError:
+            days = 0
+        if not days or abs(days) > MAX_SHIFT:
+            raise Invalid({"days": [_("Give a number of days between -365 and 365, not 0.")]})
+        params["_days"] = days
+    start = activity.due_at or local_midnight(timezone.localdate()) + dt.timedelta(hours=9)
+    due_at = start + dt.timedelta(days=params["_days"])
+    return services.activity_reschedule(actor=actor, activity=activity, due_at=due_at)
+
+
+def _delete_in_bulk(actor: Any, activity: Activity, params: dict[str, Any]) -> None:
+    services.activity_delete(actor=actor, activity=activity)
+
+
+ACTIVITIES = ListSpec(
+    entity="activity",
+    url_name="activities:activity-list",
+    selector=activity_list,
+    title=gettext_lazy("Activities"),
+    columns=(
+        ListColumn("subject", gettext_lazy("Subject"), _subject_cell, sort="subject"),
+        ListColumn("kind", gettext_lazy("Kind"), lambda a: format_html("{}", a.get_kind_display())),
+        ListColumn("due", gettext_lazy("Due"), _due_cell, sort="due_at", css="text-nowrap"),
+        ListColumn("status", gettext_lazy("Status"), _status_cell),
+        ListColumn("related", gettext_lazy("Related to"), _related_cell),
+        ListColumn("owner", gettext_lazy("Assignee"), lambda a: format_html("{}", str(a.owner))),
+        ListColumn(
+            "team",
+            gettext_lazy("Team"),
+            lambda a: format_html("{}", a.team.name if a.team else ""),
+            default=False,
+        ),
+        ListColumn(
+            "done",
+            gettext_lazy("Done"),
+            _moment_cell("done_at"),
+            sort="done_at",
+            default=False,
+            css="text-nowrap",
+        ),
+        ListColumn(
+            "created",
+            gettext_lazy("Created"),
+            _moment_cell("created_at"),
+            sort="created_at",
+            default=False,
+            css="text-nowrap",
+        ),
+        ListColumn(
+            "updated",
+            gettext_lazy("Updated"),
+            _moment_cell("updated_at", relative=True),
+            sort="updated_at",
+            css="text-nowrap",
+        ),
+    ),
+    sorts={
+        "updated_at": "updated_at",
+        "created_at": "created_at",
+        "due_at": "due_at",
+        "done_at": "done_at",
+        "subject": "subject",
+    },
+    default_sort="-updated_at",
+    row_url=_row_url,
+    custom_entity=None,
+    has_tags=False,
+    filters=(
+        ChoiceFilter(
+            "kind", gettext_lazy("Kind"), _kind_choices, lambda qs, value: qs.filter(kind=value)
+        ),
+        ChoiceFilter(
+            "status",
+            gettext_lazy("Status"),
+            _status_choices,
+            lambda qs, value: filter_status(qs, value, now=timezone.now()),
+        ),
+        ChoiceFilter(
+            "link",
+            gettext_lazy("Linked to"),
+            _link_choices,
+            lambda qs, value: qs.filter(**{f"{value}__isnull": False}),
+        ),
+    ),
+    value_filters=tuple(ValueFilter(name, _linked_to(name)) for name in LINKS),
+    date_filters=(DateFilter("due", gettext_lazy("Due"), "due_at"),),
+    default_date="due",
+    bulk_actions=(
+        BulkAction("assign", gettext_lazy("Assign to"), _assign_in_bulk, "owner", icon="bi-person"),
+        BulkAction("complete", gettext_lazy("Mark done"), _complete_in_bulk, icon="bi-check2"),
+        BulkAction(
+            "shift",
+            gettext_lazy("Move by days"),
+            _shift_in_bulk,
+            "days",
+            icon="bi-calendar-plus",
+        ),
+        BulkAction(
+            "delete",
+            gettext_lazy("Delete"),
+            _delete_in_bulk,
+            confirm=gettext_lazy("Delete the selected activities? This cannot be undone."),
+            danger=True,
+            icon="bi-trash",
+        ),
+    ),
+    bulk_url_name="activities:activity-bulk",
+    columns_url_name="activities:activity-columns",
+    views_url_name="activities:activity-views",
+    inline_url_name="activities:activity-inline",
+    inline_template="activities/partials/activity_inline.html",
+    template="activities/activity_list.html",
+)
+
+
+def _quick_add(actor: Any, data: dict[str, Any]) -> Activity:
+    day, clock = data.get("due"), data.get("time")
+    due_at = None
+    if day is not None:
+        due_at = timezone.make_aware(
+            dt.datetime.combine(day, (clock or dt.time(9, 0)).replace(tzinfo=None))
         )
-    except Invalid:
-        rows, next_cursor = keyset_page(
-            activities, field="updated_at", descending=True, cursor=None, limit=PAGE_SIZE
-        )
-    context = {
-        "section": "activities",
-        "form": form,
-        "rows": _decorate(actor, rows, now),
-        "linked_to": linked_to,
-        "next_url": f"?{_query(request, cursor=next_cursor)}" if next_cursor else "",
-        "show_owner": team_view,
-    }
-    if request.headers.get("HX-Request") and request.GET.get("cursor"):
-        return render(request, "activities/partials/activity_rows.html", context)
-    return render(request, "activities/activity_list.html", context)
+    return services.activity_create(
+        actor=actor, kind=data["kind"], subject=data["subject"], due_at=due_at
+    )
+
+
+# Every activity the user sees, with filters (kind, status, assignee, team, due range in
+# the user's calendar, linked record), sortable columns, saved views, bulk actions and
+# quick add.
+ACTIVITY_PAGE = ListPage(
+    ACTIVITIES,
+    section="activities",
+    inline_form=QuickActivityForm,
+    inline_create=_quick_add,
+    inline_aliases={"due_at": "due"},
+)
 
 
 def _uuid_or_none(value: str) -> uuid.UUID | None:

@@ -68,11 +68,13 @@ def apply_common_filters(
     entity: str | None = None,
     custom: dict[str, str] | None = None,
     has_tags: bool = True,
+    tag_id: int | None = None,
 ) -> QuerySet[ModelT]:
     """Narrow an already visibility-scoped queryset by the shared list filters.
 
     Unknown owners, teams or tags give an empty list rather than an error, so a filter
-    never reveals whether someone else's user or tag exists."""
+    never reveals whether someone else's user or tag exists. `tag_id` is the filter tag's
+    id when the caller already has it (list pages load the tags for their filter bar)."""
     errors = FieldErrors()
     if filters.owner:
         try:
@@ -99,7 +101,10 @@ def apply_common_filters(
             return queryset.none()
         queryset = queryset.filter(team_id=team_id)
     if filters.tag and has_tags:
-        tag_id = Tag.objects.filter(key=normalise(filters.tag)).values_list("pk", flat=True).first()
+        if tag_id is None:
+            tag_id = (
+                Tag.objects.filter(key=normalise(filters.tag)).values_list("pk", flat=True).first()
+            )
         if tag_id is None:
             return queryset.none()
         queryset = queryset.filter(_has_tag(queryset.model, tag_id))

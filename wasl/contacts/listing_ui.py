@@ -44,6 +44,7 @@ from wasl.core.audit import json_value
 from wasl.core.errors import Conflict, Forbidden, Invalid, NotFound
 from wasl.core.forms import CalendarDateField
 from wasl.core.pagination import MAX_LIMIT, _decode, _encode, keyset_page, resolve_sort
+from wasl.core.text import normalise
 from wasl.core.visibility import Role
 
 PAGE_SIZE = 25
@@ -284,6 +285,9 @@ class ListState:
     errors: list[str] = field(default_factory=list)
     explicit_columns: bool = False
     views: list[SavedView] = field(default_factory=list)
+    # The filter bar's tags (name → id by normalised key), loaded once per page.
+    tag_names: list[str] = field(default_factory=list)
+    tag_ids: dict[str, int] = field(default_factory=dict)
 
     def query(self, **changes: str | None) -> str:
         """The list's query string with `changes` (None drops a parameter); paging
@@ -473,6 +477,7 @@ def filtered_queryset(state: ListState) -> QuerySet[Any]:
             entity=spec.custom_entity,
             custom=state.custom or None,
             has_tags=spec.has_tags,
+            tag_id=state.tag_ids.get(normalise(params["tag"])) if params.get("tag") else None,
         )
     except Invalid as error:
         state.errors.append(_invalid_text(error))
@@ -661,6 +666,10 @@ def _custom_filter_fields(entity: str | None, values: Mapping[str, str]) -> list
 def list_context(request: HttpRequest, spec: ListSpec, state: ListState) -> dict[str, Any]:
     """Everything `partials/list/page.html` and `partials/list/table.html` show."""
     actor = state.actor
+    if spec.has_tags:
+        for pk, name, key in tag_list(actor=actor).values_list("pk", "name", "key")[:300]:
+            state.tag_names.append(name)
+            state.tag_ids[key] = pk
     page = load_page(state, filtered_queryset(state))
     sort_field = state.sort.lstrip("-")
     descending = state.sort.startswith("-")
@@ -685,9 +694,7 @@ def list_context(request: HttpRequest, spec: ListSpec, state: ListState) -> dict
         "headers": headers,
         "people": people,
         "teams": list(team_list(actor=actor)),
-        "tags": list(tag_list(actor=actor).values_list("name", flat=True)[:300])
-        if spec.has_tags
-        else [],
+        "tags": state.tag_names,
         "choice_filters": [
             {"filter": f, "choices": f.choices(actor), "value": state.params.get(f.name, "")}
             for f in spec.filters
@@ -988,6 +995,8 @@ class ListPage:
         if self.inline_form is None or self.inline_create is None:
             raise Http404()
         actor = request.user
+        if not _can_write_records(actor):
+            raise Forbidden()
         form = self.inline_form(request.POST)
         if form.is_valid():
             try:
