@@ -125,9 +125,63 @@ def export_queryset(*, actor: Any, target: str, filters: dict[str, Any] | None =
         custom=custom,
         has_tags=target != "activities",
     )
+    listed = {k.removeprefix("list."): str(v) for k, v in data.items() if k.startswith("list.")}
+    if listed:
+        queryset = apply_list_filters(actor=actor, target=target, queryset=queryset, params=listed)
     if target in ("deals",):
         queryset = queryset.select_related("pipeline", "stage", "company")
     return queryset.order_by("pk")
+
+
+# The list page of each target, whose own filters (a deal's stage, a lead's status, …) an
+# export from that list applies too.
+LIST_SPECS = {
+    "contacts": ("wasl.contacts.views", "CONTACTS"),
+    "companies": ("wasl.contacts.views", "COMPANIES"),
+    "leads": ("wasl.leads.views", "LEADS"),
+    "deals": ("wasl.deals.views", "DEALS"),
+    "activities": ("wasl.activities.views", "ACTIVITIES"),
+}
+
+
+def apply_list_filters(*, actor: Any, target: str, queryset: Any, params: dict[str, str]) -> Any:
+    """Narrow an export by its list page's own choice, value and date filters (`params`:
+    name → value as in the list's query string). Raises Invalid for a value the list would
+    refuse, so an export never holds more than the list showed."""
+    import datetime as dt
+    import importlib
+
+    from django.utils import timezone
+
+    if target not in LIST_SPECS:
+        return queryset
+    module, name = LIST_SPECS[target]
+    spec = getattr(importlib.import_module(module), name, None)
+    if spec is None:
+        return queryset
+    for choice in getattr(spec, "filters", ()):
+        value = params.get(choice.name)
+        if value:
+            if value not in {str(v) for v, _label in choice.choices(actor)}:
+                raise Invalid({choice.name: [_("Choose one of the listed values.")]})
+            queryset = choice.apply(queryset, value)
+    for value_filter in getattr(spec, "value_filters", ()):
+        value = params.get(value_filter.name)
+        if value:
+            queryset = value_filter.apply(queryset, value)
+    for date_filter in getattr(spec, "date_filters", ()):
+        for end, lookup in (("after", "gte"), ("before", "lt")):
+            raw = params.get(f"{date_filter.name}_{end}")
+            if not raw:
+                continue
+            try:
+                moment = dt.datetime.fromisoformat(raw)
+            except ValueError as error:
+                raise Invalid({date_filter.name: [_("Enter a valid date.")]}) from error
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment)
+            queryset = queryset.filter(**{f"{date_filter.field}__{lookup}": moment})
+    return queryset
 
 
 def export_rows(

@@ -561,15 +561,33 @@ def merge_undo(request: HttpRequest, audit_id: int) -> HttpResponse:
 # ---------------------------------------------------------------- exports
 
 
+NOT_FILTERS = {
+    "sort",
+    "cursor",
+    "before",
+    "limit",
+    "cols",
+    "view",
+    "date_field",
+    "date_from",
+    "date_to",
+}
+
+
 def _export_filters(query: str) -> dict[str, str]:
-    """The list's filters that exports understand, from the list's query string."""
+    """The list's filters from its query string: the shared ones as they are, the list's
+    own (stage, status, …) as `list.<name>`."""
     params = QueryDict(query or "")
-    names = set(CommonFilters.model_fields) - {"sort", "cursor", "limit"}
-    return {
-        key: value
-        for key, value in params.items()
-        if value and (key in names or (key.startswith("custom.") and len(key) > 7))
-    }
+    common = set(CommonFilters.model_fields) - NOT_FILTERS
+    filters: dict[str, str] = {}
+    for key, value in params.items():
+        if not value or key in NOT_FILTERS:
+            continue
+        if key in common or (key.startswith("custom.") and len(key) > 7):
+            filters[key] = value
+        else:
+            filters[f"list.{key[:60]}"] = value[:200]
+    return filters
 
 
 @require_POST

@@ -20,6 +20,7 @@ from wasl.imports.models import DuplicatePair, ExportJob, ImportJob, ImportMappi
 from wasl.imports.services import import_check
 from wasl.imports.tests.test_imports import dump_tables
 from wasl.imports.tests.test_merge_export import IMMEDIATE, snapshot, twins  # noqa: F401
+from wasl.leads.models import Lead
 from wasl.leads.services import lead_create
 
 pytestmark = pytest.mark.django_db
@@ -422,6 +423,27 @@ def test_export_from_a_list_writes_the_filtered_rows_the_user_sees(personas):
     assert vcard.content.decode().count("BEGIN:VCARD") == 2
     refused = client.post(reverse("imports:export"), {"entity": "deal", "format": "vcf", "q": ""})
     assert refused.status_code == 302 and ExportJob.objects.count() == 0
+
+
+@override_settings(TASKS=IMMEDIATE)
+def test_an_export_applies_the_lists_own_filters_also_in_the_background(
+    personas, monkeypatch, django_capture_on_commit_callbacks
+):
+    lead_create(actor=personas.rep_a, first_name="Fresh", last_name="Lead")
+    qualified = lead_create(actor=personas.rep_a, first_name="Ready", last_name="Lead")
+    Lead.objects.filter(pk=qualified.pk).update(status="qualified")
+    client = signed_in(personas.rep_a)
+    data = {"entity": "lead", "format": "csv", "q": "status=qualified&sort=-updated_at"}
+    text = client.post(reverse("imports:export"), data).content.decode("utf-8-sig")
+    assert "Ready" in text and "Fresh" not in text
+    # A value the list would refuse exports nothing rather than everything.
+    refused = client.post(reverse("imports:export"), {**data, "q": "status=bogus"})
+    assert refused.status_code == 302
+    monkeypatch.setattr(exports, "INLINE_LIMIT", 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("imports:export"), data)
+    job = ExportJob.objects.get()
+    assert job.filters == {"list.status": "qualified"} and job.rows == 1
 
 
 @override_settings(TASKS=IMMEDIATE)
