@@ -264,6 +264,22 @@ def test_another_users_import_is_not_found_on_every_page(personas):
     )
 
 
+def test_pages_cost_a_bounded_number_of_queries(personas, django_assert_max_num_queries):
+    job = checked(personas.rep_a)
+    for _n in range(3):
+        checked(personas.rep_a)
+    client = signed_in(personas.rep_a)
+    client.get(reverse("imports:index"))  # warm the session and the organisation cache
+    for url in (
+        reverse("imports:index"),
+        reverse("imports:detail", args=[job.public_id]),
+        reverse("imports:mapping", args=[job.public_id]),
+        reverse("imports:duplicates"),
+    ):
+        with django_assert_max_num_queries(15):
+            assert client.get(url).status_code == 200
+
+
 def test_posts_need_the_csrf_token(personas):
     job = checked(personas.rep_a)
     client = signed_in(personas.rep_a, enforce_csrf_checks=True)
