@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from wasl.contacts.custom_fields import clean_custom_values, validate_definition
 from wasl.contacts.models import (
@@ -252,7 +253,11 @@ def _clean_points(
     for kind, items, field in (("email", emails, "emails"), ("phone", phones, "phones")):
         items = list(items or [])
         if len(items) > MAX_POINTS:
-            errors.add(field, _("At most %(count)d entries.") % {"count": MAX_POINTS})
+            errors.add(
+                field,
+                ngettext("At most %(count)d entry.", "At most %(count)d entries.", MAX_POINTS)
+                % {"count": MAX_POINTS},
+            )
             continue
         for index, item in enumerate(items):
             raw, label = (

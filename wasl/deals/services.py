@@ -32,6 +32,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from wasl.contacts.custom_fields import clean_custom_values
 from wasl.contacts.services import tags_resolve
@@ -74,6 +75,13 @@ MAX_STAGES = 50
 MAX_NOTE = 10000
 # Quantity is DecimalField(max_digits=14, decimal_places=3).
 MAX_QUANTITY = Decimal("99999999999.999")
+
+
+def _at_most_stages() -> str:
+    return ngettext("At most %(count)d stage.", "At most %(count)d stages.", MAX_STAGES) % {
+        "count": MAX_STAGES
+    }
+
 
 _DEAL_SCALARS = [
     "title",
@@ -188,7 +196,11 @@ def _clean_lines(
     """Validated line items as dicts of model fields, in the order given."""
     items = list(items or [])
     if len(items) > MAX_LINES:
-        errors.add("line_items", _("At most %(count)d lines.") % {"count": MAX_LINES})
+        errors.add(
+            "line_items",
+            ngettext("At most %(count)d line.", "At most %(count)d lines.", MAX_LINES)
+            % {"count": MAX_LINES},
+        )
         return []
     lines: list[dict[str, Any]] = []
     for index, item in enumerate(items):
@@ -919,7 +931,7 @@ def pipeline_create(
     clean_name = _clean_pipeline_name(name, errors)
     specs = list(stages) if stages else _default_stage_specs()
     if len(specs) > MAX_STAGES:
-        errors.add("stages", _("At most %(count)d stages.") % {"count": MAX_STAGES})
+        errors.add("stages", _at_most_stages())
         specs = []
     cleaned = [
         _clean_stage_fields(
@@ -1035,7 +1047,11 @@ def pipeline_delete(*, actor: Any, pipeline: Pipeline) -> None:
             raise Invalid(
                 {
                     "deals": [
-                        _("%(count)d deals are in this pipeline; move them or archive it.")
+                        ngettext(
+                            "%(count)d deal is in this pipeline; move it or archive the pipeline.",
+                            "%(count)d deals are in this pipeline; move them or archive it.",
+                            count,
+                        )
                         % {"count": count}
                     ]
                 }
@@ -1087,7 +1103,7 @@ def stage_create(
         pipeline = Pipeline.objects.select_for_update().get(pk=pipeline.pk)
         stages = list(Stage.objects.filter(pipeline=pipeline).order_by("position", "id"))
         if len(stages) >= MAX_STAGES:
-            errors.add("stages", _("At most %(count)d stages.") % {"count": MAX_STAGES})
+            errors.add("stages", _at_most_stages())
         if cleaned["name"] and normalise(cleaned["name"]) in {normalise(s.name) for s in stages}:
             errors.add("name", _("This pipeline already has a stage with this name."))
         if position is not None and (
@@ -1191,7 +1207,11 @@ def stage_delete(*, actor: Any, stage: Stage) -> None:
             raise Invalid(
                 {
                     "deals": [
-                        _("%(count)d deals are in this stage; move them to another stage first.")
+                        ngettext(
+                            "%(count)d deal is in this stage; move it to another stage first.",
+                            "%(count)d deals are in this stage; move them to another stage first.",
+                            count,
+                        )
                         % {"count": count}
                     ]
                 }

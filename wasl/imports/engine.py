@@ -31,6 +31,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from wasl.accounts.models import User
 from wasl.contacts.custom_fields import clean_value, definitions_for
@@ -518,7 +519,14 @@ class RowCleaner:
                     + _("at most %(limit)d characters.") % {"limit": limit}
                 )
         if len(record.emails) > MAX_POINTS or len(record.phones) > MAX_POINTS:
-            problems.append(_("At most %(count)d e-mails and phones.") % {"count": MAX_POINTS})
+            problems.append(
+                ngettext(
+                    "At most %(count)d e-mail or phone.",
+                    "At most %(count)d e-mails and phones.",
+                    MAX_POINTS,
+                )
+                % {"count": MAX_POINTS}
+            )
         if self.kind == "contact":
             if not fields.get("first_name") and not fields.get("last_name"):
                 problems.append(_("Enter a first or last name."))

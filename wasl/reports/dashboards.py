@@ -18,6 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from wasl.core.audit import record_audit
 from wasl.core.errors import Forbidden, Invalid, NotFound
@@ -226,7 +227,16 @@ def dashboard_add_card(*, actor: Any, card: str) -> None:
             raise Invalid({"card": [_("This card is already on your dashboard.")]})
         if len(before) >= MAX_CARDS:
             raise Invalid(
-                {"card": [_("A dashboard holds at most %(n)s cards.") % {"n": MAX_CARDS}]}
+                {
+                    "card": [
+                        ngettext(
+                            "A dashboard holds at most %(n)s card.",
+                            "A dashboard holds at most %(n)s cards.",
+                            MAX_CARDS,
+                        )
+                        % {"n": MAX_CARDS}
+                    ]
+                }
             )
         last = dashboard.cards.aggregate(last=Max("position"))["last"]
         DashboardCard.objects.create(

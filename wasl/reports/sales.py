@@ -33,7 +33,7 @@ from django.db.models import (
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from wasl.accounts.models import Team, User
 from wasl.core.errors import Invalid, NotFound
@@ -976,7 +976,11 @@ def build_forecast(user: Any, filters: ReportFilters) -> Report:
     undated = _open(user, filters).filter(expected_close__isnull=True).count()
     if undated:
         report.warnings.append(
-            _("%(count)s open deals have no expected close date and are not forecast.")
+            ngettext(
+                "%(count)s open deal has no expected close date and is not forecast.",
+                "%(count)s open deals have no expected close date and are not forecast.",
+                undated,
+            )
             % {"count": undated}
         )
     report.figures = figures

@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from wasl.accounts import services as account_services
@@ -725,7 +726,11 @@ def user_reassign(request: HttpRequest, public_id: str) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("%(count)d records moved from %(from)s to %(to)s.")
+                ngettext(
+                    "%(count)d record moved from %(from)s to %(to)s.",
+                    "%(count)d records moved from %(from)s to %(to)s.",
+                    sum(counts.values()),
+                )
                 % {"count": sum(counts.values()), "from": user, "to": target},
             )
         return redirect("settings:user", public_id=user.public_id)

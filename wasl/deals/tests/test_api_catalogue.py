@@ -154,7 +154,7 @@ def test_a_stage_holding_deals_is_not_deleted(personas, api_as, pipeline, stages
         f"pipelines/{pipeline.public_id}/stages/{stages['Lead'].public_id}"
     )
     assert response.status_code == 422
-    assert "1 deals are in this stage" in response.json()["error"]["fields"]["deals"][0]
+    assert "1 deal is in this stage" in response.json()["error"]["fields"]["deals"][0]
     assert Stage.objects.filter(pk=stages["Lead"].pk).exists()
 
 

@@ -553,7 +553,12 @@ def test_a_stage_holding_deals_or_in_their_history_is_not_deleted(personas, stag
     deal = make_deal(personas.rep_a)
     with pytest.raises(Invalid) as error:
         services.stage_delete(actor=personas.admin, stage=stages["Lead"])
-    assert "1 deals are in this stage" in error.value.fields["deals"][0]
+    assert "1 deal is in this stage; move it" in error.value.fields["deals"][0]
+    second = make_deal(personas.rep_a)
+    with pytest.raises(Invalid) as error:
+        services.stage_delete(actor=personas.admin, stage=stages["Lead"])
+    assert "2 deals are in this stage; move them" in error.value.fields["deals"][0]
+    services.deal_move_to_stage(actor=personas.rep_a, deal=second, stage=stages["Proposal"])
     services.deal_move_to_stage(actor=personas.rep_a, deal=deal, stage=stages["Proposal"])
     with pytest.raises(Invalid) as error:
         services.stage_delete(actor=personas.admin, stage=stages["Lead"])

@@ -243,7 +243,7 @@ def test_a_stage_holding_deals_keeps_its_kind_and_is_not_deleted(personas):
     response = client.post(
         reverse("settings:stage-delete", args=[pipeline.public_id, stage.public_id]), follow=True
     )
-    assert "deals are in this stage" in response.content.decode()
+    assert "1 deal is in this stage" in response.content.decode()
     assert Stage.objects.filter(pk=stage.pk).exists()
 
 
