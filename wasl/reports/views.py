@@ -187,7 +187,7 @@ def present_table(table: Table, currency: str, link: Callable[[str | None], str]
             [
                 {
                     "text": format_value(row.get(c.key), c.kind, currency),
-                    "url": link(drills.get(c.key)),
+                    "url": link(drills.get(c.key)) if row.get(c.key) else "",
                     "numeric": c.kind not in ("text", "date"),
                 }
                 for c in table.columns
@@ -275,7 +275,7 @@ def _filter_context(
         "form": form,
         "filters": filters,
         "period_key": params.get("period") or period.key,
-        "period_label": period.label(get_language()),
+        "period_label": formatting.digits(period.label(get_language())),
         "period_first": period.start,
         "period_last": period.end - dt.timedelta(days=1),
         "start_value": data.get("start") or (period.start if period.key == "custom" else None),
@@ -523,7 +523,7 @@ def drill(request: HttpRequest, key: str) -> HttpResponse:
         "first_url": f"?{urlencode(query)}" if request.GET.get("cursor") else "",
         "report_url": reverse("reports:report", args=[key])
         + (f"?{urlencode(params)}" if params else ""),
-        "period_label": filters.period.label(get_language()),
+        "period_label": formatting.digits(filters.period.label(get_language())),
         "cell": cell,
     }
     return render(request, "reports/drill.html", context)

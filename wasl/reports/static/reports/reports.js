@@ -166,7 +166,9 @@
           borderColor: up ? "#198754" : "#dc3545",
           backgroundColor: up ? "rgba(25,135,84,.12)" : "rgba(220,53,69,.12)",
           borderWidth: 1.5,
-          pointRadius: 0,
+          // A dot on the latest value: the line starts from it, and a lone value shows.
+          pointRadius: values.map(function (_v, i) { return i === values.length - 1 ? 2 : 0; }),
+          pointBackgroundColor: up ? "#198754" : "#dc3545",
           tension: 0.3,
           fill: true,
         }],
