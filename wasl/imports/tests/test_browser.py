@@ -3,6 +3,8 @@ suggested columns, dry-run, run and read the result."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.test import override_settings
 
@@ -73,3 +75,35 @@ def test_a_persian_csv_is_mapped_checked_imported_and_reported(page, site, rep, 
     assert sorted(ali.tags.values_list("name", flat=True)) == ["تهران", "مشتری ویژه"]
     assert Contact.objects.count() == 2
     screenshot(page, "imports-result-fa")
+
+
+@pytest.fixture
+def english_rep(site):  # noqa: F811
+    organisation_update(actor=None, language="en", calendar="gregorian", digits="latin")
+    return make_user("omid", "rep", "Tehran", password=PASSWORD, first_name="Omid")
+
+
+def test_the_create_form_warns_of_a_duplicate_and_the_list_exports(page, site, english_rep):  # noqa: F811
+    from wasl.contacts.services import contact_create
+
+    twin = contact_create(
+        actor=english_rep, first_name="Leila", last_name="Navabi", emails=["leila@example.ir"]
+    )
+    sign_in(page, site, "omid", PASSWORD)
+    page.goto(f"{site}/contacts/new/")
+    page.locator("#id_first_name").fill("Leyla")
+    page.locator("#id_emails").fill("LEILA@example.ir")
+    warning = page.locator("#duplicate-warning")
+    warning.wait_for()
+    assert "This looks like" in warning.inner_text()
+    assert warning.get_by_role("link").get_attribute("href") == f"/r/contact/{twin.public_id}/"
+    screenshot(page, "imports-duplicate-warning-en")
+
+    page.goto(f"{site}/contacts/")
+    page.get_by_role("button", name="Export").first.click()
+    page.locator("#export-xlsx").check()
+    with page.expect_download() as download:
+        page.locator("#export-list button[type=submit]").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    content = Path(download.value.path()).read_bytes()
+    assert content[:2] == b"PK"
