@@ -6,6 +6,7 @@ rules and retry jobs (the services refuse anyone else, whatever the page shows).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from types import SimpleNamespace
@@ -28,11 +29,18 @@ from wasl.automation.access import access_failed_job, access_rule
 from wasl.automation.describe import action_in_words, describe_rule, trigger_in_words
 from wasl.automation.forms import RuleForm, RunFilterForm, loose_json
 from wasl.automation.models import AutomationRun, Rule
-from wasl.automation.selectors import failed_job_list, rule_list, run_list, webhook_list
+from wasl.automation.selectors import (
+    failed_job_list,
+    require_rule_reader,
+    rule_list,
+    run_list,
+    webhook_list,
+)
 from wasl.contacts.access import access_company, access_contact
 from wasl.contacts.custom_fields import definitions_for
 from wasl.contacts.listing_ui import page_errors
 from wasl.contacts.models import CustomFieldDefinition, Source
+from wasl.core import formatting
 from wasl.core.errors import Conflict, Forbidden, Invalid
 from wasl.core.pagination import keyset_page
 from wasl.core.search import search
@@ -342,7 +350,7 @@ def rule_edit_view(request: HttpRequest, public_id: str) -> HttpResponse:
 @page_errors
 def rule_preview_view(request: HttpRequest) -> HttpResponse:
     """The builder's rule in words (htmx partial), or why it cannot be read yet."""
-    rule_list(actor=request.user)  # refuses those who may not read rules
+    require_rule_reader(request.user)
     trigger = loose_json(request.POST.get("trigger"), {})
     conditions = loose_json(request.POST.get("conditions"), {}) or None
     actions = loose_json(request.POST.get("actions"), [])
@@ -368,19 +376,51 @@ def rule_preview_view(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- rule page and runs
 
 
+DETAIL_LABELS = {
+    "kind": gettext_lazy("kind"),
+    "subject": gettext_lazy("title"),
+    "assignee": gettext_lazy("for"),
+    "due_at": gettext_lazy("due"),
+    "owner": gettext_lazy("owner"),
+    "tag": gettext_lazy("tag"),
+    "tags": gettext_lazy("tags"),
+    "field": gettext_lazy("field"),
+    "value": gettext_lazy("value"),
+    "stage": gettext_lazy("stage"),
+    "to": gettext_lazy("to"),
+    "message": gettext_lazy("message"),
+    "notified": gettext_lazy("notified"),
+    "skipped": gettext_lazy("skipped"),
+    "webhook": gettext_lazy("webhook"),
+}
+
+
+def _detail_value(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("name") or value.get("username") or value.get("title") or "")
+    if isinstance(value, list):
+        return ", ".join(_detail_value(v) for v in value)
+    if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and "T" in value:
+        try:
+            return formatting.local_datetime(dt.datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return "" if value is None else str(value)
+
+
 def _detail_text(detail: Any) -> str:
-    """An action's outcome as short text: `subject: Call Nima · assignee: rep_a`."""
-    if isinstance(detail, dict):
-        parts = []
-        for key, value in detail.items():
-            if isinstance(value, dict):
-                value = value.get("name") or value.get("username") or value.get("title") or ""
-            elif isinstance(value, list):
-                value = ", ".join(str(v) for v in value)
-            if value not in ("", None):
-                parts.append(f"{key}: {value}")
-        return " · ".join(parts)
-    return "" if detail is None else str(detail)
+    """An action's outcome as short text (`title: Call Nima · for: Sara`); ids are left
+    out, they mean nothing to a reader."""
+    if not isinstance(detail, dict):
+        return _detail_value(detail)
+    parts = []
+    for key, value in detail.items():
+        if key == "id" or key.endswith("_id"):
+            continue
+        text = _detail_value(value)
+        if text:
+            parts.append(f"{DETAIL_LABELS.get(key, key)}: {text}")
+    return " · ".join(parts)
 
 
 def _run_rows(runs: list[AutomationRun], rule: Rule) -> list[dict[str, Any]]:
@@ -487,7 +527,7 @@ def rule_test_view(request: HttpRequest, public_id: str) -> HttpResponse:
     """Pick a record with the search box, then see what the rule would do to it."""
     actor = request.user
     rule = access_rule(actor, public_id)
-    query = (request.GET.get("q") or "").strip()[:200]
+    query = (request.GET.get("q") or request.POST.get("q") or "").strip()[:200]
     result = None
     problem = ""
     if request.method == "POST":
@@ -522,7 +562,7 @@ def rule_test_view(request: HttpRequest, public_id: str) -> HttpResponse:
 @page_errors
 def record_search_view(request: HttpRequest) -> HttpResponse:
     """The dry run's record choices (htmx partial) from the global search."""
-    rule_list(actor=request.user)
+    require_rule_reader(request.user)
     query = (request.GET.get("q") or "").strip()[:200]
     return render(
         request,

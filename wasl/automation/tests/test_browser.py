@@ -94,3 +94,28 @@ def test_an_admin_builds_saves_lists_and_dry_runs_a_rule_in_persian(page, site, 
     browser.screenshot(page, "automation-dry-run-fa")
     assert AutomationRun.objects.get().dry_run is True
     assert not Activity.objects.exists()
+
+
+def test_the_bell_counts_lists_and_marks_notifications_read(page, site, admin):
+    from wasl.notifications.models import Notification
+    from wasl.notifications.services import notification_create
+
+    lead = lead_create(actor=admin, first_name="Omid", source="phone")
+    notification_create(recipient=admin, title="Call Omid back", record=lead)
+    notification_create(recipient=admin, title="Weekly figures are ready")
+    browser.sign_in(page, site, "modir", PASSWORD)
+    page.goto(f"{site}/")
+    assert page.locator("#wasl-unread-count").inner_text() == "2"
+
+    page.locator("#wasl-bell > button").click()
+    menu = page.locator("#wasl-bell-menu")
+    menu.get_by_role("link", name="Call Omid back").wait_for()
+    with page.expect_navigation():
+        menu.get_by_role("link", name="Call Omid back").click()
+    assert page.url.endswith(f"/leads/{lead.public_id}/")
+
+    page.locator("#wasl-bell > button").click()
+    with page.expect_navigation():
+        menu.locator("form button[type=submit]").first.click()
+    assert not Notification.objects.filter(read_at__isnull=True).exists()
+    assert page.locator("#wasl-unread-count").count() == 0
