@@ -562,3 +562,8 @@ def test_every_report_renders_and_each_number_drills_to_as_many_records(personas
     # Other reps' deals are listed for the administrator only.
     for other in ("D2", "D3", "D7"):
         assert (f">{other}</a>" in listed) == (who == "admin"), other
+
+
+def test_the_settings_page_links_to_the_exchange_rates(personas):
+    html = client_for(personas.admin).get(reverse("settings:index")).content.decode()
+    assert f'href="{reverse("reports:exchange-rates")}"' in html
