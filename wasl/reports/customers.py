@@ -35,7 +35,6 @@ from django.db.models import (
     BigIntegerField,
     Case,
     Count,
-    Exists,
     F,
     IntegerField,
     Max,
@@ -332,37 +331,76 @@ def period_leads(user: Any, filters: ReportFilters) -> QuerySet[Lead]:
     return leads_in_scope(user, filters).filter(created_at__gte=start, created_at__lt=end)
 
 
-def conversion_deals(user: Any, filters: ReportFilters, leads: QuerySet[Lead]) -> QuerySet[Deal]:
-    """The won deals of the conversions of `leads`, up to now: a lead's converted deal, or
-    a deal of the company or contact it became, won at or after the conversion."""
-    converted = leads.filter(status=Lead.Status.CONVERTED)
-    start, _end = aware_bounds(filters.period, filters.tz)
-    # Leads of the period convert, and their deals are won, after the period starts.
-    return (
-        won_deals(user, filters)
-        .filter(closed_at__gte=start)
-        .filter(
-            Exists(converted.filter(converted_deal_id=OuterRef("pk")))
-            | Exists(
-                converted.filter(
-                    converted_company_id=OuterRef("company_id"),
-                    converted_at__lte=OuterRef("closed_at"),
-                )
-            )
-            | Exists(
-                converted.filter(
-                    converted_contact__deals=OuterRef("pk"), converted_at__lte=OuterRef("closed_at")
-                )
-            )
+def conversion_deal_ids(
+    user: Any, filters: ReportFilters, leads: QuerySet[Lead]
+) -> dict[str, set[int]]:
+    """{lead source: ids of the won deals of the conversions of `leads`}, up to now: a
+    lead's converted deal, or a deal of the company or contact it became, won at or after
+    the conversion. Read from the converted leads' side (few) rather than the deals'."""
+    converted = list(
+        leads.filter(status=Lead.Status.CONVERTED, converted_at__isnull=False).values_list(
+            "source",
+            "converted_at",
+            "converted_deal_id",
+            "converted_company_id",
+            "converted_contact_id",
         )
     )
+    by_deal: dict[int, set[str]] = defaultdict(set)
+    by_company: dict[int, list[tuple[str, dt.datetime]]] = defaultdict(list)
+    by_contact: dict[int, list[tuple[str, dt.datetime]]] = defaultdict(list)
+    for source, converted_at, deal_id, company_id, contact_id in converted:
+        if deal_id is not None:
+            by_deal[deal_id].add(source)
+        if company_id is not None:
+            by_company[company_id].append((source, converted_at))
+        if contact_id is not None:
+            by_contact[contact_id].append((source, converted_at))
+    found: dict[str, set[int]] = defaultdict(set)
+    if not converted:
+        return found
+    start, _end = aware_bounds(filters.period, filters.tz)
+    # Leads of the period convert, and their deals are won, after the period starts.
+    won = won_deals(user, filters).filter(closed_at__gte=start)
+    for chunk_deals, chunk_companies in _pairs(sorted(by_deal), sorted(by_company)):
+        for pk, company_id, closed_at in won.filter(
+            Q(pk__in=chunk_deals) | Q(company_id__in=chunk_companies)
+        ).values_list("pk", "company_id", "closed_at"):
+            for source in by_deal.get(pk, ()):
+                found[source].add(pk)
+            for source, converted_at in by_company.get(company_id, ()):
+                if converted_at <= closed_at:
+                    found[source].add(pk)
+    through = Deal.contacts.through.objects
+    for chunk in _chunks(sorted(by_contact)):
+        for pk, contact_id, closed_at in through.filter(
+            contact_id__in=chunk, deal_id__in=won.values("pk")
+        ).values_list("deal_id", "contact_id", "deal__closed_at"):
+            for source, converted_at in by_contact[contact_id]:
+                if converted_at <= closed_at:
+                    found[source].add(pk)
+    return found
+
+
+def _pairs(first: list[int], second: list[int]) -> Iterable[tuple[list[int], list[int]]]:
+    """Both lists cut into chunks side by side (an empty chunk where one runs out)."""
+    index = 0
+    while index < max(len(first), len(second), 1):
+        yield first[index : index + _CHUNK], second[index : index + _CHUNK]
+        index += _CHUNK
+
+
+def conversion_deals(user: Any, filters: ReportFilters, leads: QuerySet[Lead]) -> QuerySet[Deal]:
+    """The won deals of the conversions of `leads` (see `conversion_deal_ids`)."""
+    ids = set().union(*conversion_deal_ids(user, filters, leads).values())
+    return won_deals(user, filters).filter(pk__in=sorted(ids))
 
 
 def lead_source_rows(
     user: Any, filters: ReportFilters, rates: RateTable
 ) -> tuple[list[dict[str, Any]], MoneyTotal, int]:
     """One row per source of the leads created in the period, and the won deals of every
-    conversion (money and count)."""
+    conversion (money and count; a deal following leads of two sources counts once)."""
     leads = period_leads(user, filters)
     counts = (
         leads.order_by()
@@ -374,12 +412,20 @@ def lead_source_rows(
         status=Lead.Status.CONVERTED, converted_at__isnull=False
     ).values_list("source", "created_at", "converted_at"):
         cycles[source].append(max((converted_at - created).total_seconds(), 0) / 86400)
+    deal_ids = conversion_deal_ids(user, filters, leads)
+    every = set().union(*deal_ids.values())
+    amounts: dict[int, Decimal | None] = {}
+    grand = MoneyTotal(rates)
+    for pk, currency, amount, closed_at in Deal.objects.filter(pk__in=sorted(every)).values_list(
+        "pk", "currency", "amount", "closed_at"
+    ):
+        day = closed_at.astimezone(filters.tz).date()
+        amounts[pk] = rates.convert(amount, currency, day)
+        grand.add(amount, currency, day)
     rows = []
     for row in sorted(counts, key=lambda r: (-r["leads"], r["source"])):
         source = row["source"]
-        deals = conversion_deals(user, filters, leads.filter(source=source))
-        money = deal_money(deals, filters, rates)
-        won = deals.count()
+        ids = deal_ids.get(source, set())
         days = median(cycles.get(source, []))
         rows.append(
             {
@@ -387,8 +433,8 @@ def lead_source_rows(
                 "leads": row["leads"],
                 "converted": row["converted"],
                 "conversion_rate": ratio(row["converted"], row["leads"]),
-                "won_deals": won,
-                "revenue": money.total,
+                "won_deals": len(ids),
+                "revenue": sum((amounts.get(pk) or Decimal(0) for pk in ids), Decimal(0)),
                 "median_cycle_days": round(days, 1) if days is not None else None,
                 "_drill": {
                     "leads": f"leads:{source}",
@@ -397,9 +443,7 @@ def lead_source_rows(
                 },
             }
         )
-    # A deal can follow leads of two sources; the totals count it once.
-    every = conversion_deals(user, filters, leads)
-    return rows, deal_money(every, filters, rates), every.count()
+    return rows, grand, len(every)
 
 
 def build_lead_sources(user: Any, filters: ReportFilters) -> Report:
