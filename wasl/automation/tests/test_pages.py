@@ -482,3 +482,18 @@ def test_only_admins_see_or_retry_parked_jobs(personas):
         client_for(personas.admin).post(f"/automation/failed-jobs/{missing}/retry/").status_code
         == 404
     )
+
+
+def test_the_run_shows_the_webhook_calls_it_made_and_their_errors(personas, pipeline):
+    endpoint = services.webhook_create(
+        actor=personas.admin, name="Closed port", url="http://127.0.0.1:9/hook"
+    )
+    actions = [{"type": "webhook", "webhook_id": str(endpoint.public_id)}]
+    rule = make_rule(personas.admin, conditions=None, actions=actions)
+    lead_create(actor=personas.rep_a, first_name="Hooked", source="web_form")
+    pipeline(rounds=20)
+    delivery = endpoint.deliveries.get()
+    assert delivery.run is not None and delivery.run.rule == rule
+    assert delivery.last_error
+    html = client_for(personas.admin).get(f"/automation/{rule.public_id}/").content.decode()
+    assert "Webhook Closed port" in html and delivery.get_status_display() in html
