@@ -45,12 +45,14 @@ class Activity(OwnedRecord):
     created_by = models.ForeignKey(
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The links are indexed with the creation time (activity_contact... below).
     contact = models.ForeignKey(
         "contacts.Contact",
         on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="activities",
+        db_index=False,
     )
     company = models.ForeignKey(
         "contacts.Company",
@@ -58,12 +60,23 @@ class Activity(OwnedRecord):
         null=True,
         blank=True,
         related_name="activities",
+        db_index=False,
     )
     lead = models.ForeignKey(
-        "leads.Lead", on_delete=models.CASCADE, null=True, blank=True, related_name="activities"
+        "leads.Lead",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="activities",
+        db_index=False,
     )
     deal = models.ForeignKey(
-        "deals.Deal", on_delete=models.CASCADE, null=True, blank=True, related_name="activities"
+        "deals.Deal",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="activities",
+        db_index=False,
     )
     # Guards automation and imports against creating the same activity twice.
     idempotency_key = models.CharField(max_length=120, null=True, blank=True, unique=True)

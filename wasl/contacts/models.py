@@ -88,7 +88,12 @@ class Contact(OwnedRecord, AddressFields):
     )
     # The first linked company, kept for fast lists and filters.
     primary_company = models.ForeignKey(
-        Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Company,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # indexed as contact_company
     )
 
     class Meta:
@@ -149,11 +154,22 @@ class ContactPoint(models.Model):
     # National significant digits of a phone, for matching however it was typed.
     digits = models.CharField(max_length=20, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+    # Indexed with the position (point_contact, point_company).
     contact = models.ForeignKey(
-        Contact, on_delete=models.CASCADE, null=True, blank=True, related_name="points"
+        Contact,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="points",
+        db_index=False,
     )
     company = models.ForeignKey(
-        Company, on_delete=models.CASCADE, null=True, blank=True, related_name="points"
+        Company,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="points",
+        db_index=False,
     )
 
     class Meta:

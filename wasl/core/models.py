@@ -30,11 +30,14 @@ class PublicIdModel(models.Model):
 class OwnedRecord(PublicIdModel, TimeStampedModel):
     """A customer record governed by the visibility rule: an owner and the owner's team."""
 
+    # No single-column indexes: every concrete model indexes (owner, -updated_at, -id)
+    # and (team, -updated_at, -id), which serve the same lookups.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     team = models.ForeignKey(
         "accounts.Team",
@@ -43,6 +46,7 @@ class OwnedRecord(PublicIdModel, TimeStampedModel):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)
 

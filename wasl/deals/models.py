@@ -115,11 +115,19 @@ class Deal(OwnedRecord):
     amount = models.DecimalField(_("amount"), **MONEY, default=Decimal("0"))
     currency = models.CharField(_("currency"), max_length=3)
     expected_close = models.DateField(_("expected close"), null=True, blank=True)
-    pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="deals")
-    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="deals")
+    # pipeline, stage and company lead the composite indexes below (no index of their own).
+    pipeline = models.ForeignKey(
+        Pipeline, on_delete=models.PROTECT, related_name="deals", db_index=False
+    )
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="deals", db_index=False)
     probability = models.PositiveSmallIntegerField(_("probability (%)"), default=0)
     company = models.ForeignKey(
-        "contacts.Company", on_delete=models.SET_NULL, null=True, blank=True, related_name="deals"
+        "contacts.Company",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deals",
+        db_index=False,
     )
     contacts = models.ManyToManyField("contacts.Contact", blank=True, related_name="deals")
     tags = models.ManyToManyField("contacts.Tag", blank=True, related_name="deals")
@@ -169,11 +177,15 @@ class Deal(OwnedRecord):
 class DealStageChange(models.Model):
     """One move of a deal between stages; the first row has no `from_stage`."""
 
-    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_changes")
+    deal = models.ForeignKey(
+        Deal, on_delete=models.CASCADE, related_name="stage_changes", db_index=False
+    )  # indexed as stage_change_deal
     from_stage = models.ForeignKey(
         Stage, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
+    to_stage = models.ForeignKey(
+        Stage, on_delete=models.PROTECT, related_name="+", db_index=False
+    )  # indexed as stage_change_to
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
