@@ -29,12 +29,15 @@ records, with three deliberate differences:
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
 import importlib
 import itertools
 import json
+import multiprocessing
 import random
 import time
+import traceback
 import uuid
 from array import array
 from collections.abc import Callable, Sequence
@@ -44,7 +47,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.core.management.color import no_style
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from wasl.accounts.models import Team, User
 from wasl.accounts.services import team_get_or_create, team_update, user_create
@@ -399,6 +402,47 @@ class Writer:
     def counts(self) -> dict[str, int]:
         return {name: t.count for name, t in self.tables.items()}
 
+    def take(self) -> list[tuple[str, str, list[tuple[Any, ...]]]]:
+        """The buffered rows, parents first, as (table, INSERT, rows); empties the buffer."""
+        order = sorted(self.tables, key=lambda name: PARENT_ORDER.get(name, len(PARENT_ORDER)))
+        batch = []
+        for name in order:
+            table = self.tables[name]
+            if table.rows:
+                batch.append((name, table.sql, table.rows))
+                table.count += len(table.rows)
+                table.rows = []
+        self.pending = 0
+        return batch
+
+    def write(self, batch: list[tuple[str, str, list[tuple[Any, ...]]]]) -> None:
+        """Write a batch another process took (see `take`), counting its rows here."""
+        with connection.cursor() as cursor:
+            for name, sql, rows in batch:
+                cursor.executemany(sql, rows)
+                table = self.tables.get(name)
+                if table is None:
+                    table = self.tables[name] = _Table(sql)
+                table.count += len(rows)
+
+
+class PipeWriter(Writer):
+    """The generating process's writer: sends each full buffer to the writing process."""
+
+    def __init__(self, pipe: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pipe = pipe
+
+    def flush(self) -> None:
+        batch = self.take()
+        if batch:
+            self.pipe.send(("rows", batch))
+
+
+# From this many contacts on, rows are generated in a second process while this one
+# writes (where the platform can fork).
+PARALLEL_FROM = 50_000
+
 
 class DemoLoader:
     """Generates `plan`'s records with `seed` and writes them (see the module docstring)."""
@@ -410,7 +454,14 @@ class DemoLoader:
         seed: int | str,
         log: Callable[[str], None] | None = None,
         defer_indexes: bool = True,
+        parallel: bool | None = None,
     ) -> None:
+        # Generate rows in a forked process while this one writes them (same rows, same
+        # order: one process draws every random number, the other only writes).
+        if parallel is None:
+            parallel = plan.contacts >= PARALLEL_FROM
+        self.parallel = parallel and "fork" in multiprocessing.get_all_start_methods()
+        self._preset_ids: dict[str, int] = {}
         # Drop the bulk tables' non-unique indexes and build them once after the load.
         self.defer_indexes = defer_indexes
         self.plan = plan
@@ -461,6 +512,8 @@ class DemoLoader:
 
     def next_id(self, model: Any) -> int:
         table = model._meta.db_table
+        if table in self._preset_ids:
+            return self._preset_ids.pop(table)
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT MAX(id) FROM {connection.ops.quote_name(table)}")  # noqa: S608
             (value,) = cursor.fetchone()
@@ -530,16 +583,20 @@ class DemoLoader:
             # to the WAL once per commit, and rows with random keys (public ids) touch most
             # pages of their index, so frequent commits would rewrite those indexes again
             # and again.
-            for phase in (
+            phases = [
                 self.load_companies,
                 self.load_contacts,
                 self.load_leads,
                 self.load_deals,
                 self.load_activities,
-            ):
-                with transaction.atomic():
-                    phase()
-                    self.writer.flush()
+            ]
+            if self.parallel:
+                self.load_in_parallel(phases)
+            else:
+                for phase in phases:
+                    with transaction.atomic():
+                        phase()
+                        self.writer.flush()
         finally:
             # Put back what was set aside even when the load fails half way, so the
             # database keeps its indexes and a search index that matches its entries.
@@ -552,6 +609,58 @@ class DemoLoader:
         counts = {name: count for name, count in self.writer.counts().items() if count}
         self.step("done")
         return counts
+
+    def load_in_parallel(self, phases: list[Callable[[], None]]) -> None:
+        """Run the phases in a forked child that sends its rows through a pipe; write
+        them here, one transaction per phase as in a sequential load. The child only
+        computes (it never touches the database: the first ids are read before the fork),
+        and the pipe's buffer keeps it at most a batch or two ahead."""
+        for model in (Company, Contact, Lead, Deal):
+            self._preset_ids[model._meta.db_table] = self.next_id(model)
+        receiver, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
+        child = multiprocessing.get_context("fork").Process(
+            target=self._produce, args=(sender, phases), daemon=True
+        )
+        child.start()
+        sender.close()
+        self._preset_ids.clear()
+        try:
+            for _phase in phases:
+                with transaction.atomic():
+                    while True:
+                        try:
+                            kind, payload = receiver.recv()
+                        except EOFError:
+                            raise RuntimeError("The demo data generator stopped.") from None
+                        if kind == "rows":
+                            self.writer.write(payload)
+                        elif kind == "log":
+                            self.log(payload)
+                        elif kind == "error":
+                            raise RuntimeError(f"The demo data generator failed:\n{payload}")
+                        else:
+                            break
+        finally:
+            receiver.close()
+            if child.is_alive():
+                child.join(timeout=5)
+            if child.is_alive():
+                child.kill()
+                child.join()
+
+    def _produce(self, pipe: Any, phases: list[Callable[[], None]]) -> None:
+        """The forked child's work: every phase, each followed by an end marker."""
+        self.writer = PipeWriter(pipe)
+        self.log = lambda message: pipe.send(("log", message))
+        try:
+            for phase in phases:
+                phase()
+                self.writer.flush()
+                pipe.send(("end", phase.__name__))
+        except BaseException:
+            pipe.send(("error", traceback.format_exc()))
+        finally:
+            pipe.close()
 
     def step(self, message: str) -> None:
         self.log(f"[{time.perf_counter() - self.started:7.1f}s] {message}")
@@ -1637,17 +1746,39 @@ class DemoLoader:
     # -- bulk-load settings: secondary indexes built once after, a bigger page cache ---------
 
     def tune_connection(self) -> None:
-        self._cache_size = None
-        if self.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA cache_size")
-                self._cache_size = cursor.fetchone()[0]
-                cursor.execute("PRAGMA cache_size=-1000000")
+        """SQLite: a 1 GB page cache, no fsync and the rollback journal in memory for the
+        load (restored after). Each phase is one transaction, so in WAL mode every page
+        would be written twice (to the log, then back into the file by a checkpoint); a
+        crash during a load leaves a database to throw away either way. The journal mode
+        only changes when no other connection has the file open (otherwise it stays WAL)."""
+        self._saved_pragmas: dict[str, Any] = {}
+        if self.vendor != "sqlite":
+            return
+        with connection.cursor() as cursor:
+            for name in ("cache_size", "synchronous", "journal_mode"):
+                cursor.execute(f"PRAGMA {name}")
+                self._saved_pragmas[name] = cursor.fetchone()[0]
+            cursor.execute("PRAGMA cache_size=-1000000")
+            if connection.in_atomic_block:
+                # Inside a transaction (tests) neither may change.
+                return
+            cursor.execute("PRAGMA synchronous=OFF")
+            if self._saved_pragmas["journal_mode"] == "wal":
+                with contextlib.suppress(OperationalError):
+                    cursor.execute("PRAGMA journal_mode=MEMORY")
 
     def untune_connection(self) -> None:
-        if self.vendor == "sqlite" and self._cache_size is not None:
-            with connection.cursor() as cursor:
-                cursor.execute(f"PRAGMA cache_size={int(self._cache_size)}")
+        saved = getattr(self, "_saved_pragmas", {})
+        if self.vendor != "sqlite" or not saved:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size={int(saved['cache_size'])}")
+            if connection.in_atomic_block:
+                return
+            cursor.execute("PRAGMA journal_mode")
+            if cursor.fetchone()[0] != saved["journal_mode"]:
+                cursor.execute(f"PRAGMA journal_mode={saved['journal_mode']}")
+            cursor.execute(f"PRAGMA synchronous={int(saved['synchronous'])}")
 
     def pause_indexes(self) -> list[str]:
         """Drop the non-unique indexes of the bulk tables; return the SQL that rebuilds them.
@@ -1743,4 +1874,13 @@ class DemoLoader:
     def analyse(self) -> None:
         self.step("ANALYZE")
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            if self.vendor == "sqlite":
+                # Statistics from a sample of each index (enough for the planner), not a
+                # full scan of millions of rows; the connection's setting is put back.
+                cursor.execute("PRAGMA analysis_limit")
+                limit = cursor.fetchone()[0]
+                cursor.execute("PRAGMA analysis_limit=2000")
+                cursor.execute("ANALYZE")
+                cursor.execute(f"PRAGMA analysis_limit={int(limit)}")
+            else:
+                cursor.execute("ANALYZE")

@@ -69,6 +69,26 @@ def test_the_same_seed_gives_the_same_records():
     assert digest() != first
 
 
+def test_rows_generated_in_a_second_process_are_the_same_rows():
+    from wasl.demo.generator import DemoLoader, Plan
+
+    DemoLoader(plan=Plan.for_contacts(200), seed=5, parallel=False).run()
+    sequential = digest()
+    counts = {model: model.objects.count() for model in (Contact, Company, Deal, Activity, Lead)}
+    wipe()
+    loader = DemoLoader(plan=Plan.for_contacts(200), seed=5, parallel=True)
+    assert loader.parallel
+    written = loader.run()
+    assert digest() == sequential
+    assert {model: model.objects.count() for model in counts} == counts
+    assert written[Contact._meta.db_table] == 200
+    # The search index was rebuilt over the rows the writing process wrote.
+    admin = User.objects.get(username="admin")
+    contact = Contact.objects.order_by("id").first()
+    hits = search.search(admin, contact.full_name, kinds=["contact"], limit=50)
+    assert str(contact.public_id) in {h.public_id for h in hits}
+
+
 def test_every_stage_holds_deals_and_closed_deals_say_when_and_why():
     load()
     for stage in Stage.objects.all():
