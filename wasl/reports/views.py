@@ -28,6 +28,7 @@ from wasl.core.errors import Forbidden, Invalid, NotFound
 from wasl.core.pagination import keyset_page
 from wasl.core.visibility import Role, is_admin
 from wasl.reports import dashboards, registry
+from wasl.reports.export import report_to_csv, report_to_xlsx
 from wasl.reports.filters import ReportFilters, parse_filters
 from wasl.reports.forms import FILTER_NAMES, CardAddForm, ExchangeRateForm, ReportFilterForm
 from wasl.reports.money import delete_rate, rate_list, set_rate
@@ -427,8 +428,6 @@ def export(request: HttpRequest, key: str) -> HttpResponse:
         raise Http404
     _form, filters, _params = _filter_state(request)
     built = definition.build(request.user, filters)
-    from wasl.reports.export import report_to_csv, report_to_xlsx
-
     language = get_language() or "en"
     body = report_to_csv(built, language) if kind == "csv" else report_to_xlsx(built, language)
     content_type, extension = EXPORT_TYPES[kind]
