@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import tempfile
+import threading
 from functools import partial
 from pathlib import Path
 from typing import IO, Any
@@ -220,6 +221,10 @@ def import_workers(rows: int) -> int:
 
     configured = int(getattr(settings, "WASL_IMPORT_WORKERS", 0) or (os.cpu_count() or 1))
     if rows < PARALLEL_FROM_ROWS or configured <= 1:
+        return 1
+    # A forked child has only the forking thread: in a process running other threads (the
+    # embedded server with its worker thread) a lock one of them held could hang a child.
+    if threading.active_count() > 1:
         return 1
     return min(configured, 4)
 
@@ -439,6 +444,7 @@ def import_execute(*, job_id: int) -> ImportJob:
                 options=job.options,
                 dry_run=False,
                 progress=progress,
+                workers=import_workers(job.total),
             )
         finally:
             table.close()

@@ -1,0 +1,61 @@
+"""Rows cleaned in forked workers import exactly as rows cleaned in the writing process."""
+
+from __future__ import annotations
+
+import pytest
+
+from wasl.contacts.models import Contact, ContactPoint
+from wasl.contacts.services import contact_create
+from wasl.imports import services
+from wasl.imports.bulk import BulkImport
+from wasl.imports.models import ImportRowError
+from wasl.imports.services import import_file, import_undo
+
+pytestmark = pytest.mark.django_db
+
+
+def outcome(job) -> dict:
+    return {
+        "counts": (job.created, job.updated, job.skipped, job.failed),
+        "contacts": sorted(
+            Contact.objects.values_list("first_name", "last_name", "name_key", "owner_id", "title")
+        ),
+        "points": sorted(ContactPoint.objects.values_list("kind", "label", "value", "digits")),
+        "errors": sorted(
+            ImportRowError.objects.filter(job=job, dry_run=False).values_list("row", "reason")
+        ),
+    }
+
+
+def test_a_large_import_cleans_in_workers_with_the_same_result(
+    personas, tmp_path, settings, monkeypatch
+):
+    settings.WASL_IMPORT_WORKERS = 2
+    monkeypatch.setattr(services, "PARALLEL_FROM_ROWS", 10)
+    used: list[int] = []
+    original = BulkImport.run
+
+    def spy(self, rows, *, workers=1):
+        used.append(workers)
+        return original(self, rows, workers=workers)
+
+    monkeypatch.setattr(BulkImport, "run", spy)
+    contact_create(actor=personas.rep_a, first_name="Old", last_name="One", emails=["p3@x.ir"])
+    lines = ["First name,Last name,Email,Mobile,Title"]
+    for n in range(60):
+        lines.append(f"Name{n % 45},Family{n % 45},p{n % 45}@x.ir,0912{n % 45:07d},T{n}")
+    lines += ["Bad,Mail,not-an-email,,", ",,,,"]
+    path = tmp_path / "people.csv"
+    path.write_text("\n".join(lines) + "\n")
+    options = {"on_duplicate": "update", "batch": 16}
+
+    job = import_file(actor=personas.rep_a, path=path, target="contacts", options=options)
+    parallel = outcome(job)
+    assert used == [1, 2] and job.status == "done"  # the check, then the run
+    import_undo(actor=personas.rep_a, job=job)
+
+    settings.WASL_IMPORT_WORKERS = 1
+    job = import_file(actor=personas.rep_a, path=path, target="contacts", options=options)
+    assert used == [1, 2, 1, 1]
+    assert outcome(job) == parallel
+    assert parallel["counts"][0] == 44 and parallel["counts"][3] == 1  # the blank line is not a row
