@@ -24,9 +24,9 @@ from django.db.models import (
     Avg,
     Case,
     Count,
-    DurationField,
-    ExpressionWrapper,
     F,
+    FloatField,
+    Func,
     IntegerField,
     Q,
     QuerySet,
@@ -34,7 +34,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -51,6 +50,30 @@ from wasl.reports.results import Chart, Figure, Report, change, ratio
 
 SPARK_LENGTH = 8
 DAY_SECONDS = 86400
+
+
+class DaysBetween(Func):
+    """Days from the first datetime to the second, computed by the database itself (on
+    SQLite a datetime difference is otherwise a Python call per row)."""
+
+    output_field = FloatField()
+
+    def __init__(self, start: Any, end: Any) -> None:
+        super().__init__(end, start)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="(julianday(%(expressions)s))",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # type: ignore[override]
+        extra.setdefault("template", "(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0)")
+        extra.setdefault("arg_joiner", " - ")
+        return super().as_sql(compiler, connection, **extra)
 
 
 def spark_periods(period: Period, calendar: str) -> list[Period]:
@@ -149,7 +172,7 @@ def deal_series(
         .annotate(
             n=Count("pk"),
             cycle=Avg(
-                ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())
+                DaysBetween(F("created_at"), F("closed_at")), filter=Q(stage__kind=Stage.Kind.WON)
             ),
         )
     }
@@ -158,37 +181,21 @@ def deal_series(
         closed.filter(stage__kind=Stage.Kind.WON)
         .annotate(bucket=bucket)
         .order_by()
-        .values("bucket", "currency", day=TruncDate("closed_at", tzinfo=filters.tz))
+        .values("bucket", "currency", day=customers.local_day("closed_at", filters))
         .annotate(total=Sum("amount"), n=Count("pk"))
     ):
         if row["bucket"] is not None:
-            revenue[row["bucket"]].add(row["total"], row["currency"], row["day"], row["n"])
+            day = row["day"] or customers.ANY_DAY
+            revenue[row["bucket"]].add(row["total"], row["currency"], day, row["n"])
     win_rate, cycle = [], []
     for index in range(len(periods)):
         won = outcomes.get((index, Stage.Kind.WON), {})
         lost = outcomes.get((index, Stage.Kind.LOST), {})
         n_won, n_lost = won.get("n", 0), lost.get("n", 0)
         win_rate.append(ratio(n_won, n_won + n_lost))
-        duration = won.get("cycle")
-        cycle.append(round(max(duration.total_seconds(), 0) / DAY_SECONDS, 1) if duration else None)
-    open_count, open_value = [], []
-    missing: dict[str, int] = {}
-    for period, moment in zip(periods, _ends(periods, filters.tz), strict=True):
-        total = MoneyTotal(rates)
-        count = 0
-        day = _rate_day(period, filters.today)
-        for row in (
-            open_at(user, filters, moment)
-            .order_by()
-            .values("currency")
-            .annotate(total=Sum("amount"), n=Count("pk"))
-        ):
-            total.add(row["total"], row["currency"], day, row["n"])
-            count += row["n"]
-        open_count.append(count)
-        open_value.append(total.total)
-        if period is periods[-1]:
-            merge_missing(missing, total.missing)
+        days = won.get("cycle")
+        cycle.append(round(max(float(days), 0.0), 1) if days is not None else None)
+    open_count, open_value, missing = open_series(user, filters, periods, rates)
     merge_missing(missing, revenue[-1].missing)
     return {
         "open_deals": open_count,
@@ -199,6 +206,42 @@ def deal_series(
     }, missing
 
 
+def open_series(
+    user: Any, filters: ReportFilters, periods: list[Period], rates: RateTable
+) -> tuple[list[int], list[Decimal], dict[str, int]]:
+    """Deals open at the end of each period (count, and value at the rates of its last
+    day), in one pass over the deals with a conditional count and sum per period."""
+    moments = _ends(periods, filters.tz)
+    aggregates: dict[str, Any] = {}
+    for index, moment in enumerate(moments):
+        condition = Q(created_at__lt=moment) & (
+            Q(closed_at__isnull=True) | Q(closed_at__gte=moment)
+        )
+        aggregates[f"n{index}"] = Count("pk", filter=condition)
+        aggregates[f"v{index}"] = Sum("amount", filter=condition)
+    rows = list(
+        deals_in_scope(user, filters)
+        .filter(created_at__lt=moments[-1])
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=moments[0]))
+        .order_by()
+        .values("currency")
+        .annotate(**aggregates)
+    )
+    counts, values = [], []
+    missing: dict[str, int] = {}
+    for index, period in enumerate(periods):
+        total = MoneyTotal(rates)
+        day = _rate_day(period, filters.today)
+        for row in rows:
+            if row[f"n{index}"]:
+                total.add(row[f"v{index}"], row["currency"], day, row[f"n{index}"])
+        counts.append(sum(row[f"n{index}"] for row in rows))
+        values.append(total.total)
+        if index == len(periods) - 1:
+            merge_missing(missing, total.missing)
+    return counts, values, missing
+
+
 def churn_series(user: Any, filters: ReportFilters, periods: list[Period]) -> list[Any]:
     return [result.rate for result in customers.churn_over(user, filters, periods)]
 
@@ -206,37 +249,40 @@ def churn_series(user: Any, filters: ReportFilters, periods: list[Period]) -> li
 def clv_series(
     user: Any, filters: ReportFilters, periods: list[Period], rates: RateTable
 ) -> list[Decimal | None]:
-    """Average lifetime value at the end of each period, from one grouped query."""
+    """Average lifetime value at the end of each period, from one grouped query: each
+    customer's won revenue grouped by the first period end it comes before."""
     ends = _ends(periods, filters.tz)
     known = customers.customers_until(user, filters, ends[-1])
+    upto = Case(
+        *[When(closed_at__lt=moment, then=Value(index)) for index, moment in enumerate(ends)],
+        default=None,
+        output_field=IntegerField(),
+    )
     rows = (
         customers.with_customer(customers.won_deals(user, filters).filter(closed_at__lt=ends[-1]))
+        .annotate(upto=upto)
         .order_by()
         .values(
             "cust_company",
             "cust_contact",
             "currency",
-            day=TruncDate("closed_at", tzinfo=filters.tz),
+            "upto",
+            day=customers.local_day("closed_at", filters),
         )
-        .annotate(total=Sum("amount"), n=Count("pk"))
+        .annotate(total=Sum("amount"))
     )
-    grouped = []
+    added = [Decimal(0) for _end in ends]
     for row in rows:
         key = customers.key_of(row["cust_company"], row["cust_contact"])
-        if key in known:
-            converted = rates.convert(row["total"], row["currency"], row["day"])
-            grouped.append((key, row["day"], converted or Decimal(0)))
+        if key in known and row["upto"] is not None:
+            day = row["day"] or customers.ANY_DAY
+            added[row["upto"]] += rates.convert(row["total"], row["currency"], day) or Decimal(0)
     series: list[Decimal | None] = []
-    for moment in ends:
-        end_day = moment.astimezone(filters.tz).date()
-        if moment.astimezone(filters.tz).time() != dt.time.min:
-            end_day += dt.timedelta(days=1)  # a moment inside the day: the day counts
-        buyers = {key for key, first in known.items() if first["first"] < moment}
-        total = sum(
-            (amount for key, day, amount in grouped if key in buyers and day < end_day),
-            Decimal(0),
-        )
-        series.append((total / len(buyers)).quantize(Decimal("0.01")) if buyers else None)
+    running = Decimal(0)
+    for index, moment in enumerate(ends):
+        running += added[index]
+        buyers = sum(1 for row in known.values() if row["first"] < moment)
+        series.append((running / buyers).quantize(Decimal("0.01")) if buyers else None)
     return series
 
 
