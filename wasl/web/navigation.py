@@ -23,6 +23,8 @@ class NavItem:
     icon: str
     url_names: tuple[str, ...]
     admin_only: bool = False
+    # Roles that see the entry; empty: everyone signed in.
+    roles: tuple[str, ...] = ()
 
 
 NAV_ITEMS: tuple[NavItem, ...] = (
@@ -40,7 +42,13 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     ),
     NavItem("reports", _("Reports"), "bi-bar-chart-line", ("reports:index",)),
     NavItem("imports", _("Import"), "bi-upload", ("imports:index",)),
-    NavItem("automation", _("Automation"), "bi-lightning-charge", ("automation:rule-list",)),
+    NavItem(
+        "automation",
+        _("Automation"),
+        "bi-lightning-charge",
+        ("automation:rule-list",),
+        roles=(Role.ADMIN, Role.MANAGER),
+    ),
     NavItem(
         "settings",
         _("Settings"),
@@ -108,6 +116,8 @@ def nav_items(user: Any, current: str = "", view_name: str = "") -> list[dict[st
     items = []
     for item in NAV_ITEMS:
         if item.admin_only and not is_admin:
+            continue
+        if item.roles and getattr(user, "role", None) not in item.roles:
             continue
         name = next((n for n in item.url_names if url_exists(n)), None)
         if name is None:

@@ -202,3 +202,23 @@ def test_a_tasks_menu_loads_its_reschedule_and_call_outcome_forms(client, rep):
     assert 'name="outcome"' in html
     home = client.get(reverse("web:home")).content.decode()
     assert "waslDatepicker" not in home  # the forms load only when a menu opens
+
+
+def test_the_menu_offers_only_pages_the_role_may_open(rep):
+    from wasl.web.navigation import nav_items
+
+    manager = make_user("mina", "manager", "Tehran")
+    admin = make_user("root", "admin", "Tehran")
+    keys = {
+        user.username: {item["key"] for item in nav_items(user)} for user in (rep, manager, admin)
+    }
+    assert "automation" not in keys["sara"]
+    assert "settings" not in keys["sara"]
+    assert {"automation", "reports", "imports"} <= keys["mina"]
+    assert "settings" not in keys["mina"]
+    assert {"automation", "settings"} <= keys["root"]
+    # What the rep is offered, the rep may open.
+    client = Client()
+    client.force_login(rep)
+    for item in nav_items(rep):
+        assert client.get(item["url"]).status_code == 200, item["key"]
