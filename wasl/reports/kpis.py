@@ -292,10 +292,10 @@ FIGURES: list[tuple[str, Any, str, str | None]] = [
     ("leads", gettext_lazy("Leads"), "count", "leads"),
     ("conversion_rate", gettext_lazy("Lead conversion rate"), "percent", None),
     ("open_deals", gettext_lazy("Open deals"), "count", "open_deals"),
-    ("open_value", gettext_lazy("Open deals' value"), "money", "open_deals"),
-    ("new_revenue", gettext_lazy("New revenue"), "money", "won"),
+    ("open_value", gettext_lazy("Open deals' value"), "money", None),
+    ("new_revenue", gettext_lazy("New revenue"), "money", None),
     ("churn_rate", gettext_lazy("Churn rate"), "percent", None),
-    ("cycle_days", gettext_lazy("Average sales cycle"), "days", "won"),
+    ("cycle_days", gettext_lazy("Average sales cycle"), "days", None),
     ("win_rate", gettext_lazy("Win rate"), "percent", None),
     ("clv", gettext_lazy("Customer lifetime value"), "money", None),
 ]
