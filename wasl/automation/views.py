@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -42,34 +42,13 @@ from wasl.contacts.listing_ui import page_errors
 from wasl.contacts.models import CustomFieldDefinition, Source
 from wasl.core import formatting
 from wasl.core.errors import Conflict, Forbidden, Invalid
+from wasl.core.links import record_link
 from wasl.core.pagination import keyset_page
 from wasl.core.search import search
 from wasl.core.visibility import is_admin
 from wasl.deals.access import access_deal
 from wasl.deals.selectors import stage_list
 from wasl.leads.access import access_lead
-
-# The record pages by kind. `wasl.web.navigation.record_url` does this for pages that span
-# apps, but `web` comes after this app in the app order; `web:resolve` redirects to a page
-# once it exists.
-RECORD_PAGES = {
-    "contact": "contacts:contact-detail",
-    "company": "contacts:company-detail",
-    "lead": "leads:lead-detail",
-    "deal": "deals:deal-detail",
-}
-
-
-def record_link(kind: str, public_id: Any) -> str:
-    """The page of a record, or "" for kinds that have none."""
-    name = RECORD_PAGES.get(kind)
-    if name is None:
-        return ""
-    try:
-        return reverse(name, kwargs={"public_id": public_id})
-    except NoReverseMatch:
-        return reverse("web:resolve", kwargs={"kind": kind, "public_id": public_id})
-
 
 RECORD_ACCESS = {
     "contact": access_contact,

@@ -12,39 +12,18 @@ from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from wasl.core.links import record_link
 from wasl.core.pagination import keyset_page
 from wasl.core.visibility import visible
 from wasl.notifications import services
 from wasl.notifications.access import access_notification
 from wasl.notifications.models import Notification
 from wasl.notifications.selectors import notification_list, unread_count
-
-# The record pages by kind. `wasl.web.navigation.record_url` does this for pages that span
-# apps, but `web` comes after this app in the app order; `web:resolve` redirects to a page
-# once it exists.
-RECORD_PAGES = {
-    "contact": "contacts:contact-detail",
-    "company": "contacts:company-detail",
-    "lead": "leads:lead-detail",
-    "deal": "deals:deal-detail",
-}
-
-
-def record_link(kind: str, public_id: Any) -> str:
-    """The page of a record, or "" for kinds that have none."""
-    name = RECORD_PAGES.get(kind)
-    if name is None:
-        return ""
-    try:
-        return reverse(name, kwargs={"public_id": public_id})
-    except NoReverseMatch:
-        return reverse("web:resolve", kwargs={"kind": kind, "public_id": public_id})
-
 
 PER_PAGE = 25
 MENU_SIZE = 8

@@ -24,9 +24,9 @@ from wasl.contacts.selectors import upcoming_important_dates
 from wasl.core.access import parse_public_id
 from wasl.core.errors import Conflict, Invalid
 from wasl.core.forms import CalendarDateField
+from wasl.core.links import RECORD_URL_NAMES, record_url, url_exists
 from wasl.core.search import search
 from wasl.deals.selectors import my_open_deals_by_stage
-from wasl.web.navigation import RECORD_URL_NAMES, record_url, url_exists
 
 KIND_LABELS = {
     "contact": gettext_lazy("Contacts"),

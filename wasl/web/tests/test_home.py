@@ -150,7 +150,7 @@ def test_search_never_shows_another_reps_records(client, rep):
 
 def test_the_record_resolver_404s_until_the_page_exists(client, rep):
     contact = contact_create(actor=rep, first_name="Ali")
-    from wasl.web.navigation import url_exists
+    from wasl.core.links import url_exists
 
     response = client.get(reverse("web:resolve", args=["contact", contact.public_id]))
     if url_exists("contacts:contact-detail"):
