@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from wasl.core import formatting
 from wasl.core.errors import Forbidden, Invalid, NotFound
+from wasl.core.links import record_url
 from wasl.core.pagination import keyset_page
 from wasl.core.visibility import Role, is_admin
 from wasl.reports import dashboards, registry
@@ -33,7 +34,6 @@ from wasl.reports.filters import ReportFilters, parse_filters
 from wasl.reports.forms import FILTER_NAMES, CardAddForm, ExchangeRateForm, ReportFilterForm
 from wasl.reports.money import delete_rate, rate_list, set_rate
 from wasl.reports.results import Chart, Figure, Report, Table
-from wasl.web.navigation import record_url
 
 View = Callable[..., HttpResponse]
 DRILL_PAGE = 25
