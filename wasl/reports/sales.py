@@ -15,22 +15,30 @@ import math
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from decimal import Decimal
 from statistics import mean, median
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.db.models import (
     Avg,
+    Case,
     Count,
     DecimalField,
     ExpressionWrapper,
     F,
+    IntegerField,
+    Max,
     Q,
     QuerySet,
     Sum,
+    Value,
+    When,
+    Window,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -40,7 +48,7 @@ from wasl.core.errors import Invalid, NotFound
 from wasl.deals.models import Competitor, Deal, LostReason, Pipeline, Stage
 from wasl.deals.selectors import default_pipeline
 from wasl.reports.filters import ReportFilters, deals_in_scope, stage_changes_in_scope
-from wasl.reports.money import RateTable, merge_missing, missing_rate_warnings
+from wasl.reports.money import CENT, RateTable, merge_missing, missing_rate_warnings
 from wasl.reports.periods import Period, aware_bounds, bucket_of, buckets
 from wasl.reports.registry import ReportDefinition, register
 from wasl.reports.results import Chart, Column, Figure, Report, Table, ratio
@@ -68,35 +76,6 @@ def _rate_day(filters: ReportFilters) -> dt.date:
 
 def _days(seconds: float | int | None) -> float | None:
     return None if seconds is None else round(float(seconds) / DAY, 2)
-
-
-def _percentile(values: list[float], fraction: float) -> float | None:
-    """Linear-interpolated percentile of sorted `values` (as PostgreSQL percentile_cont)."""
-    if not values:
-        return None
-    rank = fraction * (len(values) - 1)
-    low = math.floor(rank)
-    high = min(low + 1, len(values) - 1)
-    return values[low] + (values[high] - values[low]) * (rank - low)
-
-
-def _sql_percentile(
-    queryset: QuerySet[Any], column: str, count: int, fraction: float
-) -> float | None:
-    """The same percentile read by the database: it sorts, we fetch the two rows around the
-    rank, so no more than two values leave the database."""
-    if count <= 0:
-        return None
-    rank = fraction * (count - 1)
-    low = math.floor(rank)
-    pair = [
-        float(v) for v in queryset.order_by(column).values_list(column, flat=True)[low : low + 2]
-    ]
-    if not pair:
-        return None
-    if len(pair) == 1:
-        return pair[0]
-    return pair[0] + (pair[1] - pair[0]) * (rank - low)
 
 
 class Amounts:
@@ -237,7 +216,7 @@ def _funnel_filters(filters: ReportFilters, pipeline: Pipeline | None) -> Report
 def _entered_ids(user: Any, filters: ReportFilters, stage_ids: Iterable[int]) -> QuerySet[Any]:
     start, end = _bounds(filters)
     return (
-        stage_changes_in_scope(user, filters)
+        stage_changes_in_scope(user, _stage_scope(filters))
         .filter(to_stage_id__in=list(stage_ids), changed_at__gte=start, changed_at__lt=end)
         .values("deal_id")
     )
@@ -245,7 +224,8 @@ def _entered_ids(user: Any, filters: ReportFilters, stage_ids: Iterable[int]) ->
 
 def _entered(user: Any, filters: ReportFilters, stage: Stage) -> QuerySet[Deal]:
     """Deals that entered `stage` in the period (once each, however often they did)."""
-    return deals_in_scope(user, filters).filter(pk__in=_entered_ids(user, filters, [stage.pk]))
+    deals = deals_in_scope(user, _stage_scope(filters))
+    return deals.filter(pk__in=_entered_ids(user, filters, [stage.pk]))
 
 
 def _moved_on(
@@ -257,15 +237,89 @@ def _moved_on(
         return Deal.objects.none()
     start, _end = _bounds(filters)
     later = (
-        stage_changes_in_scope(user, filters)
+        stage_changes_in_scope(user, _stage_scope(filters))
         .filter(to_stage_id__in=[s.pk for s in targets], changed_at__gte=start)
         .values("deal_id")
     )
     return _entered(user, filters, stage).filter(pk__in=later)
 
 
+def _stage_scope(filters: ReportFilters) -> ReportFilters:
+    """The filters of a query already limited to the pipeline's stage ids: the pipeline
+    filter would only add a join to every stage change."""
+    return replace(filters, pipeline_id=None)
+
+
 def _after(stage: Stage, path: list[Stage]) -> list[Stage]:
     return path[path.index(stage) + 1 :]
+
+
+def _funnel_counts(
+    user: Any, filters: ReportFilters, path: list[Stage]
+) -> dict[str, list[tuple[int, Decimal, int, int]]]:
+    """Per currency, per stage of `path`: (deals that entered it in the period, the sum of
+    their amounts, how many of them entered a later stage from the period's start on, how
+    many entered a won stage from then on). One query: the moves since the start of the
+    period are summed per deal, then the deals are summed per currency. The drill-down
+    querysets (`_entered`, `_moved_on`) answer the same deals."""
+    start, end = _bounds(filters)
+    changes = (
+        stage_changes_in_scope(user, _stage_scope(filters))
+        .filter(to_stage_id__in=[s.pk for s in path], changed_at__gte=start)
+        .order_by()
+    )
+    integer = IntegerField()
+    position = Case(
+        *[When(to_stage_id=s.pk, then=Value(i)) for i, s in enumerate(path)],
+        output_field=integer,
+    )
+    won_ids = [s.pk for s in path if s.kind == WON]
+    flags = {
+        f"e{i}": Max(
+            Case(
+                When(to_stage_id=s.pk, changed_at__lt=end, then=Value(1)),
+                default=Value(0),
+                output_field=integer,
+            )
+        )
+        for i, s in enumerate(path)
+    }
+    per_deal = changes.values("deal_id").annotate(
+        reach=Max(position),
+        won=Max(
+            Case(
+                When(to_stage_id__in=won_ids, then=Value(1)), default=Value(0), output_field=integer
+            )
+        ),
+        cur=Max("deal__currency"),
+        amt=Max("deal__amount"),
+        **flags,
+    )
+    inner, params = per_deal.query.sql_with_params()
+    columns = []
+    for i in range(len(path)):
+        columns += [
+            f"SUM(e{i})",
+            f"SUM(CASE WHEN e{i} = 1 THEN amt ELSE 0 END)",
+            f"SUM(CASE WHEN e{i} = 1 AND reach > {i} THEN 1 ELSE 0 END)",
+            f"SUM(CASE WHEN e{i} = 1 AND won = 1 THEN 1 ELSE 0 END)",
+        ]
+    # Only generated column names and the ORM's own SQL go in; values stay parameters.
+    sql = f"SELECT cur, {', '.join(columns)} FROM ({inner}) per_deal GROUP BY cur"  # noqa: S608
+    result: dict[str, list[tuple[int, Decimal, int, int]]] = {}
+    with connections[changes.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        for currency, *sums in cursor.fetchall():
+            result[currency] = [
+                (
+                    int(sums[4 * i] or 0),
+                    Decimal(str(sums[4 * i + 1] or 0)).quantize(CENT),
+                    int(sums[4 * i + 2] or 0),
+                    int(sums[4 * i + 3] or 0),
+                )
+                for i in range(len(path))
+            ]
+    return result
 
 
 def build_funnel(user: Any, filters: ReportFilters) -> Report:
@@ -279,30 +333,32 @@ def build_funnel(user: Any, filters: ReportFilters) -> Report:
     rates = RateTable.load(filters.currency)
     rate_day = _rate_day(filters)
     won_stages = [s for s in path if s.kind == WON]
+    counts = _funnel_counts(user, filters, path)
     rows: list[dict[str, Any]] = []
-    missing: dict[str, int] = {}
-    for stage in path:
-        entered = _grouped_money(
-            _entered(user, filters, stage),
-            keys=[],
-            when=None,
-            tz=filters.tz,
-            rates=rates,
-            fixed_day=rate_day,
-        )
-        merge_missing(missing, entered.missing)
-        count = entered.total_count()
+    missing: dict[str, int] = defaultdict(int)
+    for index, stage in enumerate(path):
+        value = Decimal(0)
+        count = 0
+        for currency, per_stage in counts.items():
+            entered, total, _moved, _won = per_stage[index]
+            count += entered
+            if not entered:
+                continue
+            converted = rates.convert(total, currency, rate_day)
+            if converted is None:
+                missing[currency] += entered
+            else:
+                value += converted
         ref = str(stage.public_id)
         row: dict[str, Any] = {
             "stage": stage.name,
             "entered": count,
-            "value": entered.total_value(),
+            "value": value,
             "_drill": {"entered": f"entered:{ref}"},
         }
-        following = _after(stage, path)
         if stage.kind == OPEN:
-            next_count = _moved_on(user, filters, stage, following).count()
-            won_count = _moved_on(user, filters, stage, won_stages).count()
+            next_count = sum(c[index][2] for c in counts.values())
+            won_count = sum(c[index][3] for c in counts.values())
             row.update(
                 moved_on=next_count,
                 to_next=ratio(next_count, count),
@@ -386,56 +442,114 @@ def drill_funnel(user: Any, filters: ReportFilters, cell: str) -> tuple[str, Que
 # ---------------------------------------------------------------- stage durations
 
 
-def _moves_out(user: Any, filters: ReportFilters, stage: Stage) -> QuerySet[Any]:
+def _moves_out(user: Any, filters: ReportFilters, stages: list[Stage]) -> QuerySet[Any]:
+    """Moves out of `stages` in the period with the time spent before them; filtered on
+    the pipeline's stages as targets so the (to_stage, changed_at) index reads the period
+    alone."""
     start, end = _bounds(filters)
-    return stage_changes_in_scope(user, filters).filter(
-        from_stage_id=stage.pk,
+    targets = Stage.objects.filter(pipeline_id__in={s.pipeline_id for s in stages})
+    return stage_changes_in_scope(user, _stage_scope(filters)).filter(
+        to_stage_id__in=list(targets.values_list("pk", flat=True)),
+        from_stage_id__in=[s.pk for s in stages],
         changed_at__gte=start,
         changed_at__lt=end,
         seconds_in_previous__isnull=False,
     )
 
 
-def _stage_stats(user: Any, filters: ReportFilters, stage: Stage) -> dict[str, Any]:
-    moves = _moves_out(user, filters, stage)
-    summary = moves.aggregate(n=Count("id"), avg=Avg("seconds_in_previous"))
-    n = summary["n"] or 0
-    p50 = _sql_percentile(moves, "seconds_in_previous", n, 0.5)
-    p90 = _sql_percentile(moves, "seconds_in_previous", n, 0.9)
-    threshold = float(stage.rotting_days * DAY) if stage.rotting_days else p90
-    return {"n": n, "mean": summary["avg"], "p50": p50, "p90": p90, "threshold": threshold}
+PERCENTILES = (0.5, 0.9)
 
 
-def _over(
-    user: Any, filters: ReportFilters, stage: Stage, threshold: float | None
-) -> QuerySet[Deal]:
-    """Open deals sitting in `stage` longer than `threshold` seconds, as of now."""
-    if threshold is None:
+def _stage_stats(
+    user: Any, filters: ReportFilters, stages: list[Stage]
+) -> dict[int, dict[str, Any]]:
+    """Per stage: moves out in the period, mean, median and 90th percentile seconds, and
+    the usual time (rotting days when set, else the 90th percentile). Two queries: the
+    counts and means grouped by stage, then the rows at the percentiles' ranks, numbered
+    per stage by a window function."""
+    moves = _moves_out(user, filters, stages)
+    summary = {
+        row["from_stage_id"]: row
+        for row in moves.order_by()
+        .values("from_stage_id")
+        .annotate(n=Count("id"), avg=Avg("seconds_in_previous"))
+    }
+    ranks: set[int] = set()
+    for row in summary.values():
+        for fraction in PERCENTILES:
+            low = math.floor(fraction * (row["n"] - 1))
+            ranks |= {low + 1, low + 2}
+    picked: dict[tuple[int, int], float] = {}
+    if ranks:
+        numbered = moves.annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("from_stage_id")],
+                order_by=[F("seconds_in_previous").asc(), F("id").asc()],
+            )
+        )
+        for stage_id, rank, seconds in numbered.filter(rank__in=sorted(ranks)).values_list(
+            "from_stage_id", "rank", "seconds_in_previous"
+        ):
+            picked[(stage_id, rank)] = float(seconds)
+    stats: dict[int, dict[str, Any]] = {}
+    for stage in stages:
+        row = summary.get(stage.pk)
+        n = row["n"] if row else 0
+        values: dict[float, float | None] = {}
+        for fraction in PERCENTILES:
+            if not n:
+                values[fraction] = None
+                continue
+            rank = fraction * (n - 1)
+            low = math.floor(rank)
+            first = picked[(stage.pk, low + 1)]
+            second = picked.get((stage.pk, low + 2), first)
+            values[fraction] = first + (second - first) * (rank - low)
+        p90 = values[0.9]
+        stats[stage.pk] = {
+            "n": n,
+            "mean": row["avg"] if row else None,
+            "p50": values[0.5],
+            "p90": p90,
+            "threshold": float(stage.rotting_days * DAY) if stage.rotting_days else p90,
+        }
+    return stats
+
+
+def _over_q(stages: list[Stage], stats: dict[int, dict[str, Any]]) -> Q | None:
+    """Open deals sitting in one of `stages` longer than its usual time, as of now."""
+    now = timezone.now()
+    clause: Q | None = None
+    for stage in stages:
+        threshold = stats[stage.pk]["threshold"]
+        if threshold is None:
+            continue
+        part = Q(stage_id=stage.pk, stage_entered_at__lt=now - dt.timedelta(seconds=threshold))
+        clause = part if clause is None else clause | part
+    return clause
+
+
+def _over(user: Any, filters: ReportFilters, stages: list[Stage]) -> QuerySet[Deal]:
+    clause = _over_q(stages, _stage_stats(user, filters, stages))
+    if clause is None:
         return Deal.objects.none()
-    since = timezone.now() - dt.timedelta(seconds=threshold)
-    return deals_in_scope(user, filters).filter(stage_id=stage.pk, stage_entered_at__lt=since)
+    return deals_in_scope(user, _stage_scope(filters)).filter(clause)
 
 
 def _stall_table(user: Any, filters: ReportFilters, stages: list[Stage]) -> list[Table]:
-    rows: list[dict[str, Any]] = []
+    stats = _stage_stats(user, filters, stages)
+    clause = _over_q(stages, stats)
+    over_counts: dict[int, int] = {}
     over_rows: list[dict[str, Any]] = []
-    now = timezone.now()
-    for stage in stages:
-        stats = _stage_stats(user, filters, stage)
-        over = _over(user, filters, stage, stats["threshold"])
-        ref = str(stage.public_id)
-        rows.append(
-            {
-                "stage": stage.name,
-                "moves": stats["n"],
-                "median": _days(stats["p50"]),
-                "p90": _days(stats["p90"]),
-                "mean": _days(stats["mean"]),
-                "usual": _days(stats["threshold"]),
-                "over": over.count(),
-                "_drill": {"over": f"over:{ref}"},
-            }
-        )
+    if clause is not None:
+        over = deals_in_scope(user, _stage_scope(filters)).filter(clause)
+        over_counts = {
+            row["stage_id"]: row["n"]
+            for row in over.order_by().values("stage_id").annotate(n=Count("id"))
+        }
+        names = {s.pk: s.name for s in stages}
+        now = timezone.now()
         for deal in over.order_by("stage_entered_at", "id").select_related("owner")[
             :OVER_LIST_LIMIT
         ]:
@@ -443,12 +557,27 @@ def _stall_table(user: Any, filters: ReportFilters, stages: list[Stage]) -> list
                 {
                     "deal": deal.title,
                     "id": str(deal.public_id),
-                    "stage": stage.name,
+                    "stage": names[deal.stage_id],
                     "owner": str(deal.owner),
                     "days": _days((now - deal.stage_entered_at).total_seconds()),
-                    "usual": _days(stats["threshold"]),
+                    "usual": _days(stats[deal.stage_id]["threshold"]),
                 }
             )
+    rows: list[dict[str, Any]] = []
+    for stage in stages:
+        stage_stats = stats[stage.pk]
+        rows.append(
+            {
+                "stage": stage.name,
+                "moves": stage_stats["n"],
+                "median": _days(stage_stats["p50"]),
+                "p90": _days(stage_stats["p90"]),
+                "mean": _days(stage_stats["mean"]),
+                "usual": _days(stage_stats["threshold"]),
+                "over": over_counts.get(stage.pk, 0),
+                "_drill": {"over": f"over:{stage.public_id}"},
+            }
+        )
     return [
         Table(
             "stage-durations",
@@ -521,7 +650,7 @@ def drill_stage_durations(
     stage = next((s for s in _stages(pipeline) if str(s.public_id) == arg), None)
     if name != "over" or stage is None or stage.kind != OPEN:
         raise NotFound()
-    return "deal", _over(user, filters, stage, _stage_stats(user, filters, stage)["threshold"])
+    return "deal", _over(user, filters, [stage])
 
 
 # ---------------------------------------------------------------- sales cycle

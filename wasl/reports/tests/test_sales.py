@@ -78,8 +78,8 @@ def test_funnel_stall_times_from_the_moves_out_of_each_stage(sales, personas):
     over = report.table("deals-over").rows
     assert [(r["deal"], r["stage"]) for r in over] == [
         ("D7", "Lead"),
-        ("D3", "Lead"),
         ("D4", "Proposal"),
+        ("D3", "Lead"),
     ]
 
 
