@@ -1,6 +1,6 @@
 """`python -m bench.pages --size S|M|L [--db-url URL] [--rounds N]`
 
-Times the contact and company pages as users get them: server time around Django's test
+Times the list, record, home and board pages as users get them: server time around Django's test
 client (no network) signed in as a rep and as an admin, with the HTML weight and the SQL
 statements of each request. Uses the benchmark's database of that size (`python -m bench`
 creates it; this script generates it the same way when missing). Prints a table and writes
@@ -138,6 +138,7 @@ def scenarios(rounds: int) -> list[PageResult]:
             )
         )
     plan += _sales_pages(admin, rep)
+    plan += _activity_pages(admin, rep)
     return [measure(name, user, url, rounds) for name, user, url in plan]
 
 
@@ -188,6 +189,25 @@ def _sales_pages(admin: Any, rep: Any) -> list[tuple[str, Any, Callable[[], str]
             ("lead page", admin, lambda: reverse("leads:lead-detail", args=[lead.public_id]))
         )
     return plan
+
+
+def _activity_pages(admin: Any, rep: Any) -> list[tuple[str, Any, Callable[[], str]]]:
+    """The rep's home page ("My day"), the activity list as a rep and as an admin with the
+    filters people use most (open by due date, overdue, one kind), and the task list."""
+    from django.urls import reverse
+
+    home = reverse("web:home")
+    activities = reverse("activities:activity-list")
+    return [
+        ("home (my day)", rep, lambda: home),
+        ("home (my day)", admin, lambda: home),
+        ("activity list", rep, lambda: activities),
+        ("activity list", admin, lambda: activities),
+        ("activities open, by due", admin, lambda: f"{activities}?status=open&sort=due_at"),
+        ("activities overdue", admin, lambda: f"{activities}?status=overdue"),
+        ("activities: calls", rep, lambda: f"{activities}?kind=call"),
+        ("my tasks", rep, lambda: reverse("activities:task-list")),
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,6 +2,11 @@
 (function () {
   "use strict";
 
+  // htmx settles a swapped element that keeps its id by giving it the old element's style
+  // for a moment, then the new one: that wipes the `display: none` Alpine's x-show has just
+  // set, and closed popovers (column chooser, saved views, date pickers) showed open.
+  if (window.htmx) window.htmx.config.attributesToSettle = ["class", "width", "height"];
+
   // Global search: arrows move between the input and the results, Escape closes them.
   function searchLinks(box) { return Array.prototype.slice.call(box.querySelectorAll("a.wasl-hit")); }
   document.addEventListener("keydown", function (event) {
