@@ -28,12 +28,13 @@ from wasl.reports.models import Dashboard, DashboardCard
 from wasl.reports.results import Chart, Figure, Report
 
 KPI_REPORT = "kpis"
-# Charts on a default dashboard, by role; those whose report is missing are left out.
+# Charts on a default dashboard, by role; those whose report is missing are left out. The
+# KPI report's own charts cost nothing more; the others load after the page (see views).
 DEFAULT_CHARTS = {
-    "rep": ("chart:forecast:0", "chart:funnel:0"),
-    "readonly": ("chart:forecast:0", "chart:funnel:0"),
-    "manager": ("chart:forecast:0", "chart:funnel:0", "chart:activity:0"),
-    "admin": ("chart:forecast:0", "chart:funnel:0", "chart:activity:0"),
+    "rep": ("chart:kpis:0", "chart:kpis:1", "chart:forecast:0"),
+    "readonly": ("chart:kpis:0", "chart:kpis:1", "chart:forecast:0"),
+    "manager": ("chart:kpis:0", "chart:kpis:1", "chart:forecast:0", "chart:activity:0"),
+    "admin": ("chart:kpis:0", "chart:kpis:1", "chart:forecast:0", "chart:activity:0"),
 }
 MAX_CARDS = 24
 _REF = re.compile(r"^(figure):([a-z0-9_-]{1,60})$|^(chart):([a-z0-9_-]{1,40}):(\d{1,2})$")
@@ -76,8 +77,13 @@ def default_refs(*, user: Any, kpis: Report | None = None) -> list[str]:
     """The cards of `user`'s default dashboard."""
     refs = [f"figure:{f.key}" for f in kpis.figures] if kpis is not None else []
     for ref in DEFAULT_CHARTS.get(str(user.role), DEFAULT_CHARTS["rep"]):
+        card = parse_ref(ref)
+        if card.key == KPI_REPORT:
+            if kpis is not None and card.index < len(kpis.charts):
+                refs.append(ref)
+            continue
         try:
-            registry.get(parse_ref(ref).key)
+            registry.get(card.key)
         except NotFound:
             continue
         refs.append(ref)
@@ -106,10 +112,15 @@ def card_labels(*, user: Any, kpis: Report | None = None) -> list[tuple[str, str
     choices: list[tuple[str, str]] = []
     if kpis is not None:
         choices += [(f"figure:{f.key}", str(f.label)) for f in kpis.figures]
+        choices += [
+            (f"chart:{KPI_REPORT}:{n}", _("Chart: %(report)s") % {"report": c.title or kpis.title})
+            for n, c in enumerate(kpis.charts)
+        ]
     for definition in registry.all_reports():
-        choices.append(
-            (f"chart:{definition.key}:0", _("Chart: %(report)s") % {"report": definition.title})
-        )
+        if definition.key != KPI_REPORT:
+            choices.append(
+                (f"chart:{definition.key}:0", _("Chart: %(report)s") % {"report": definition.title})
+            )
     return choices
 
 
@@ -121,6 +132,7 @@ class BuiltCard:
     index: int = 0
     figure: Figure | None = None
     chart: Chart | None = None
+    lazy: bool = False  # a chart of another report, loaded after the page
 
 
 @dataclass
@@ -131,9 +143,11 @@ class BuiltDashboard:
     customised: bool = False
 
 
-def build_dashboard(*, user: Any, filters: ReportFilters) -> BuiltDashboard:
+def build_dashboard(*, user: Any, filters: ReportFilters, lazy: bool = False) -> BuiltDashboard:
     """The dashboard's cards filled with their numbers for `filters`: the KPI report is
-    built once, and each other report once however many of its charts are shown."""
+    built once, and each other report once however many of its charts are shown. With
+    `lazy`, charts of reports other than the KPI report are left to load on their own
+    (`BuiltCard.lazy`), so the page answers in the time of the KPI report alone."""
     kpis = kpi_report(user, filters)
     customised = is_customised(user=user)
     refs = dashboard_cards(user=user, kpis=kpis)
@@ -148,6 +162,15 @@ def build_dashboard(*, user: Any, filters: ReportFilters) -> BuiltDashboard:
                 board.missing.append(ref.ref)
                 continue
             board.cards.append(BuiltCard(ref, KPI_REPORT, str(figure.label), figure=figure))
+            continue
+        if lazy and ref.key not in reports:
+            try:
+                definition = registry.get(ref.key)
+            except NotFound:
+                board.missing.append(ref.ref)
+                continue
+            title = str(definition.title)
+            board.cards.append(BuiltCard(ref, ref.key, title, ref.index, lazy=True))
             continue
         if ref.key not in reports:
             try:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("print/", views.print_dashboard, name="print"),
     path("dashboard/", views.dashboard_edit, name="dashboard-edit"),
+    path("dashboard/chart/<str:ref>/", views.dashboard_chart, name="dashboard-chart"),
     path("exchange-rates/", views.exchange_rates, name="exchange-rates"),
     path(
         "exchange-rates/<uuid:public_id>/",

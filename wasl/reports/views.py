@@ -299,26 +299,32 @@ def _dashboard_heading(user: Any) -> str:
     return _("My numbers")
 
 
-def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
+def _chart_card(card: dashboards.BuiltCard, params: dict[str, str]) -> dict[str, Any]:
+    query = f"?{urlencode(params)}" if params else ""
+    shown = {
+        "kind": "chart",
+        "ref": card.ref.ref,
+        "title": card.title,
+        "url": reverse("reports:report", args=[card.report_key]) + query,
+    }
+    if card.chart is None:
+        load = reverse("reports:dashboard-chart", args=[card.ref.ref]) + query
+        return {**shown, "lazy": True, "load_url": load}
+    return {**present_chart(card.chart, f"card-{card.report_key}-{card.index}"), **shown}
+
+
+def _dashboard_context(request: HttpRequest, *, lazy: bool) -> dict[str, Any]:
     user = request.user
     form, filters, params = _filter_state(request)
-    board = dashboards.build_dashboard(user=user, filters=filters)
+    board = dashboards.build_dashboard(user=user, filters=filters, lazy=lazy)
     cards = []
     currency = filters.currency
     for card in board.cards:
         link = _Links(card.report_key, params)
         if card.figure is not None:
             cards.append({**present_figure(card.figure, currency, link), "kind": "figure"})
-        elif card.chart is not None:
-            cards.append(
-                {
-                    **present_chart(card.chart, f"card-{card.report_key}-{card.index}"),
-                    "kind": "chart",
-                    "title": card.title,
-                    "url": reverse("reports:report", args=[card.report_key])
-                    + (f"?{urlencode(params)}" if params else ""),
-                }
-            )
+        else:
+            cards.append(_chart_card(card, params))
     context = _filter_context(request, form, filters, params)
     context.update(
         {
@@ -341,14 +347,37 @@ def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
 def index(request: HttpRequest) -> HttpResponse:
     """The viewer's KPI dashboard (their own numbers, their teams', or everyone's) and the
     list of reports."""
-    return render(request, "reports/index.html", _dashboard_context(request))
+    return render(request, "reports/index.html", _dashboard_context(request, lazy=True))
 
 
 @require_GET
 @_section
 def print_dashboard(request: HttpRequest) -> HttpResponse:
     """The dashboard on a page of its own, laid out for A4."""
-    return render(request, "reports/print.html", _dashboard_context(request))
+    return render(request, "reports/print.html", _dashboard_context(request, lazy=False))
+
+
+@require_GET
+@_section
+def dashboard_chart(request: HttpRequest, ref: str) -> HttpResponse:
+    """One chart card of the dashboard, loaded after the page (htmx)."""
+    try:
+        card = dashboards.parse_ref(ref)
+    except Invalid as error:
+        raise Http404 from error
+    if card.kind != "chart":
+        raise Http404
+    definition = _definition(card.key)
+    _form, filters, params = _filter_state(request)
+    built = definition.build(request.user, filters)
+    if card.index >= len(built.charts):
+        raise Http404
+    chart = built.charts[card.index]
+    title = str(getattr(chart, "title", "") or built.title)
+    shown = _chart_card(
+        dashboards.BuiltCard(card, card.key, title, card.index, chart=chart), params
+    )
+    return render(request, "reports/partials/chart_card.html", {"card": shown})
 
 
 @require_http_methods(["GET", "POST"])

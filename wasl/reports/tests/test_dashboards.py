@@ -79,13 +79,13 @@ def client_for(user) -> Client:
     return client
 
 
-def test_a_reps_default_dashboard_is_every_kpi_and_the_forecast_and_funnel(personas):
+def test_a_reps_default_dashboard_is_every_kpi_its_chart_and_the_forecast(personas):
     assert refs(personas.rep_a) == [
         "figure:leads",
         "figure:win_rate",
         "figure:new_revenue",
+        "chart:kpis:0",
         "chart:forecast:0",
-        "chart:funnel:0",
     ]
 
 
@@ -124,11 +124,11 @@ def test_a_card_already_there_or_unknown_is_refused(personas):
 def test_removing_and_moving_cards(personas):
     rep = personas.rep_a
     dashboard_remove_card(actor=rep, card="figure:win_rate")
-    assert refs(rep) == ["figure:leads", "figure:new_revenue", "chart:forecast:0", "chart:funnel:0"]
+    assert refs(rep) == ["figure:leads", "figure:new_revenue", "chart:kpis:0", "chart:forecast:0"]
 
-    dashboard_move_card(actor=rep, card="chart:funnel:0", offset=-1)
+    dashboard_move_card(actor=rep, card="chart:forecast:0", offset=-1)
     dashboard_move_card(actor=rep, card="figure:leads", offset=1)
-    assert refs(rep) == ["figure:new_revenue", "figure:leads", "chart:funnel:0", "chart:forecast:0"]
+    assert refs(rep) == ["figure:new_revenue", "figure:leads", "chart:forecast:0", "chart:kpis:0"]
 
     # At the ends a move stays put.
     dashboard_move_card(actor=rep, card="figure:new_revenue", offset=-1)
@@ -160,13 +160,46 @@ def test_the_dashboard_builds_each_report_once_for_its_cards(personas):
     from wasl.reports.filters import parse_filters
 
     rep = personas.rep_a
-    dashboard_add_card(actor=rep, card="chart:kpis:0")
+    dashboard_add_card(actor=rep, card="chart:funnel:0")
     BUILT.clear()
     board = dashboards.build_dashboard(user=rep, filters=parse_filters(rep, {}))
 
     assert sorted(BUILT) == ["forecast", "funnel", "kpis"]
-    assert [c.ref.ref for c in board.cards][-1] == "chart:kpis:0"
+    assert [c.ref.ref for c in board.cards][-1] == "chart:funnel:0"
+    assert all(c.chart is not None for c in board.cards if c.ref.kind == "chart")
     assert board.customised
+
+
+def test_a_lazy_dashboard_builds_the_kpi_report_alone(personas):
+    from wasl.reports.filters import parse_filters
+
+    rep = personas.rep_a
+    BUILT.clear()
+    board = dashboards.build_dashboard(user=rep, filters=parse_filters(rep, {}), lazy=True)
+
+    assert BUILT == ["kpis"]
+    charts = {c.ref.ref: c for c in board.cards if c.ref.kind == "chart"}
+    assert charts["chart:kpis:0"].chart is not None and not charts["chart:kpis:0"].lazy
+    assert charts["chart:forecast:0"].lazy and charts["chart:forecast:0"].title == "Forecast"
+
+
+def test_the_dashboard_page_loads_other_reports_charts_afterwards(personas):
+    client = client_for(personas.rep_a)
+    html = client.get(reverse("reports:index")).content.decode()
+    load = reverse("reports:dashboard-chart", args=["chart:forecast:0"])
+    assert f'hx-get="{load}"' in html
+    assert 'data-chart="card-kpis-0-data"' in html
+    assert BUILT.count("forecast") == 0
+
+    card = client.get(load, {"period": "last_month"})
+    assert card.status_code == 200
+    assert 'data-chart="card-forecast-0-data"' in card.content.decode()
+    assert "period=last_month" in card.content.decode()
+    assert client.get(reverse("reports:dashboard-chart", args=["figure:leads"])).status_code == 404
+    assert client.get(reverse("reports:dashboard-chart", args=["chart:nope:0"])).status_code == 404
+    assert (
+        client.get(reverse("reports:dashboard-chart", args=["chart:forecast:5"])).status_code == 404
+    )
 
 
 def test_cards_whose_report_went_away_are_skipped(personas):
@@ -196,8 +229,8 @@ def test_the_page_lists_the_cards_and_adds_moves_removes_and_resets(personas):
     assert refs(personas.manager_a) == [
         "figure:win_rate",
         "figure:new_revenue",
+        "chart:kpis:0",
         "chart:forecast:0",
-        "chart:funnel:0",
         "chart:churn:0",
         "chart:activity:0",
     ]

@@ -400,8 +400,8 @@ def test_the_dashboard_shows_the_kpi_cards_and_lists_the_reports(
     assert figure_text(html, "open_deals") == "2"
     assert "/reports/kpis/records/?cell=all" in figure_link(html, "open_deals")
     assert f'href="{reverse("reports:report", args=["funnel"])}"' in html
-    # The funnel's chart is on a rep's default dashboard.
-    assert 'data-chart="card-funnel-0-data"' in html
+    # The KPI report's chart is on a rep's default dashboard.
+    assert 'data-chart="card-kpis-0-data"' in html
     assert reverse("reports:exchange-rates") not in html
 
 

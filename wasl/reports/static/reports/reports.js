@@ -193,7 +193,8 @@
   }
 
   drawAll(document);
-  document.body.addEventListener("htmx:afterSwap", function (event) { drawAll(event.target); });
+  // Chart cards loaded after the page (htmx) are drawn as they arrive.
+  document.body.addEventListener("htmx:load", function (event) { drawAll(event.target); });
   // Charts are sized for the screen; printing lays the page out for A4 first.
   window.addEventListener("beforeprint", resizeAll);
   window.addEventListener("afterprint", resizeAll);
