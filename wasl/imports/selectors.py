@@ -42,3 +42,22 @@ def row_errors(*, job: ImportJob, dry_run: bool | None = None) -> QuerySet[Impor
     if dry_run is None:
         dry_run = job.status == ImportJob.Status.CHECKED
     return ImportRowError.objects.filter(job=job, dry_run=dry_run).order_by("row", "id")
+
+
+def merge_list(*, actor: Any, kind: str, limit: int = 10) -> list[Any]:
+    """The actor's most recent merges of one kind (an administrator's: everyone's), for
+    their result pages and undo."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from wasl.core.models import AuditEntry
+    from wasl.imports.duplicates import KIND_MODELS
+
+    if not actor.is_active or kind not in KIND_MODELS:
+        return []
+    entries = AuditEntry.objects.filter(
+        action=AuditEntry.Action.MERGE,
+        content_type=ContentType.objects.get_for_model(KIND_MODELS[kind]),
+    )
+    if not _is_admin(actor):
+        entries = entries.filter(actor=actor)
+    return list(entries.order_by("-created_at", "-id")[:limit])

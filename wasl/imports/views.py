@@ -40,7 +40,7 @@ from wasl.imports.forms import (
 )
 from wasl.imports.models import ExportJob, ImportJob
 from wasl.imports.parsers import UnreadableFile, open_table
-from wasl.imports.selectors import import_list, mapping_list, row_errors
+from wasl.imports.selectors import import_list, mapping_list, merge_list, row_errors
 from wasl.leads.access import access_lead
 
 SHOWN_ERRORS = 200
@@ -351,6 +351,7 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
         ],
         "pairs": pairs,
         "may_scan": _may_scan(request.user),
+        "merges": merge_list(actor=request.user, kind=kind),
     }
     return render(request, "imports/duplicates.html", context)
 

@@ -371,6 +371,11 @@ def test_merge_from_the_page_keeps_every_related_record_and_undo_restores(person
     assert set(a.tags.values_list("name", flat=True)) == {"vip", "tehran"}
     result = client.get(response["Location"])
     assert result.status_code == 200 and b'id="merge-undo-form"' in result.content
+    # The merge stays reachable, for undo, from the duplicates page.
+    listed = client.get(reverse("imports:duplicates"), {"kind": "contact"}).content.decode()
+    assert response["Location"] in listed
+    other = signed_in(personas.rep_c).get(reverse("imports:duplicates"), {"kind": "contact"})
+    assert response["Location"] not in other.content.decode()
     undone = client.post(reverse("imports:merge-undo", args=[entry.pk]))
     assert undone.status_code == 302
     assert snapshot() == before
