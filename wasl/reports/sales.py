@@ -58,6 +58,11 @@ WON, LOST, OPEN = Stage.Kind.WON, Stage.Kind.LOST, Stage.Kind.OPEN
 # Rows of the "deals over their stage's usual time" list; the count covers them all.
 OVER_LIST_LIMIT = 25
 NONE_KEY = "none"
+# A deal's amount weighted by its probability.
+WEIGHTED = ExpressionWrapper(
+    F("amount") * F("probability") / Decimal(100),
+    output_field=DecimalField(max_digits=24, decimal_places=4),
+)
 
 
 # ---------------------------------------------------------------- shared pieces
@@ -104,6 +109,37 @@ class Amounts:
         return sum(self.value.values(), Decimal(0))
 
 
+def _group_rows(
+    queryset: QuerySet[Deal], *, keys: Iterable[str], when: str | None, tz: Any
+) -> list[dict[str, Any]]:
+    """Deals grouped by `keys`, currency and the local day of `when`, counted and summed
+    (amount, and amount weighted by probability) in SQL: one row per group."""
+    group: dict[str, Any] = {}
+    if when is not None:
+        group["day"] = TruncDate(when, tzinfo=tz)
+    return list(
+        queryset.order_by()
+        .values(*keys, "currency", **group)
+        .annotate(n=Count("id"), total=Sum("amount"), weighted=Sum(WEIGHTED))
+    )
+
+
+def _sum_rows(
+    rows: list[dict[str, Any]],
+    rates: RateTable,
+    key_of: Callable[[dict[str, Any]], Any],
+    *,
+    fixed_day: dt.date | None = None,
+    amount: str = "total",
+) -> Amounts:
+    """Grouped rows added up by `key_of`, each converted on its day (or `fixed_day`)."""
+    result = Amounts(rates)
+    for row in rows:
+        day = fixed_day if fixed_day is not None else row["day"]
+        result.add(key_of(row), row["currency"], day, row["n"], row[amount])
+    return result
+
+
 def _grouped_money(
     queryset: QuerySet[Deal],
     *,
@@ -113,25 +149,13 @@ def _grouped_money(
     rates: RateTable,
     key_of: Callable[[dict[str, Any]], Any] | None = None,
     fixed_day: dt.date | None = None,
-    amount: Any = None,
 ) -> Amounts:
-    """Deals grouped by `keys`, currency and the local day of `when` (or converted on
-    `fixed_day`), counted and summed in SQL, converted here group by group."""
+    """`_group_rows` added up by `key_of` (default: the keys' values)."""
     fields = list(keys)
-    group: dict[str, Any] = {}
-    if when is not None:
-        group["day"] = TruncDate(when, tzinfo=tz)
-    rows = (
-        queryset.order_by()
-        .values(*fields, "currency", **group)
-        .annotate(n=Count("id"), total=Sum(amount if amount is not None else "amount"))
+    rows = _group_rows(queryset, keys=fields, when=when, tz=tz)
+    return _sum_rows(
+        rows, rates, key_of or (lambda row: tuple(row[f] for f in fields)), fixed_day=fixed_day
     )
-    result = Amounts(rates)
-    for row in rows:
-        key = key_of(row) if key_of else tuple(row[f] for f in fields)
-        day = row["day"] if when is not None else fixed_day
-        result.add(key, row["currency"], day, row["n"], row["total"])
-    return result
 
 
 def _won(user: Any, filters: ReportFilters, period: Period | None = None) -> QuerySet[Deal]:
@@ -684,16 +708,15 @@ def build_sales_cycle(user: Any, filters: ReportFilters) -> Report:
             "pipeline_id", "owner_id", "source", "currency", "amount", "created_at", "closed_at"
         )
     )
-    lost_counts = {
-        group: {
-            row[_group_key(group)]: row["n"]
-            for row in _lost(user, filters)
-            .order_by()
-            .values(_group_key(group))
-            .annotate(n=Count("id"))
-        }
-        for group in CYCLE_GROUPS
-    }
+    lost_counts: dict[str, dict[Any, int]] = {group: defaultdict(int) for group in CYCLE_GROUPS}
+    for row in (
+        _lost(user, filters)
+        .order_by()
+        .values(*(_group_key(g) for g in CYCLE_GROUPS))
+        .annotate(n=Count("id"))
+    ):
+        for group in CYCLE_GROUPS:
+            lost_counts[group][row[_group_key(group)]] += row["n"]
     missing: dict[str, int] = defaultdict(int)
     for row in won_rows:
         row["days"] = max(0.0, (row["closed_at"] - row["created_at"]).total_seconds()) / DAY
@@ -838,20 +861,14 @@ def build_win_loss(user: Any, filters: ReportFilters) -> Report:
     won = _grouped_money(
         _won(user, filters), keys=[], when="closed_at", tz=tz, rates=rates, key_of=by_bucket
     )
-    lost = _grouped_money(
-        _lost(user, filters), keys=[], when="closed_at", tz=tz, rates=rates, key_of=by_bucket
+    lost_rows = _group_rows(
+        _lost(user, filters), keys=["lost_reason_id", "competitor_id"], when="closed_at", tz=tz
     )
-    reasons = _grouped_money(
-        _lost(user, filters),
-        keys=["lost_reason_id"],
-        when="closed_at",
-        tz=tz,
-        rates=rates,
-        key_of=lambda r: (r["lost_reason_id"], bucket_of(r["day"], bounds)),
+    lost = _sum_rows(lost_rows, rates, by_bucket)
+    reasons = _sum_rows(
+        lost_rows, rates, lambda r: (r["lost_reason_id"], bucket_of(r["day"], bounds))
     )
-    competitors = _grouped_money(
-        _lost(user, filters), keys=["competitor_id"], when="closed_at", tz=tz, rates=rates
-    )
+    competitors = _sum_rows(lost_rows, rates, lambda r: (r["competitor_id"],))
     missing: dict[str, int] = {}
     for part in (won, lost):
         merge_missing(missing, part.missing)
@@ -1006,12 +1023,6 @@ def drill_win_loss(user: Any, filters: ReportFilters, cell: str) -> tuple[str, Q
 # ---------------------------------------------------------------- forecast
 
 
-WEIGHTED = ExpressionWrapper(
-    F("amount") * F("probability") / Decimal(100),
-    output_field=DecimalField(max_digits=24, decimal_places=4),
-)
-
-
 def _target(filters: ReportFilters) -> Decimal | None:
     raw = (filters.extra.get("target") or "").strip()
     if not raw:
@@ -1048,33 +1059,14 @@ def build_forecast(user: Any, filters: ReportFilters) -> Report:
         return bucket_of(row["expected_close"], bounds)
 
     open_deals = _open_in(user, filters, period)
-    weighted = _grouped_money(
-        open_deals,
-        keys=["expected_close"],
-        when=None,
-        tz=tz,
-        rates=rates,
-        key_of=index,
-        fixed_day=today,
-        amount=WEIGHTED,
+    open_by_day = _group_rows(open_deals, keys=["expected_close"], when=None, tz=tz)
+    open_by_owner = _group_rows(open_deals, keys=["owner_id", "team_id"], when=None, tz=tz)
+    won_rows = _group_rows(
+        _won(user, filters), keys=["owner_id", "team_id"], when="closed_at", tz=tz
     )
-    plain = _grouped_money(
-        open_deals,
-        keys=["expected_close"],
-        when=None,
-        tz=tz,
-        rates=rates,
-        key_of=index,
-        fixed_day=today,
-    )
-    won = _grouped_money(
-        _won(user, filters),
-        keys=[],
-        when="closed_at",
-        tz=tz,
-        rates=rates,
-        key_of=lambda r: bucket_of(r["day"], bounds),
-    )
+    weighted = _sum_rows(open_by_day, rates, index, fixed_day=today, amount="weighted")
+    plain = _sum_rows(open_by_day, rates, index, fixed_day=today)
+    won = _sum_rows(won_rows, rates, lambda r: bucket_of(r["day"], bounds))
     missing: dict[str, int] = {}
     merge_missing(missing, plain.missing)
     merge_missing(missing, won.missing)
@@ -1147,33 +1139,13 @@ def build_forecast(user: Any, filters: ReportFilters) -> Report:
         ("owner", "owner_id", _user_names, _("By owner"), _("Owner")),
         ("team", "team_id", _team_names, _("By team"), _("Team")),
     ):
-        o_plain = _grouped_money(
-            open_deals,
-            keys=[field_name],
-            when=None,
-            tz=tz,
-            rates=rates,
-            key_of=lambda r, f=field_name: r[f],
-            fixed_day=today,
-        )
-        o_weighted = _grouped_money(
-            open_deals,
-            keys=[field_name],
-            when=None,
-            tz=tz,
-            rates=rates,
-            key_of=lambda r, f=field_name: r[f],
-            fixed_day=today,
-            amount=WEIGHTED,
-        )
-        o_won = _grouped_money(
-            _won(user, filters),
-            keys=[field_name],
-            when="closed_at",
-            tz=tz,
-            rates=rates,
-            key_of=lambda r, f=field_name: r[f],
-        )
+
+        def by_group(row: dict[str, Any], name: str = field_name) -> Any:
+            return row[name]
+
+        o_plain = _sum_rows(open_by_owner, rates, by_group, fixed_day=today)
+        o_weighted = _sum_rows(open_by_owner, rates, by_group, fixed_day=today, amount="weighted")
+        o_won = _sum_rows(won_rows, rates, by_group)
         keys = set(o_plain.count) | set(o_won.count)
         names = names_of(keys)
         rows = []
