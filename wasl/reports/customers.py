@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -1003,9 +1004,10 @@ def _customer_deals(
     if model is None:
         raise NotFound()
     try:
-        pk = model.objects.filter(public_id=public_id).values_list("pk", flat=True).first()
-    except Exception:  # a malformed id
+        ident = uuid.UUID(public_id)
+    except ValueError:
         raise NotFound() from None
+    pk = model.objects.filter(public_id=ident).values_list("pk", flat=True).first()
     if pk is None or (kind, pk) not in visible_keys(user, [(kind, pk)]):
         raise NotFound()
     annotated = with_customer(deals)

@@ -281,6 +281,10 @@ def test_a_rep_cannot_drill_into_another_reps_customer(book):
         dena.drill(book.rep_a, esfand_farvardin(book.rep_a), f"won_deals:company:{dena_id}")
     with pytest.raises(NotFound):
         dena.drill(book.rep_a, esfand_farvardin(book.rep_a), f"won_deals:company:{public_id}")
+    with pytest.raises(NotFound):
+        dena.drill(book.rep_a, esfand_farvardin(book.rep_a), "won_deals:desk:1")
+    with pytest.raises(NotFound):
+        registry.get("churn").drill(book.admin, esfand_farvardin(book.admin), "churned:desk")
 
 
 # ---------------------------------------------------------------- lead sources
