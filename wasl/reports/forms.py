@@ -25,7 +25,10 @@ PERIOD_CHOICES = (
     ("custom", _("Custom range")),
 )
 DEFAULT_PERIOD = "this_quarter"
-FILTER_NAMES = ("period", "start", "end", "pipeline", "owner", "team")
+FILTER_NAMES = ("period", "start", "end", "pipeline", "owner", "team", "unit", "target")
+UNIT_CHOICES = (("", _("By month")), ("quarter", _("By quarter")))
+# Options some reports take beyond the common filters.
+REPORT_OPTIONS = {"win-loss": ("unit",), "forecast": ("unit", "target")}
 
 
 def owner_choices(user: Any) -> list[tuple[str, str]]:
@@ -69,6 +72,13 @@ class ReportFilterForm(BootstrapFormMixin, forms.Form):
     pipeline = forms.ChoiceField(label=_("Pipeline"), required=False)
     owner = forms.ChoiceField(label=_("Owner"), required=False)
     team = forms.ChoiceField(label=_("Team"), required=False)
+    unit = forms.ChoiceField(label=_("Group by"), choices=UNIT_CHOICES, required=False)
+    target = forms.CharField(
+        label=_("Target"),
+        required=False,
+        max_length=30,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "dir": "ltr"}),
+    )
 
     def __init__(self, data: Any, *, user: Any, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
@@ -98,6 +108,11 @@ class ReportFilterForm(BootstrapFormMixin, forms.Form):
             "owner": data.get("owner") or "",
             "team": data.get("team") or "",
         }
+        if data.get("unit"):
+            params["unit"] = data["unit"]
+        target = latin_digits(str(data.get("target") or "")).strip()
+        if target:
+            params["target"] = target.replace("\u066b", ".").replace("\u066c", "").replace(",", "")
         if params["period"] == "custom":
             params["start"] = data["start"].isoformat()
             params["end"] = data["end"].isoformat()

@@ -31,7 +31,13 @@ from wasl.core.visibility import Role, is_admin
 from wasl.reports import dashboards, registry
 from wasl.reports.export import report_to_csv, report_to_xlsx
 from wasl.reports.filters import ReportFilters, parse_filters
-from wasl.reports.forms import FILTER_NAMES, CardAddForm, ExchangeRateForm, ReportFilterForm
+from wasl.reports.forms import (
+    FILTER_NAMES,
+    REPORT_OPTIONS,
+    CardAddForm,
+    ExchangeRateForm,
+    ReportFilterForm,
+)
 from wasl.reports.money import delete_rate, rate_list, set_rate
 from wasl.reports.results import Chart, Figure, Report, Table
 
@@ -267,6 +273,26 @@ def _filter_state(request: HttpRequest) -> tuple[ReportFilterForm, ReportFilters
     return form, filters, params
 
 
+def _build(
+    definition: registry.ReportDefinition,
+    user: Any,
+    form: ReportFilterForm,
+    filters: ReportFilters,
+    params: dict[str, str],
+) -> tuple[Report, ReportFilters, dict[str, str]]:
+    """Build the report; when it refuses one of its own options (a forecast's unit or
+    target), build it with the common filters alone and say why on the form."""
+    try:
+        return definition.build(user, filters), filters, params
+    except Invalid as error:
+        for name, problems in (error.fields or {}).items():
+            for problem in problems:
+                form.add_error(name if name in form.fields else None, problem)
+        common = {k: v for k, v in params.items() if k in FILTER_NAMES[:6]}
+        filters = parse_filters(user, common)
+        return definition.build(user, filters), filters, common
+
+
 def _filter_context(
     request: HttpRequest, form: ReportFilterForm, filters: ReportFilters, params: dict[str, str]
 ) -> dict[str, Any]:
@@ -368,8 +394,8 @@ def dashboard_chart(request: HttpRequest, ref: str) -> HttpResponse:
     if card.kind != "chart":
         raise Http404
     definition = _definition(card.key)
-    _form, filters, params = _filter_state(request)
-    built = definition.build(request.user, filters)
+    form, filters, params = _filter_state(request)
+    built, filters, params = _build(definition, request.user, form, filters, params)
     if card.index >= len(built.charts):
         raise Http404
     chart = built.charts[card.index]
@@ -435,13 +461,14 @@ def report(request: HttpRequest, key: str) -> HttpResponse:
     """Any report: the filter bar, its figures, charts and tables, export and print."""
     definition = _definition(key)
     form, filters, params = _filter_state(request)
-    built = definition.build(request.user, filters)
+    built, filters, params = _build(definition, request.user, form, filters, params)
     context = _filter_context(request, form, filters, params)
     context.update(
         {
             "definition": definition,
             "report": present_report(built, params),
             "page_url": reverse("reports:report", args=[key]),
+            "options": REPORT_OPTIONS.get(key, ()),
         }
     )
     return render(request, "reports/report.html", context)
@@ -455,8 +482,8 @@ def export(request: HttpRequest, key: str) -> HttpResponse:
     kind = request.GET.get("format", "csv")
     if kind not in EXPORT_TYPES:
         raise Http404
-    _form, filters, _params = _filter_state(request)
-    built = definition.build(request.user, filters)
+    form, filters, params = _filter_state(request)
+    built, filters, _params = _build(definition, request.user, form, filters, params)
     language = get_language() or "en"
     body = report_to_csv(built, language) if kind == "csv" else report_to_xlsx(built, language)
     content_type, extension = EXPORT_TYPES[kind]

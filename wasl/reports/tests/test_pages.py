@@ -562,3 +562,23 @@ def test_every_report_renders_and_each_number_drills_to_as_many_records(personas
 def test_the_settings_page_links_to_the_exchange_rates(personas):
     html = client_for(personas.admin).get(reverse("settings:index")).content.decode()
     assert f'href="{reverse("reports:exchange-rates")}"' in html
+
+
+def test_the_forecast_takes_a_unit_and_a_target_and_refuses_a_bad_one(personas, sales):
+    user_update(actor=None, user=personas.admin, language="en", digits="latin")
+    client = client_for(personas.admin)
+    url = reverse("reports:report", args=["forecast"])
+    page = client.get(url).content.decode()
+    assert 'id="f-unit"' in page and 'id="f-target"' in page
+    assert (
+        'id="f-unit"' not in client.get(reverse("reports:report", args=["churn"])).content.decode()
+    )
+
+    good = client.get(url, {"unit": "quarter", "target": "۵۰۰۰"})
+    assert good.status_code == 200
+    assert "unit=quarter&amp;target=5000" in good.content.decode()
+
+    bad = client.get(url, {"target": "-3"})
+    assert bad.status_code == 200
+    assert "Enter an amount above zero." in bad.content.decode()
+    assert "target=" not in re.search(r'href="([^"]*export[^"]*)"', bad.content.decode()).group(1)
