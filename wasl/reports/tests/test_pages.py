@@ -582,3 +582,41 @@ def test_the_forecast_takes_a_unit_and_a_target_and_refuses_a_bad_one(personas, 
     assert bad.status_code == 200
     assert "Enter an amount above zero." in bad.content.decode()
     assert "target=" not in re.search(r'href="([^"]*export[^"]*)"', bad.content.decode()).group(1)
+
+
+def test_activities_behind_a_number_link_to_the_record_they_belong_to(personas, sales):
+    from wasl.activities.services import activity_create
+
+    for user in (personas.rep_a, personas.rep_b):
+        user_update(actor=None, user=user, language="en", digits="latin")
+    deal = sales.deals["D1"]
+    done = sales_data.NOW - dt.timedelta(days=2)
+    activity_create(actor=personas.rep_a, kind="call", subject="Called about D1", deal=deal,
+                    done_at=done)  # fmt: skip
+    activity_create(actor=personas.rep_b, kind="call", subject="Rep B's call", done_at=done)
+    client = client_for(personas.rep_a)
+    page = client.get(reverse("reports:report", args=["activity"])).content.decode()
+    assert figure_text(page, "calls") == "1"
+
+    html = client.get(figure_link(page, "calls")).content.decode()
+    assert 'data-total="1"' in html
+    assert f'href="/deals/{deal.public_id}/">Called about D1</a>' in html
+    assert "Rep B" not in html
+    # The same link followed by rep B lists rep B's call alone.
+    other = client_for(personas.rep_b).get(figure_link(page, "calls")).content.decode()
+    assert "Rep B&#x27;s call" in other and "Called about D1" not in other
+
+
+def test_an_arabic_user_gets_hijri_periods_and_arabic_digits(personas, fake, deals):
+    user_update(actor=None, user=personas.rep_a, language="ar", calendar="hijri", digits="native")
+    response = client_for(personas.rep_a).get(
+        reverse("reports:report", args=["funnel"]), {"period": "this_month"}
+    )
+
+    html = response.content.decode()
+    assert 'dir="rtl"' in html and 'lang="ar"' in html
+    assert figure_text(html, "open_deals") == "٢"
+    shown = re.search(r'id="period-shown">([^<]*)<', html).group(1)
+    assert re.search("[٠-٩]", shown) and not re.search("[0-9]", shown), shown
+    period = SEEN[-1].period
+    assert period.calendar == "hijri" and period.unit == "month"
