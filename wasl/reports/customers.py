@@ -564,11 +564,21 @@ def _bucket_case(bounds: list[tuple[dt.datetime, dt.datetime]], name: str) -> Ca
     )
 
 
+def cohort_unit(period: Period) -> str:
+    """Months for periods up to two years; quarters, then years, for longer ones, so the
+    cohort table stays readable."""
+    if period.days <= 2 * 366:
+        return "month"
+    return "quarter" if period.days <= 6 * 366 else "year"
+
+
 def retention(user: Any, filters: ReportFilters) -> Retention:
     start, end = aware_bounds(filters.period, filters.tz)
     ref = min(end, reference_moment(filters))
     customers = customers_until(user, filters, ref)
-    months = buckets(filters.period, "month", filters.calendar, filters.week_start)
+    months = buckets(
+        filters.period, cohort_unit(filters.period), filters.calendar, filters.week_start
+    )
     bounds = [aware_bounds(month, filters.tz) for month in months]
     rows = (
         with_customer(won_deals(user, filters).filter(closed_at__gte=start, closed_at__lt=ref))
@@ -625,11 +635,16 @@ def build_retention(user: Any, filters: ReportFilters) -> Report:
                 len(cohort & data.buying.get(later_index, set())), len(cohort)
             )
         cohort_rows.append(row)
+    later_label = {
+        "month": _("Month %(n)s"),
+        "quarter": _("Quarter %(n)s"),
+        "year": _("Year %(n)s"),
+    }[cohort_unit(filters.period)]
     cohort_columns = [
         Column("cohort", _("First purchase")),
         Column("customers", _("Customers"), "count"),
     ] + [
-        Column(f"m{offset}", _("Month %(n)s") % {"n": offset}, "percent")
+        Column(f"m{offset}", later_label % {"n": offset}, "percent")
         for offset in range(later_columns)
     ]
     sets = {"new": data.new, "repeat": data.repeat}
@@ -661,7 +676,7 @@ def build_retention(user: Any, filters: ReportFilters) -> Report:
                 [("new", _("New")), ("repeat", _("Repeat"))],
                 sets,
             ),
-            Table("cohorts", _("Cohorts by first-purchase month"), cohort_columns, cohort_rows),
+            Table("cohorts", _("Cohorts by first purchase"), cohort_columns, cohort_rows),
         ],
         charts=[chart],
     )

@@ -157,6 +157,27 @@ def test_the_same_customers_share_march_in_the_gregorian_calendar(book):
     assert cohorts == {"February 2026": 1, "March 2026": 2, "April 2026": 0}
 
 
+def test_cohorts_of_a_long_period_are_quarters_or_years(book):
+    filters = parse_filters(
+        book.admin,
+        {"period": "custom", "start": "2023-03-21", "end": "2026-03-20"},
+        today=dt.date(2026, 6, 1),
+    )
+    cohorts = build("retention", book.admin, filters).table("cohorts").rows
+    assert len(cohorts) == 12  # three Jalali years of quarters
+    assert cohorts[-1]["cohort"] == "Q4 1404"
+    # Q4 1404 (Dey–Esfand): Alborz (10 January), Behsaz, Caspian; Ekbatan is Azar (Q3).
+    assert cohorts[-1]["customers"] == 3
+    filters = parse_filters(
+        book.admin,
+        {"period": "custom", "start": "2016-03-20", "end": "2026-03-20"},
+        today=dt.date(2026, 6, 1),
+    )
+    # Nowruz 1395 fell on 2016-03-20: ten Jalali years, 1395 to 1404.
+    years = build("retention", book.admin, filters).table("cohorts").rows
+    assert [row["cohort"] for row in years] == [str(year) for year in range(1395, 1405)]
+
+
 def test_retention_of_a_rep_and_of_the_other_teams_manager(book):
     rep = build("retention", book.rep_a, esfand_farvardin(book.rep_a))
     assert (values(rep)["new"], values(rep)["repeat"]) == (2, 1)
