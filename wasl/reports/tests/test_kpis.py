@@ -126,3 +126,21 @@ def test_the_kpis_endpoint_answers_figures_with_previous_values_and_sparks(kpi_b
     assert len(figures["leads"]["spark"]) == 8
     records = api_as(kpi_book.manager_a).get("reports/kpis/records", cell="leads", **params)
     assert len(records.json()["items"]) == 2
+
+
+@pytest.mark.parametrize("calendar", ["gregorian", "jalali", "hijri"])
+def test_every_report_builds_on_an_empty_book_in_each_calendar(personas, calendar):
+    from wasl.accounts.services import user_update
+    from wasl.reports.filters import parse_filters
+
+    for user in (personas.admin, personas.manager_b, personas.readonly):
+        user_update(actor=None, user=user, calendar=calendar)
+        for key in ("activity", "lead-sources", "retention", "churn", "lifetime-value", "at-risk"):
+            for period in ("this_week", "last_month", "this_year"):
+                filters = parse_filters(user, {"period": period})
+                report = registry.get(key).build(user, filters)
+                report.as_dict()
+        kpis = registry.get("kpis").build(user, parse_filters(user, {"period": "this_quarter"}))
+        figures = {f.key: f for f in kpis.figures}
+        assert figures["leads"].value == 0 and figures["churn_rate"].value is None
+        assert len(figures["clv"].spark) == 8
