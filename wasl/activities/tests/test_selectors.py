@@ -144,4 +144,7 @@ class TestTimeline:
             items, cursor = timeline_for(actor=personas.rep_a, record=contact, limit=50)
             for item in items:
                 _ = (item.actor, item.activity and item.activity.owner)
+                if item.activity:
+                    activity = item.activity
+                    _ = (activity.created_by, activity.team, activity.contact, activity.company)
         assert len(items) == 50 and cursor is not None
