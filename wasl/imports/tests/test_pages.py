@@ -284,12 +284,28 @@ def test_posts_need_the_csrf_token(personas):
     job = checked(personas.rep_a)
     client = signed_in(personas.rep_a, enforce_csrf_checks=True)
     assert client.post(reverse("imports:run", args=[job.public_id])).status_code == 403
+    assert client.post(reverse("imports:undo", args=[job.public_id])).status_code == 403
     assert (
         client.post(reverse("imports:mapping", args=[job.public_id]), mapping_post(job)).status_code
         == 403
     )
     job.refresh_from_db()
     assert job.status == "checked"
+    for name in ("imports:export", "imports:duplicate-scan"):
+        assert client.post(reverse(name), {"entity": "contact", "format": "csv"}).status_code == 403
+    assert ExportJob.objects.count() == 0
+
+
+def test_merge_and_undo_need_the_csrf_token(personas, twins):  # noqa: F811
+    a, b, _deal = twins
+    client = signed_in(personas.rep_a, enforce_csrf_checks=True)
+    data = {"ids": [a.public_id, b.public_id], "survivor": a.public_id}
+    assert client.post(reverse("imports:merge", args=["contact"]), data).status_code == 403
+    assert Contact.objects.filter(pk=b.pk).exists()
+    signed_in(personas.rep_a).post(reverse("imports:merge", args=["contact"]), data)
+    entry = AuditEntry.objects.get(action="merge")
+    assert client.post(reverse("imports:merge-undo", args=[entry.pk])).status_code == 403
+    assert not Contact.objects.filter(pk=b.pk).exists()
 
 
 def test_wrong_methods_are_refused(personas):
