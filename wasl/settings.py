@@ -196,11 +196,17 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Background jobs (see docs/automation.md). "automation" jobs only write to the database
-# and run batched; "messages" send e-mail, SMS and webhooks. WASL_TASKS_BACKEND names
-# another django.tasks backend class for scale-out.
+# and run batched; "messages" send e-mail, SMS and webhooks. WASL_TASKS_BACKEND is
+# `database` (the default), `redis` (Redis Streams at WASL_REDIS_URL, for scale-out; see
+# wasl.automation.redis_jobs) or another django.tasks backend class path.
+WASL_TASKS_BACKEND = os.environ.get("WASL_TASKS_BACKEND") or "database"
+WASL_REDIS_URL = os.environ.get("WASL_REDIS_URL") or "redis://127.0.0.1:6379/0"
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("WASL_TASKS_BACKEND") or "django_tasks_db.DatabaseBackend",
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "redis": "wasl.automation.redis_jobs.RedisBackend",
+        }.get(WASL_TASKS_BACKEND, WASL_TASKS_BACKEND),
         "QUEUES": ["default", "automation", "messages"],
     }
 }

@@ -167,6 +167,15 @@ class Worker:
     """Runs queued jobs until stopped: batches of `automation` jobs in one transaction,
     other jobs one by one; beats a heartbeat so a dead worker's jobs are handed back."""
 
+    def __new__(cls, *args: Any, backend: str = "default", **kwargs: Any) -> Worker:
+        # With WASL_TASKS_BACKEND=redis the same worker works the Redis queues.
+        mro = type(task_backends[backend]).__mro__
+        if cls is Worker and any(k.__module__.startswith("django_tasks_redis") for k in mro):
+            from wasl.automation.redis_jobs import RedisWorker
+
+            cls = RedisWorker
+        return super().__new__(cls)
+
     def __init__(
         self,
         *,
