@@ -89,6 +89,11 @@ class Activity(OwnedRecord):
             models.Index(fields=["team", "-updated_at", "-id"], name="activity_team_upd"),
             models.Index(fields=["-updated_at", "-id"], name="activity_upd"),
             models.Index(fields=["owner", "done_at", "due_at"], name="activity_owner_due"),
+            # The activity list sorted by due date or done date (and its due range) walks
+            # these rather than sorting a rep's or everyone's activities (seconds at 2M).
+            models.Index(fields=["owner", "due_at", "id"], name="activity_owner_due_id"),
+            models.Index(fields=["due_at", "id"], name="activity_due"),
+            models.Index(fields=["done_at", "id"], name="activity_done"),
             models.Index(fields=["contact", "-created_at"], name="activity_contact"),
             models.Index(fields=["company", "-created_at"], name="activity_company"),
             models.Index(fields=["lead", "-created_at"], name="activity_lead"),

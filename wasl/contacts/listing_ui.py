@@ -54,6 +54,8 @@ BASE_PARAMS = ("owner", "team", "tag", "created_after", "created_before", "updat
 BASE_PARAMS += ("updated_before", "sort")
 PAGING_PARAMS = ("cursor", "before")
 Renderer = Callable[[Any], str]
+# Columns whose header sorts A→Z (or soonest first) on the first click; others newest first.
+ASCENDING_FIRST = ("name", "first_name", "last_name", "title", "subject", "due_at")
 
 
 # ---------------------------------------------------------------- declarations
@@ -679,7 +681,7 @@ def list_context(request: HttpRequest, spec: ListSpec, state: ListState) -> dict
         if column.sort:
             active = column.sort == sort_field
             next_sort = column.sort if (active and descending) else f"-{column.sort}"
-            if not active and column.sort in ("name", "first_name", "last_name", "title"):
+            if not active and column.sort in ASCENDING_FIRST:
                 next_sort = column.sort
             header["url"] = state.url(sort=next_sort)
             if active:
