@@ -153,12 +153,12 @@ def apply_list_filters(*, actor: Any, target: str, queryset: Any, params: dict[s
 
     from django.utils import timezone
 
-    if target not in LIST_SPECS:
-        return queryset
-    module, name = LIST_SPECS[target]
-    spec = getattr(importlib.import_module(module), name, None)
+    spec = None
+    if target in LIST_SPECS:
+        module, name = LIST_SPECS[target]
+        spec = getattr(importlib.import_module(module), name, None)
     if spec is None:
-        return queryset
+        raise Invalid({"filters": [_("This list's filters cannot be exported.")]})
     for choice in getattr(spec, "filters", ()):
         value = params.get(choice.name)
         if value:
