@@ -27,8 +27,10 @@ from django.db import close_old_connections
 from django.tasks import task_backends
 from django_tasks_redis import RedisTaskBackend
 from django_tasks_redis.brokers.base import BrokerMessage
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from wasl.automation.jobs import Worker, _test_pause
+from wasl.automation.jobs import Worker
 
 logger = logging.getLogger(__name__)
 
@@ -106,9 +108,14 @@ class RedisWorker(Worker):
         try:
             while not self.stop.is_set():
                 close_old_connections()
-                if time.monotonic() - self._swept_at > lease / 2:
-                    self.sweep()
-                self.run_once(wait=self.interval)
+                try:
+                    if time.monotonic() - self._swept_at > lease / 2:
+                        self.sweep()
+                    self.run_once(wait=self.interval)
+                except (RedisConnectionError, RedisTimeoutError):
+                    # Redis restarting or out of reach: try again shortly, do not die.
+                    logger.exception("Redis is not reachable")
+                    self.stop.wait(max(1.0, self.interval))
         finally:
             self.stop.set()
             close_old_connections()
@@ -137,7 +144,6 @@ class RedisWorker(Worker):
             result = None
         finally:
             self._current = None
-        _test_pause("before_ack")
         backend.broker.ack(message)
         if result is not None:
             self.processed += 1

@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -300,3 +301,22 @@ def test_a_running_job_is_taken_over_only_when_its_worker_stops_renewing_it(on_r
     time.sleep(1.2)
     assert other.sweep() == 1  # no renewal for a lease: handed over
     assert [m.task_id for m in on_redis.broker.receive(worker_id="other")] == [message.task_id]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_outlives_a_redis_it_cannot_reach(settings, caplog):
+    settings.WASL_REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    settings.TASKS = {"default": {"BACKEND": BACKEND, "QUEUES": QUEUES}}
+    worker = Worker(worker_id="lonely", interval=0.1)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        wait_until = time.monotonic() + 30
+        while "Redis is not reachable" not in caplog.text:
+            assert thread.is_alive() and time.monotonic() < wait_until
+            time.sleep(0.05)
+        assert thread.is_alive()
+    finally:
+        worker.stop.set()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
