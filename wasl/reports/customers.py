@@ -897,6 +897,8 @@ def segments(keys: Iterable[Key]) -> dict[str, dict[Key, list[str]]]:
     """{"industry"|"source"|"tag": {customer: [segment names]}}."""
     keys = list(keys)
     found: dict[str, dict[Key, list[str]]] = {"industry": {}, "source": {}, "tag": {}}
+    none, no_tag = _("(none)"), _("(no tag)")
+    sources = {code: str(label) for code, label in Source.choices}
     for kind, model in ((COMPANY, Company), (CONTACT, Contact)):
         ids = sorted(i for k, i in keys if k == kind)
         through = model.tags.through
@@ -905,14 +907,14 @@ def segments(keys: Iterable[Key]) -> dict[str, dict[Key, list[str]]]:
             for pk, industry, source in model.objects.filter(pk__in=chunk).values_list(
                 "pk", "industry", "source"
             ):
-                found["industry"][(kind, pk)] = [industry.strip() or _("(none)")]
-                found["source"][(kind, pk)] = [source_label(source) if source else _("(none)")]
+                found["industry"][(kind, pk)] = [industry.strip() or none]
+                found["source"][(kind, pk)] = [sources.get(source, source) if source else none]
             for pk, tag in through.objects.filter(**{f"{owner_field}__in": chunk}).values_list(
                 owner_field, "tag__name"
             ):
                 found["tag"].setdefault((kind, pk), []).append(tag)
     for key in keys:
-        found["tag"].setdefault(key, [_("(no tag)")])
+        found["tag"].setdefault(key, [no_tag])
     return found
 
 
