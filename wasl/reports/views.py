@@ -267,7 +267,6 @@ def _filter_state(request: HttpRequest) -> tuple[ReportFilterForm, ReportFilters
                 form.add_error(name if name in form.fields else None, problem)
         if not fields:
             form.add_error(None, _("These filters cannot be used."))
-        params = {}
         filters = parse_filters(user, extra)
         params = dict(extra)
     return form, filters, params

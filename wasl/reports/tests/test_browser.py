@@ -36,7 +36,9 @@ PAINTED = """() => Array.from(document.querySelectorAll('canvas[data-chart], can
 
 
 @pytest.fixture
-def manager(site):
+def manager(site, page):
+    # Report pages build several reports; a busy machine needs more than the usual 10 s.
+    page.set_default_timeout(30_000)
     organisation_update(
         actor=None, language="en", calendar="gregorian", digits="latin", currency="USD"
     )
@@ -159,3 +161,21 @@ def test_the_custom_range_fields_appear_for_a_custom_period(page, site, manager)
     page.wait_for_url(re.compile(r".*period=custom.*"))
     assert "2026-01-01" in page.locator("#period-shown").inner_text()
     charts_drawn(page)
+
+
+def test_the_printable_dashboard_draws_every_chart_without_the_menu(page, site, manager):
+    sign_in(page, site, "maryam", PASSWORD)
+    page.wait_for_url(f"{site}/")
+    page.goto(f"{site}/reports/print/")
+    painted = charts_drawn(page)
+    assert len(painted) >= 4 and all(n > 20 for n in painted), painted
+    page.emulate_media(media="print")
+    assert not page.locator("nav.navbar").count()
+    assert not page.get_by_role("button", name="Print").is_visible()
+    # Two charts a row on A4 (186 mm of paper: about 700 CSS pixels).
+    width = page.evaluate(
+        "() => document.querySelector('#dashboard-charts > div').getBoundingClientRect().width"
+    )
+    row = page.evaluate("() => document.querySelector('#dashboard-charts').clientWidth")
+    assert 0.4 * row <= width <= 0.55 * row, (width, row)
+    page.pdf(path=str(screenshot(page, "reports-print").with_suffix(".pdf")))
