@@ -54,7 +54,10 @@ ENTITY_TARGETS = {
 class UploadForm(BootstrapFormMixin, forms.Form):
     file = forms.FileField(
         label=_("File"),
-        help_text=_("CSV, Excel (XLSX) or vCard (.vcf) from a phone or mail program."),
+        help_text=_(
+            "CSV, Excel (XLSX), vCard (.vcf) from a phone or mail program, or a calendar "
+            "(.ics) as activities."
+        ),
     )
     target = forms.ChoiceField(label=_("Import as"), choices=Target.choices)
     encoding = forms.ChoiceField(
