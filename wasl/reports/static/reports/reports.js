@@ -198,4 +198,8 @@
   // Charts are sized for the screen; printing lays the page out for A4 first.
   window.addEventListener("beforeprint", resizeAll);
   window.addEventListener("afterprint", resizeAll);
+  if (window.matchMedia) {
+    var printMedia = window.matchMedia("print");
+    if (printMedia.addEventListener) printMedia.addEventListener("change", resizeAll);
+  }
 })();
