@@ -584,9 +584,20 @@ def _stall_table(user: Any, filters: ReportFilters, stages: list[Stage]) -> list
         }
         names = {s.pk: s.name for s in stages}
         now = timezone.now()
-        for deal in over.order_by("stage_entered_at", "id").select_related("owner")[
-            :OVER_LIST_LIMIT
-        ]:
+        longest = (
+            over.order_by("stage_entered_at", "id")
+            .select_related("owner")
+            .only(
+                "public_id",
+                "title",
+                "stage_id",
+                "stage_entered_at",
+                "owner__username",
+                "owner__first_name",
+                "owner__last_name",
+            )
+        )
+        for deal in longest[:OVER_LIST_LIMIT]:
             over_rows.append(
                 {
                     "deal": deal.title,
