@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.tasks import task_backends
 from django_tasks_redis import RedisTaskBackend
 from django_tasks_redis.brokers.base import BrokerMessage
@@ -118,7 +118,8 @@ class RedisWorker(Worker):
                     self.stop.wait(max(1.0, self.interval))
         finally:
             self.stop.set()
-            close_old_connections()
+            # This thread's connections end with it (the worker of `wasl run` is a thread).
+            connections.close_all()
 
     def run_until_idle(self, *, max_rounds: int = 1000) -> int:
         self.sweep()

@@ -319,4 +319,5 @@ def test_the_worker_outlives_a_redis_it_cannot_reach(settings, caplog):
     finally:
         worker.stop.set()
         thread.join(timeout=30)
+        worker._beating.join(timeout=30)
     assert not thread.is_alive()
