@@ -723,10 +723,16 @@ def _touched(field: str, moments: list[dt.datetime], window: dt.timedelta) -> di
 
 
 def churn_over(
-    user: Any, filters: ReportFilters, periods: list[Period], days: int | None = None
+    user: Any,
+    filters: ReportFilters,
+    periods: list[Period],
+    days: int | None = None,
+    *,
+    last_touch: bool = True,
 ) -> list[Churn]:
     """The churn of each of `periods` (oldest first; same filters otherwise), from one
-    grouped query over the won deals and one over the activities."""
+    grouped query over the won deals and one over the activities. `last_touch=False`
+    spares reading each customer's last sale and activity (the churned list's dates)."""
     days = churn_days() if days is None else days
     window = dt.timedelta(days=days)
     spans = [
@@ -736,22 +742,23 @@ def churn_over(
     moments = sorted({m for span in spans for m in span})
     index = {moment: i for i, moment in enumerate(moments)}
     until = moments[-1]
+    deal_last = {"last": Max("closed_at")} if last_touch else {}
+    touch_last = {"last": Max("done_at")} if last_touch else {}
     deals = customers_until(
-        user, filters, until, last=Max("closed_at"), **_touched("closed_at", moments, window)
+        user, filters, until, **deal_last, **_touched("closed_at", moments, window)
     )
     touches = last_touches(
         user,
         filters,
         moments[0] - window,
         until,
-        last=Max("done_at"),
+        **touch_last,
         **_touched("done_at", moments, window),
     )
     results = [Churn(days=days) for _p in periods]
     for key, row in deals.items():
         touch = touches.get(key, {})
         first = row["first"]
-        last = later(row["last"], touch.get("last"))
         for (start, ref), result in zip(spans, results, strict=True):
             at_start, at_end = index[start], index[ref]
             if first >= ref:
@@ -771,7 +778,7 @@ def churn_over(
     # The churned list shows each customer's last sale or activity: `periods` run oldest
     # first, so the last one ends at `until`.
     final = results[-1]
-    for key in final.churned:
+    for key in final.churned if last_touch else ():
         last = later(deals[key]["last"], touches.get(key, {}).get("last"))
         assert last is not None
         final.last_touch[key] = last

@@ -243,7 +243,9 @@ def open_series(
 
 
 def churn_series(user: Any, filters: ReportFilters, periods: list[Period]) -> list[Any]:
-    return [result.rate for result in customers.churn_over(user, filters, periods)]
+    return [
+        result.rate for result in customers.churn_over(user, filters, periods, last_touch=False)
+    ]
 
 
 def clv_series(
