@@ -620,3 +620,47 @@ def test_an_arabic_user_gets_hijri_periods_and_arabic_digits(personas, fake, dea
     assert re.search("[٠-٩]", shown) and not re.search("[0-9]", shown), shown
     period = SEEN[-1].period
     assert period.calendar == "hijri" and period.unit == "month"
+
+
+def _static(user: Any, filters: ReportFilters) -> Report:
+    return Report(
+        key="churn",
+        title="Static",
+        filters=filters,
+        figures=[Figure("n", "N", 3, "count", "all")],
+        charts=[Chart("line", ["a", "b"], [{"label": "N", "data": [1, 2]}])],
+    )
+
+
+@pytest.mark.parametrize("who", ["rep_a", "manager_a", "admin"])
+def test_a_report_page_costs_few_statements_beyond_the_report(
+    personas, monkeypatch, django_assert_max_num_queries, who
+):
+    monkeypatch.setitem(
+        registry._REGISTRY,
+        "churn",
+        registry.ReportDefinition(key="churn", title="Static", description="", build=_static),
+    )
+    client = client_for(getattr(personas, who))
+    url = reverse("reports:report", args=["churn"])
+    client.get(url)
+    with django_assert_max_num_queries(8):
+        response = client.get(url, {"period": "last_month"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("who", ["rep_a", "admin"])
+def test_the_dashboard_costs_few_statements_beyond_the_kpi_report(
+    personas, monkeypatch, django_assert_max_num_queries, who
+):
+    monkeypatch.setitem(
+        registry._REGISTRY,
+        "kpis",
+        registry.ReportDefinition(key="kpis", title="KPIs", description="", build=_static),
+    )
+    client = client_for(getattr(personas, who))
+    client.get(reverse("reports:index"))
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("reports:index"))
+    assert response.status_code == 200
+    assert 'data-figure="n"' in response.content.decode()
