@@ -26,7 +26,18 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,7 +46,7 @@ from django.utils.translation import gettext_lazy
 from wasl.accounts.models import Team, User
 from wasl.activities.models import Activity
 from wasl.core.errors import NotFound
-from wasl.core.visibility import visible
+from wasl.core.visibility import is_admin, visible
 from wasl.leads.models import Lead
 from wasl.reports.filters import ReportFilters, activities_in_scope, leads_in_scope
 from wasl.reports.periods import aware_bounds
@@ -124,17 +135,35 @@ def reference_moment(filters: ReportFilters) -> dt.datetime:
 # ---------------------------------------------------------------- activity counts
 
 
-def count_filters(filters: ReportFilters) -> dict[str, Q]:
-    """The condition of each activity count over the period."""
+class PlainColumn(Func):
+    """A column the SQLite planner cannot use an index for (`+column`); the column itself
+    on other databases."""
+
+    def __init__(self, column: str, output_field: Any) -> None:
+        super().__init__(F(column), output_field=output_field)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="+%(expressions)s", **extra)
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # type: ignore[override]
+        extra.setdefault("template", "%(expressions)s")
+        return super().as_sql(compiler, connection, **extra)
+
+
+def count_filters(filters: ReportFilters, prefix: str = "") -> dict[str, Q]:
+    """The condition of each activity count over the period (on the `done_at`/`due_at`
+    columns, or on the aliases `<prefix>done`/`<prefix>due`)."""
     start, end = aware_bounds(filters.period, filters.tz)
     ref = reference_moment(filters)
-    done = Q(done_at__gte=start, done_at__lt=end)
+    done_at = f"{prefix}done" if prefix else "done_at"
+    due_at = f"{prefix}due" if prefix else "due_at"
+    done = Q(**{f"{done_at}__gte": start, f"{done_at}__lt": end})
     return {
         "calls": done & Q(kind=Kind.CALL),
         "meetings": done & Q(kind=Kind.MEETING),
         "tasks_done": done & Q(kind=Kind.TASK),
-        "tasks_overdue": Q(kind=Kind.TASK, due_at__lt=ref)
-        & (Q(done_at__isnull=True) | Q(done_at__gt=ref)),
+        "tasks_overdue": Q(kind=Kind.TASK, **{f"{due_at}__lt": ref})
+        & (Q(**{f"{done_at}__isnull": True}) | Q(**{f"{done_at}__gt": ref})),
         "emails": done & Q(kind=Kind.EMAIL),
         "sms": done & Q(kind=Kind.SMS),
     }
@@ -144,18 +173,33 @@ def activity_counts(
     user: Any, filters: ReportFilters
 ) -> dict[tuple[int, int | None], dict[str, int]]:
     """{(owner id, team id): {count name: n}} for the activities in scope."""
-    conditions = count_filters(filters)
+    activities = activities_in_scope(user, filters)
+    if is_admin(user) and filters.owner_id is None and filters.team_id is None:
+        # Over everyone's activities SQLite would walk the (owner, done, due) index and
+        # read each row from it, several times slower than a plain scan (measured at M:
+        # 1.4 s against 0.3 s); the plain columns leave it no index to walk.
+        activities = activities.alias(
+            plain_done=PlainColumn("done_at", DateTimeField()),
+            plain_due=PlainColumn("due_at", DateTimeField()),
+        )
+        conditions = count_filters(filters, prefix="plain_")
+        group = {
+            "o": PlainColumn("owner_id", IntegerField()),
+            "t": PlainColumn("team_id", IntegerField()),
+        }
+    else:
+        conditions = count_filters(filters)
+        group = {"o": F("owner_id"), "t": F("team_id")}
     anything = Q()
     for condition in conditions.values():
         anything |= condition
     rows = (
-        activities_in_scope(user, filters)
-        .filter(anything)
+        activities.filter(anything)
         .order_by()
-        .values("owner_id", "team_id")
+        .values(**group)
         .annotate(**{name: Count("pk", filter=q) for name, q in conditions.items()})
     )
-    return {(row["owner_id"], row["team_id"]): {n: row[n] for n in COUNTS} for row in rows}
+    return {(row["o"], row["t"]): {n: row[n] for n in COUNTS} for row in rows}
 
 
 # ---------------------------------------------------------------- lead measures
