@@ -145,6 +145,17 @@ def test_sqlite_runs_with_foreign_keys_and_wal(settings):
         assert cursor.fetchone()[0] == 2  # FULL
 
 
+@pytest.mark.django_db
+def test_postgresql_runs_without_jit():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("JIT is a PostgreSQL setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+
+
 def test_env_example_lists_every_variable_settings_read():
     read = set(re.findall(r"\"(WASL_[A-Z_]+)\"", (PROJECT_DIR / "wasl/settings.py").read_text()))
     listed = set(
