@@ -132,7 +132,7 @@ def main() -> None:
     for command in ("scheduler", "worker"):
         for _attempt in range(3):
             process = start(env, command, logs / f"{command}.log")
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 120  # a loaded machine starts Django slowly
             while process.poll() is None and time.monotonic() < deadline:
                 if "running" in (logs / f"{command}.log").read_text():
                     break

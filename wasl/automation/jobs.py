@@ -240,8 +240,14 @@ class Worker:
                 close_old_connections()
                 if time.monotonic() - recovered_at > lease:
                     # Jobs of a worker that died are handed back within about a lease.
-                    jobs_requeue_orphans(now=timezone.now())
-                    recovered_at = time.monotonic()
+                    try:
+                        jobs_requeue_orphans(now=timezone.now())
+                        recovered_at = time.monotonic()
+                    except OperationalError as error:
+                        # A long write elsewhere holds the SQLite lock: try again later
+                        # rather than stop the worker.
+                        if not is_locked_database_exception(error):
+                            raise
                 try:
                     done = self.run_once()
                 except OperationalError as error:
