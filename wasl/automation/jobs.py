@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 # The queue whose jobs only write to the database and may run batched in one transaction.
 BATCH_QUEUE = "automation"
 MESSAGES_QUEUE = "messages"
+# Rule-run jobs whose events, rules and records are loaded together.
+PREFETCH_CHUNK = 16
 
 
 @dataclass(frozen=True)
@@ -294,30 +296,39 @@ class Worker:
             )
             if not rows:
                 return 0
-            event_ids = [
-                row.args_kwargs["kwargs"].get("event_id")
-                for row in rows
-                if row.task_path.endswith(".evaluate_event")
-            ]
             done: list[tuple[DBTaskResult, Any]] = []
-            with engine.prepared(i for i in event_ids if isinstance(i, int)):
-                for row in rows:
-                    row.worker_ids = [*row.worker_ids, self.worker_id]
-                    row.started_at = timezone.now()
-                    try:
-                        task = row.task
-                        with transaction.atomic():
-                            value = task.call(*row.args_kwargs["args"], **row.args_kwargs["kwargs"])
-                        done.append((row, value))
-                    except Exception as error:
-                        logger.exception("job %s failed", row.pk)
-                        _finish(row, None, error)
-                    ran += 1
-                    _test_pause("in_batch")
-                    if time.monotonic() - started > self.batch_seconds:
-                        # Leave the rest for the next round: the SQLite write lock is
-                        # shared with the web requests.
-                        break
+            # The rule runs share one load of their events, rules and records per chunk
+            # (not per claimed batch: the time budget below may stop the batch after a
+            # few jobs, and what was loaded for the rest would be wasted).
+            for start in range(0, len(rows), PREFETCH_CHUNK):
+                chunk = rows[start : start + PREFETCH_CHUNK]
+                event_ids = [
+                    row.args_kwargs["kwargs"].get("event_id")
+                    for row in chunk
+                    if row.task_path.endswith(".evaluate_event")
+                ]
+                with engine.prepared(i for i in event_ids if isinstance(i, int)):
+                    for row in chunk:
+                        row.worker_ids = [*row.worker_ids, self.worker_id]
+                        row.started_at = timezone.now()
+                        try:
+                            task = row.task
+                            with transaction.atomic():
+                                value = task.call(
+                                    *row.args_kwargs["args"], **row.args_kwargs["kwargs"]
+                                )
+                            done.append((row, value))
+                        except Exception as error:
+                            logger.exception("job %s failed", row.pk)
+                            _finish(row, None, error)
+                        ran += 1
+                        _test_pause("in_batch")
+                        if time.monotonic() - started > self.batch_seconds:
+                            # Leave the rest for the next round: the SQLite write lock is
+                            # shared with the web requests.
+                            break
+                if time.monotonic() - started > self.batch_seconds:
+                    break
             _finish_successful(done)
         self.processed += ran
         if ran:
