@@ -10,6 +10,10 @@ from wasl.core.testing import ApiClient, Personas, build_personas
 
 SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
 
+# The browser fixtures (one Chromium for the whole run, pages, the live site) are
+# registered once here, so browser tests in any package share them.
+pytest_plugins = ["tests.browser.fixtures"]
+
 
 @pytest.fixture
 def personas(db) -> Personas:

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from tests.browser.conftest import PHONE, screenshot, sign_in
+from tests.browser.fixtures import PHONE, screenshot, sign_in
 from wasl.accounts.services import organisation_update
 from wasl.activities.models import Activity
 from wasl.activities.services import activity_create

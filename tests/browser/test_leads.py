@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import screenshot, sign_in
+from tests.browser.fixtures import screenshot, sign_in
 from wasl.accounts.services import organisation_update
 from wasl.contacts.services import contact_create
 from wasl.core.testing import make_user

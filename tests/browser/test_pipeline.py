@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.browser.conftest import screenshot, sign_in
+from tests.browser.fixtures import screenshot, sign_in
 from wasl.accounts.services import organisation_update, user_set_preferences
 from wasl.activities.services import activity_create
 from wasl.core.testing import make_user

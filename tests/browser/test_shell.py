@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import PHONE, screenshot, sign_in
+from tests.browser.fixtures import PHONE, screenshot, sign_in
 from wasl.accounts.services import organisation_update
 from wasl.contacts.services import contact_create
 from wasl.core.testing import make_user

@@ -10,7 +10,7 @@ import zoneinfo
 import pytest
 from django.utils import timezone
 
-from tests.browser.conftest import PHONE, screenshot, sign_in
+from tests.browser.fixtures import PHONE, screenshot, sign_in
 from wasl.accounts.services import organisation_update
 from wasl.activities.models import Activity
 from wasl.activities.services import activity_create

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import conftest as browser
+from tests.browser import fixtures as browser
 from wasl.accounts.services import organisation_update
 from wasl.activities.models import Activity
 from wasl.automation.models import AutomationRun, Rule
@@ -15,10 +15,6 @@ from wasl.leads.services import lead_create
 
 pytestmark = pytest.mark.browser
 
-# The browser fixtures of tests/browser, shared rather than copied.
-chromium = browser.chromium
-site = browser.site
-page = browser.page
 
 PASSWORD = "Kh0sh-amadid-2026"
 

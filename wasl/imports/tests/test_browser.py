@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from tests.browser.conftest import chromium, page, screenshot, sign_in, site  # noqa: F401
+from tests.browser.fixtures import screenshot, sign_in
 from wasl.accounts.services import organisation_update
 from wasl.contacts.models import Contact
 from wasl.core.testing import make_user
@@ -27,13 +27,13 @@ PERSIAN_CSV = (
 
 
 @pytest.fixture
-def rep(site):  # noqa: F811
+def rep(site):
     organisation_update(actor=None, language="fa", calendar="jalali", digits="native")
     return make_user("sara", "rep", "Tehran", password=PASSWORD, first_name="Sara")
 
 
 @override_settings(TASKS=IMMEDIATE)
-def test_a_persian_csv_is_mapped_checked_imported_and_reported(page, site, rep, tmp_path):  # noqa: F811
+def test_a_persian_csv_is_mapped_checked_imported_and_reported(page, site, rep, tmp_path):
     path = tmp_path / "مشتریان.csv"
     path.write_text(PERSIAN_CSV, encoding="utf-8")
     sign_in(page, site, "sara", PASSWORD)
@@ -78,12 +78,12 @@ def test_a_persian_csv_is_mapped_checked_imported_and_reported(page, site, rep, 
 
 
 @pytest.fixture
-def english_rep(site):  # noqa: F811
+def english_rep(site):
     organisation_update(actor=None, language="en", calendar="gregorian", digits="latin")
     return make_user("omid", "rep", "Tehran", password=PASSWORD, first_name="Omid")
 
 
-def test_the_create_form_warns_of_a_duplicate_and_the_list_exports(page, site, english_rep):  # noqa: F811
+def test_the_create_form_warns_of_a_duplicate_and_the_list_exports(page, site, english_rep):
     from wasl.contacts.services import contact_create
 
     twin = contact_create(

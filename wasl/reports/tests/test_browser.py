@@ -10,15 +10,12 @@ from decimal import Decimal
 
 import pytest
 
-from tests.browser import conftest as browser
-from tests.browser.conftest import PHONE, screenshot, sign_in
+from tests.browser.fixtures import PHONE, screenshot, sign_in
 from wasl.accounts.services import organisation_update, user_update
 from wasl.core.testing import make_user
 from wasl.deals.services import deal_create, deal_move_to_stage, pipeline_create
 
 pytestmark = pytest.mark.browser
-
-chromium, page, site = browser.chromium, browser.page, browser.site
 
 PASSWORD = "Gozaresh-2026-ok"
 PERSIAN_DIGIT = re.compile("[۰-۹]")

@@ -1,5 +1,9 @@
 """Playwright driving Debian's Chromium against the app on loopback (pytest-django's
-live_server). Screenshots go to test-output/screenshots/ for review."""
+live_server). Screenshots go to test-output/screenshots/ for review.
+
+Registered as a plugin by the root conftest: a browser test anywhere uses the fixtures
+`chromium`, `page` and `site` without importing them (importing them into a test module
+would start a second Playwright beside the first)."""
 
 from __future__ import annotations
 
