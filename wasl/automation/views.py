@@ -43,7 +43,7 @@ from wasl.contacts.models import CustomFieldDefinition, Source
 from wasl.core import formatting
 from wasl.core.errors import Conflict, Forbidden, Invalid
 from wasl.core.links import record_link
-from wasl.core.pagination import keyset_page
+from wasl.core.pagination import keyset_page, next_page_url
 from wasl.core.search import search
 from wasl.core.visibility import is_admin
 from wasl.deals.access import access_deal
@@ -456,10 +456,6 @@ def rule_detail_view(request: HttpRequest, public_id: str) -> HttpResponse:
         cursor=request.GET.get("cursor") or None,
         limit=RUNS_PER_PAGE,
     )
-    query = request.GET.copy()
-    query.pop("cursor", None)
-    if next_cursor:
-        query["cursor"] = next_cursor
     context = {
         "rule": rule,
         "in_words": describe_rule(rule, _language()),
@@ -477,7 +473,7 @@ def rule_detail_view(request: HttpRequest, public_id: str) -> HttpResponse:
         ),
         "runs": _run_rows(page, rule),
         "filters": filters,
-        "next_url": f"?{query.urlencode()}" if next_cursor else "",
+        "next_url": next_page_url(request.GET, next_cursor),
         "can_write": is_admin(actor),
         "filtered": bool(request.GET.get("cursor") or filters.is_bound),
     }
@@ -565,10 +561,6 @@ def failed_job_list_view(request: HttpRequest) -> HttpResponse:
         cursor=request.GET.get("cursor") or None,
         limit=JOBS_PER_PAGE,
     )
-    query = request.GET.copy()
-    query.pop("cursor", None)
-    if next_cursor:
-        query["cursor"] = next_cursor
     return render(
         request,
         "automation/failed_jobs.html",
@@ -578,7 +570,7 @@ def failed_job_list_view(request: HttpRequest) -> HttpResponse:
                 for job in jobs
             ],
             "include_retried": include_retried,
-            "next_url": f"?{query.urlencode()}" if next_cursor else "",
+            "next_url": next_page_url(request.GET, next_cursor),
         },
     )
 

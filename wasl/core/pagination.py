@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q, QuerySet
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from wasl.core.audit import json_value
@@ -93,3 +94,13 @@ def keyset_page(
         last = rows[-1]
         next_cursor = _encode([json_value(getattr(last, model_field.attname)), last.pk])
     return rows, next_cursor
+
+
+def next_page_url(params: QueryDict, next_cursor: str | None) -> str:
+    """The query string of the next page: the request's own parameters with the next
+    cursor, or "" on the last page."""
+    if not next_cursor:
+        return ""
+    query = params.copy()
+    query["cursor"] = next_cursor
+    return f"?{query.urlencode()}"

@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from wasl.core.links import record_link
-from wasl.core.pagination import keyset_page
+from wasl.core.pagination import keyset_page, next_page_url
 from wasl.core.visibility import visible
 from wasl.notifications import services
 from wasl.notifications.access import access_notification
@@ -81,17 +81,13 @@ def notification_list_view(request: HttpRequest) -> HttpResponse:
         cursor=request.GET.get("cursor") or None,
         limit=PER_PAGE,
     )
-    query = request.GET.copy()
-    query.pop("cursor", None)
-    if next_cursor:
-        query["cursor"] = next_cursor
     return render(
         request,
         "notifications/list.html",
         {
             "rows": _rows(actor, notes),
             "only_unread": only_unread,
-            "next_url": f"?{query.urlencode()}" if next_cursor else "",
+            "next_url": next_page_url(request.GET, next_cursor),
         },
     )
 
