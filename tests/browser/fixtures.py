@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the networking flags Chromium floods the closed network with background requests.
@@ -29,6 +31,21 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 900}
+
+
+class OneRequestAtATimeServer(WSGIServer):
+    """The live server without a thread per request. With the in-memory SQLite test
+    database every request thread shares the test's one connection, and a page that loads
+    several parts at once (the dashboard's charts) broke it ("bad parameter or other API
+    misuse"). Django closes each connection after its answer when the server is not
+    threaded, so a browser's keep-alive cannot block the next request."""
+
+    def __init__(self, *args: Any, connections_override: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.connections_override = connections_override
+
+
+LiveServerThread.server_class = OneRequestAtATimeServer
 
 # Playwright's sync API runs an event loop in this thread; the test's own database calls
 # are still plain synchronous ones.
