@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.browser.fixtures import PHONE, screenshot, sign_in
 from wasl.accounts.services import organisation_update
@@ -68,7 +69,7 @@ def test_the_activity_list_adds_filters_and_acts_on_the_selection(page, site, re
     page.wait_for_timeout(300)
     assert not page.locator("#column-chooser").is_visible()
     page.get_by_role("button", name="Columns").click()
-    assert page.locator("#column-chooser").is_visible()
+    expect(page.locator("#column-chooser")).to_be_visible()
     page.keyboard.press("Escape")
     screenshot(page, "activity-list-en")
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from wasl.accounts.selectors import organisation_get
 from wasl.accounts.services import organisation_update
 from wasl.activities.models import Activity
 from wasl.activities.services import activity_create
 from wasl.contacts.selectors import upcoming_important_dates
 from wasl.contacts.services import contact_create
+from wasl.core.calendars import format_date
 from wasl.core.testing import make_user
 from wasl.deals.selectors import my_open_deals_by_stage
 from wasl.deals.services import deal_create, pipeline_ensure_default
@@ -80,9 +83,8 @@ def test_home_shows_jalali_dates_with_persian_digits(client, rep):
     fill_my_day(rep, rows=1)
     html = client.get(reverse("web:home")).content.decode()
     assert '<html lang="fa" dir="rtl"' in html
-    today = timezone.localdate()
-    from wasl.core.calendars import format_date
-
+    # "Today" is the organisation's today: in Tehran it starts 3.5 hours before UTC's.
+    today = timezone.localdate(timezone=ZoneInfo(organisation_get().time_zone))
     assert format_date(today, "jalali", "native", "fa", style="long") in html
 
 
