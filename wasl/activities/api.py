@@ -29,7 +29,7 @@ from wasl.activities.selectors import (
 )
 from wasl.contacts.access import access_company, access_contact
 from wasl.contacts.listing import CommonFilters, apply_common_filters, custom_params
-from wasl.core.api import ERROR_RESPONSES, Page, actor_of
+from wasl.core.api import ERROR_RESPONSES, BuiltOut, Page, actor_of
 from wasl.core.errors import Invalid
 from wasl.core.models import AuditEntry
 from wasl.core.pagination import keyset_page, resolve_sort
@@ -46,12 +46,12 @@ LINKS = ("contact", "company", "lead", "deal")
 # ---------------------------------------------------------------- schemas
 
 
-class RecordRef(Schema):
+class RecordRef(BuiltOut):
     id: str
     name: str
 
 
-class ActivityOut(Schema):
+class ActivityOut(BuiltOut):
     id: str
     kind: str
     subject: str
@@ -131,7 +131,7 @@ class ActivityFilters(CommonFilters):
     deal: str | None = None
 
 
-class TimelineItemOut(Schema):
+class TimelineItemOut(BuiltOut):
     type: Literal["activity", "event"]
     id: str
     at: dt.datetime
@@ -146,7 +146,7 @@ class TimelineItemOut(Schema):
     activity: ActivityOut | None
 
 
-class AuditOut(Schema):
+class AuditOut(BuiltOut):
     id: int
     action: str
     actor_id: str | None

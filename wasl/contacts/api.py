@@ -19,7 +19,7 @@ from wasl.contacts.access import (
 from wasl.contacts.listing import CommonFilters, apply_common_filters, custom_params
 from wasl.contacts.models import Company, Contact, ContactPoint, CustomFieldDefinition, Tag
 from wasl.contacts.selectors import company_list, contact_list, custom_field_list, tag_list
-from wasl.core.api import ERROR_RESPONSES, Page, actor_of
+from wasl.core.api import ERROR_RESPONSES, BuiltOut, Page, actor_of
 from wasl.core.pagination import keyset_page, resolve_sort
 from wasl.core.phones import format_phone
 from wasl.core.validation import UNSET
@@ -38,7 +38,7 @@ COMPANY_SORTS = {"updated_at": "updated_at", "created_at": "created_at", "name":
 # ---------------------------------------------------------------- schemas
 
 
-class PointOut(Schema):
+class PointOut(BuiltOut):
     value: str
     label: str
     display: str
@@ -49,12 +49,12 @@ class PointIn(Schema):
     label: str = ""
 
 
-class CompanyRef(Schema):
+class CompanyRef(BuiltOut):
     id: str
     name: str
 
 
-class MembershipOut(Schema):
+class MembershipOut(BuiltOut):
     company: CompanyRef
     role: str
     is_primary: bool
@@ -74,7 +74,15 @@ class AddressMixin(Schema):
     country: str = ""
 
 
-class ContactOut(AddressMixin):
+class AddressOut(BuiltOut):
+    street: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = ""
+
+
+class ContactOut(AddressOut):
     id: str
     first_name: str
     last_name: str
@@ -141,7 +149,7 @@ class ContactPatch(Schema):
     custom: dict[str, Any] | None = None
 
 
-class CompanyOut(AddressMixin):
+class CompanyOut(AddressOut):
     id: str
     name: str
     website: str

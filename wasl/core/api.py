@@ -11,10 +11,22 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import SessionAuth
+from pydantic import BaseModel, ConfigDict
 
 from wasl.core.errors import Conflict, Forbidden, Invalid, NotFound
 
 ItemT = TypeVar("ItemT")
+
+
+class BuiltOut(BaseModel):
+    """Base of output schemas that our own builders fill field by field.
+
+    A Ninja `Schema` wraps every validation in its attribute getter, which costs more than
+    the validation itself and runs again when the response is checked; a plain pydantic
+    model is validated once, where it is built, and passes the response check as it is.
+    Use it for item schemas of long pages (timelines, activity lists)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
 
 class ErrorBody(Schema):

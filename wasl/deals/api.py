@@ -23,7 +23,7 @@ from wasl.accounts.access import access_user
 from wasl.contacts.access import access_company, access_contact
 from wasl.contacts.listing import CommonFilters, apply_common_filters, custom_params
 from wasl.core.access import parse_public_id
-from wasl.core.api import ERROR_RESPONSES, Page, actor_of
+from wasl.core.api import ERROR_RESPONSES, BuiltOut, Page, actor_of
 from wasl.core.errors import Invalid, NotFound
 from wasl.core.pagination import keyset_page, resolve_sort
 from wasl.core.text import normalise
@@ -70,12 +70,12 @@ DEAL_SORTS = {
 # ---------------------------------------------------------------- schemas
 
 
-class Ref(Schema):
+class Ref(BuiltOut):
     id: str
     name: str
 
 
-class StageOut(Schema):
+class StageOut(BuiltOut):
     id: str
     name: str
     position: int
@@ -84,7 +84,7 @@ class StageOut(Schema):
     rotting_days: int
 
 
-class PipelineOut(Schema):
+class PipelineOut(BuiltOut):
     id: str
     name: str
     position: int
@@ -128,7 +128,7 @@ class PipelinePatch(Schema):
     position: int | None = None
 
 
-class LineItemOut(Schema):
+class LineItemOut(BuiltOut):
     product_id: str | None
     product: Ref | None
     description: str
@@ -146,13 +146,13 @@ class LineItemIn(Schema):
     discount_percent: Decimal = Decimal("0")
 
 
-class StageRef(Schema):
+class StageRef(BuiltOut):
     id: str
     name: str
     kind: str
 
 
-class DealOut(Schema):
+class DealOut(BuiltOut):
     id: str
     title: str
     amount: str
@@ -234,7 +234,7 @@ class DealFilters(CommonFilters):
     expected_close_before: dt.date | None = None
 
 
-class StageChangeOut(Schema):
+class StageChangeOut(BuiltOut):
     from_stage_id: str | None
     from_stage: Ref | None
     to_stage_id: str
@@ -244,19 +244,19 @@ class StageChangeOut(Schema):
     seconds_in_previous: int | None
 
 
-class StageTimeOut(Schema):
+class StageTimeOut(BuiltOut):
     stage_id: str
     stage: Ref
     seconds: int
 
 
-class StageHistoryOut(Schema):
+class StageHistoryOut(BuiltOut):
     items: list[StageChangeOut]
     time_in_stages: list[StageTimeOut]
     cycle_seconds: int | None
 
 
-class ProductOut(Schema):
+class ProductOut(BuiltOut):
     id: str
     name: str
     sku: str
@@ -290,7 +290,7 @@ class ProductPatch(Schema):
     is_active: bool | None = None
 
 
-class LostReasonOut(Schema):
+class LostReasonOut(BuiltOut):
     id: str
     name: str
     position: int
@@ -308,7 +308,7 @@ class LostReasonPatch(Schema):
     is_active: bool | None = None
 
 
-class CompetitorOut(Schema):
+class CompetitorOut(BuiltOut):
     id: str
     name: str
     website: str

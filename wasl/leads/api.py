@@ -18,7 +18,7 @@ from wasl.accounts.access import access_user
 from wasl.contacts.access import access_company, access_contact
 from wasl.contacts.listing import CommonFilters, apply_common_filters, custom_params
 from wasl.contacts.models import Source
-from wasl.core.api import ERROR_RESPONSES, Page, actor_of
+from wasl.core.api import ERROR_RESPONSES, BuiltOut, Page, actor_of
 from wasl.core.errors import Invalid
 from wasl.core.pagination import keyset_page, resolve_sort
 from wasl.core.phones import format_phone
@@ -41,7 +41,7 @@ LEAD_SORTS = {
 # ---------------------------------------------------------------- schemas
 
 
-class LeadOut(Schema):
+class LeadOut(BuiltOut):
     id: str
     first_name: str
     last_name: str
