@@ -330,6 +330,18 @@ def print_table(results: list[Result]) -> None:
             print(f"    {r.note}")
 
 
+def machine_reference_ms() -> float:
+    """Best of five timings of a fixed pure-Python loop, to compare runs made on different
+    days: the same code measured on a machine that is twice as slow here is not a
+    regression."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        sum(range(1_000_000))
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     data_dir = configure(args)
@@ -344,6 +356,8 @@ def main(argv: list[str] | None = None) -> None:
     memory = rss_mb()
     print_table(results)
     print(f"\nRSS after warm-up and runs: {memory:.0f} MB")
+    reference = machine_reference_ms()
+    print(f"Machine speed reference (pure-Python loop, lower is faster): {reference:.1f} ms")
     if generation.get("seconds") is not None:
         print(f"wasl demo --size {args.size}: {generation['seconds']} s ({vendor})")
     report = {
@@ -356,6 +370,7 @@ def main(argv: list[str] | None = None) -> None:
         "when": time.strftime("%Y-%m-%d %H:%M:%S"),
         "rounds": args.rounds,
         "rss_mb": round(memory, 1),
+        "machine_reference_ms": round(reference, 1),
         "generation": generation,
         "context": context,
         "results": [asdict(r) for r in results],
