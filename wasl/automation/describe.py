@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.utils import translation
@@ -20,9 +24,55 @@ def _entity(name: str | None) -> str:
     }.get(name or "", name or "")
 
 
+# Stage and pipeline names by public id, loaded once for a page that describes many rules.
+_preloaded: ContextVar[dict[str, str] | None] = ContextVar("describe_preloaded", default=None)
+
+
+def _valid_ids(values: Iterable[Any]) -> set[str]:
+    valid = set()
+    for value in values:
+        try:
+            valid.add(str(uuid.UUID(str(value))))
+        except ValueError:
+            continue
+    return valid
+
+
+@contextmanager
+def names_preloaded(triggers: Iterable[dict[str, Any]]) -> Iterator[None]:
+    """Within the block, describing these triggers reads the stage and pipeline names they
+    name from two queries made here, instead of one query per trigger."""
+    triggers = list(triggers)
+    stage_ids = _valid_ids(t.get("stage_id") for t in triggers if t.get("stage_id"))
+    pipeline_ids = _valid_ids(t.get("pipeline_id") for t in triggers if t.get("pipeline_id"))
+    names: dict[str, str] = {}
+    if stage_ids:
+        rows = Stage.objects.filter(public_id__in=stage_ids).values_list("public_id", "name")
+        names.update((str(public_id), name) for public_id, name in rows)
+    if pipeline_ids:
+        rows = Pipeline.objects.filter(public_id__in=pipeline_ids).values_list("public_id", "name")
+        names.update((str(public_id), name) for public_id, name in rows)
+    token = _preloaded.set(names)
+    try:
+        yield
+    finally:
+        _preloaded.reset(token)
+
+
+def _name_of(model: type[Stage] | type[Pipeline], public_id: Any) -> str | None:
+    if not public_id:
+        return None
+    preloaded = _preloaded.get()
+    if preloaded is not None:
+        return preloaded.get(str(public_id))
+    if not _valid_ids([public_id]):
+        return None
+    return model.objects.filter(public_id=public_id).values_list("name", flat=True).first()
+
+
 def _stage(public_id: str) -> str:
-    stage = Stage.objects.filter(public_id=public_id).first() if public_id else None
-    return f"“{stage.name}”" if stage else _("a removed stage")
+    name = _name_of(Stage, public_id)
+    return f"“{name}”" if name is not None else _("a removed stage")
 
 
 def _quote(value: Any) -> str:
@@ -52,9 +102,9 @@ def trigger_in_words(trigger: dict[str, Any]) -> str:
         return _("When a deal leaves the stage %(stage)s") % {"stage": _stage(trigger["stage_id"])}
     if kind in ("deal_won", "deal_lost"):
         text = _("When a deal is won") if kind == "deal_won" else _("When a deal is lost")
-        pipeline = Pipeline.objects.filter(public_id=trigger.get("pipeline_id") or None).first()
-        if trigger.get("pipeline_id") and pipeline:
-            text += " " + _("in the pipeline “%(name)s”") % {"name": pipeline.name}
+        pipeline_name = _name_of(Pipeline, trigger.get("pipeline_id"))
+        if pipeline_name is not None:
+            text += " " + _("in the pipeline “%(name)s”") % {"name": pipeline_name}
         return text
     if kind == "lead_created":
         if trigger.get("source"):

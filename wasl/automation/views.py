@@ -26,7 +26,12 @@ from wasl.accounts.selectors import team_list, user_list
 from wasl.activities.access import access_activity
 from wasl.automation import schema, services
 from wasl.automation.access import access_failed_job, access_rule
-from wasl.automation.describe import action_in_words, describe_rule, trigger_in_words
+from wasl.automation.describe import (
+    action_in_words,
+    describe_rule,
+    names_preloaded,
+    trigger_in_words,
+)
 from wasl.automation.forms import RuleForm, RunFilterForm, loose_json
 from wasl.automation.models import AutomationRun, Rule
 from wasl.automation.selectors import (
@@ -134,16 +139,17 @@ def rule_list_view(request: HttpRequest) -> HttpResponse:
     actor = request.user
     rules = list(rule_list(actor=actor)[:RULES_SHOWN])
     stats = _run_stats(actor, [rule.pk for rule in rules])
-    rows = [
-        {
-            "rule": rule,
-            "trigger": trigger_in_words(rule.trigger),
-            "runs": stats.get(rule.pk, {}).get("runs", 0),
-            "failures": stats.get(rule.pk, {}).get("failures", 0),
-            "last": stats.get(rule.pk, {}).get("last"),
-        }
-        for rule in rules
-    ]
+    with names_preloaded(rule.trigger for rule in rules):
+        rows = [
+            {
+                "rule": rule,
+                "trigger": trigger_in_words(rule.trigger),
+                "runs": stats.get(rule.pk, {}).get("runs", 0),
+                "failures": stats.get(rule.pk, {}).get("failures", 0),
+                "last": stats.get(rule.pk, {}).get("last"),
+            }
+            for rule in rules
+        ]
     return render(
         request,
         "automation/rule_list.html",

@@ -105,6 +105,45 @@ def test_the_list_shows_each_rule_in_words_with_its_state_and_run_counts(persona
     assert 'href="/automation/failed-jobs/"' in html
 
 
+def test_the_list_names_stages_and_pipelines_with_a_fixed_number_of_statements(personas):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from wasl.deals.models import Stage
+    from wasl.deals.services import pipeline_ensure_default
+
+    pipeline = pipeline_ensure_default()
+    stages = list(pipeline.stages.order_by("position"))
+    admin = client_for(personas.admin)
+    deal_rule = {"conditions": None, "actions": [{**ACTIONS[0], "subject": "Follow up"}]}
+    make_rule(
+        personas.admin,
+        name="Won in the default pipeline",
+        trigger={"type": "deal_won", "pipeline_id": str(pipeline.public_id)},
+        **deal_rule,
+    )
+    admin.get("/automation/")
+    with CaptureQueriesContext(connection) as one_rule:
+        admin.get("/automation/")
+
+    for stage in stages:
+        make_rule(
+            personas.admin,
+            name=f"Entered {stage.name}",
+            trigger={"type": "stage_entered", "stage_id": str(stage.public_id)},
+            **deal_rule,
+        )
+    Stage.objects.filter(pk=stages[0].pk).update(name="Renamed")
+    with CaptureQueriesContext(connection) as many_rules:
+        html = admin.get("/automation/").content.decode()
+
+    assert len(many_rules) <= len(one_rule) + 1  # the stage names: one statement for all
+    assert f"in the pipeline “{pipeline.name}”" in html
+    for stage in stages[1:]:
+        assert f"When a deal enters the stage “{stage.name}”" in html
+    assert "When a deal enters the stage “Renamed”" in html  # read now, not remembered
+
+
 def test_a_manager_reads_the_list_without_actions_and_is_refused_when_forcing_them(personas):
     rule = make_rule(personas.admin)
     manager = client_for(personas.manager_a)
