@@ -121,4 +121,6 @@ def test_wasl_run_serves_creates_the_admin_once_and_delivers_events(tmp_path):
         second = (tmp_path / "second.log").read_text()
         assert not ADMIN_LINE.search(second), second
         assert "Wasl is running at" in second
+        # Without an SMTP server, e-mails go to files in the data folder, not the console.
+        assert f"e-mails are written to {data_dir / 'mail'}" in second
     assert (data_dir / "secret_key").exists()

@@ -231,7 +231,8 @@ WASL_DIGEST_HOUR = int(os.environ.get("WASL_DIGEST_HOUR") or 7)
 WASL_WORKING_DAYS = os.environ.get("WASL_WORKING_DAYS") or "sat,sun,mon,tue,wed"
 WASL_WORKING_HOURS = os.environ.get("WASL_WORKING_HOURS") or "08:00-17:00"
 
-# Outgoing e-mail: SMTP when WASL_EMAIL_HOST is set, else printed to the console.
+# Outgoing e-mail: SMTP when WASL_EMAIL_HOST is set, else one file per message in
+# <data dir>/mail (the demo's daily digests would otherwise flood the console).
 _EMAIL_HOST = os.environ.get("WASL_EMAIL_HOST", "").strip()
 _EMAIL_PORT = int(os.environ.get("WASL_EMAIL_PORT") or 587)
 MAILERS = {
@@ -249,7 +250,10 @@ MAILERS = {
             },
         }
         if _EMAIL_HOST
-        else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+        else {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(DATA_DIR / "mail")},
+        }
     )
 }
 DEFAULT_FROM_EMAIL = os.environ.get("WASL_EMAIL_FROM") or "wasl@localhost"

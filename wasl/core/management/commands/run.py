@@ -100,6 +100,12 @@ class Command(BaseCommand):
         from wasl.wsgi import application
 
         self.stdout.write(f"Wasl is running at http://{host}:{port}/ (Ctrl+C stops it)")
+        if not settings.MAILERS["default"]["BACKEND"].endswith("smtp.EmailBackend"):
+            mail_dir = settings.MAILERS["default"].get("OPTIONS", {}).get("file_path")
+            if mail_dir:
+                self.stdout.write(
+                    f"No SMTP server set (WASL_EMAIL_HOST): e-mails are written to {mail_dir}"
+                )
         self.stdout.flush()
         serve(application, host=host, port=port, threads=threads, ident="wasl")
 
