@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from django.utils.translation import gettext as _
-from ninja import File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from wasl.contacts.access import access_company, access_contact
 from wasl.core.api import ERROR_RESPONSES, actor_of
-from wasl.core.errors import Invalid, NotFound
+from wasl.core.errors import Forbidden, Invalid, NotFound
+from wasl.core.visibility import Role
 from wasl.imports import duplicates, exports, merge, services
 from wasl.imports.access import access_export, access_import, access_mapping, access_merge
 from wasl.imports.models import ExportJob, ImportJob, ImportMapping
@@ -279,6 +281,11 @@ def download_export(request: HttpRequest, export_id: str):
 
 class CheckIn(Schema):
     kind: str = "contact"
+    id: str | None = Field(
+        None,
+        description="The record being edited, if any: it and the records a user said it "
+        "is not a duplicate of are left out.",
+    )
     first_name: str = ""
     last_name: str = ""
     name: str = ""
@@ -307,8 +314,12 @@ def _kind(kind: str) -> str:
 
 @router.post("/duplicates/check", response={200: list[CandidateOut], **ERROR_RESPONSES})
 def check_duplicates(request: HttpRequest, payload: CheckIn):
-    """Records the user sees that a record about to be created looks like."""
-    found = duplicates.possible_duplicates(actor_of(request), _kind(payload.kind), payload.dict())
+    """Records the user sees that a record about to be created (or the record `id` being
+    edited) looks like; pairs dismissed as "not a duplicate" are left out."""
+    actor = actor_of(request)
+    kind = _kind(payload.kind)
+    record = _load(actor, kind, payload.id, for_write=False) if payload.id else None
+    found = duplicates.possible_duplicates(actor, kind, payload.dict(), record=record)
     return [
         CandidateOut(
             kind=c.kind,
@@ -349,6 +360,90 @@ def list_duplicates(request: HttpRequest, kind: str = "contact"):
     ]
 
 
+class PairIn(Schema):
+    kind: str = "contact"
+    first_id: str
+    second_id: str
+
+
+class DismissedOut(Schema):
+    kind: str
+    score: int
+    reasons: list[str]
+    first_id: str
+    first_title: str
+    second_id: str
+    second_title: str
+    dismissed_by: str | None = Field(None, description="The user's public id.")
+    dismissed_by_name: str = ""
+    dismissed_at: dt.datetime | None = None
+
+
+def _pair_records(actor: Any, payload: PairIn, *, for_write: bool) -> tuple[str, Any, Any]:
+    kind = _kind(payload.kind)
+    first = _load(actor, kind, payload.first_id, for_write=for_write)
+    second = _load(actor, kind, payload.second_id, for_write=for_write)
+    return kind, first, second
+
+
+def dismissed_out(pair: Any, first: Any, second: Any) -> DismissedOut:
+    user = pair.dismissed_by
+    return DismissedOut(
+        kind=pair.kind,
+        score=pair.score,
+        reasons=pair.reasons,
+        first_id=str(first.public_id),
+        first_title=_title(first),
+        second_id=str(second.public_id),
+        second_title=_title(second),
+        dismissed_by=str(user.public_id) if user else None,
+        dismissed_by_name=(user.get_full_name() or user.username) if user else "",
+        dismissed_at=pair.dismissed_at,
+    )
+
+
+@router.post("/duplicates/dismiss", response={201: DismissedOut, **ERROR_RESPONSES})
+def dismiss_duplicate(request: HttpRequest, payload: PairIn):
+    """Not a duplicate: the two records are never suggested as a pair again (until an
+    administrator restores the pair). The user must be allowed to change both records; a
+    record the user cannot see is not found (404)."""
+    actor = actor_of(request)
+    kind, first, second = _pair_records(actor, payload, for_write=True)
+    pair = duplicates.duplicate_dismiss(actor=actor, kind=kind, first=first, second=second)
+    a, b = (first, second) if first.pk == pair.first_id else (second, first)
+    return Status(201, dismissed_out(pair, a, b))
+
+
+@router.get("/duplicates/dismissed", response={200: list[DismissedOut], **ERROR_RESPONSES})
+def list_dismissed(request: HttpRequest, kind: str = "contact"):
+    """Pairs dismissed as "not a duplicate", newest first (administrators only)."""
+    actor = actor_of(request)
+    if actor.role != Role.ADMIN:
+        raise Forbidden(_("Only administrators see the dismissed pairs."))
+    return [
+        dismissed_out(p, a, b)
+        for p, a, b in duplicates.dismissed_pair_list(actor=actor, kind=_kind(kind))
+    ]
+
+
+@router.post("/duplicates/restore", response={200: PairOut, **ERROR_RESPONSES})
+def restore_duplicate(request: HttpRequest, payload: PairIn):
+    """Take a "not a duplicate" back (administrators): the pair is open again."""
+    actor = actor_of(request)
+    kind, first, second = _pair_records(actor, payload, for_write=False)
+    pair = duplicates.duplicate_restore(actor=actor, kind=kind, first=first, second=second)
+    a, b = (first, second) if first.pk == pair.first_id else (second, first)
+    return PairOut(
+        kind=pair.kind,
+        score=pair.score,
+        reasons=pair.reasons,
+        first_id=str(a.public_id),
+        first_title=_title(a),
+        second_id=str(b.public_id),
+        second_title=_title(b),
+    )
+
+
 class MergeIn(Schema):
     kind: str = "contact"
     survivor_id: str
@@ -362,9 +457,9 @@ class MergeOut(Schema):
     merged: list[str]
 
 
-def _load(actor: Any, kind: str, public_id: str) -> Any:
+def _load(actor: Any, kind: str, public_id: str, *, for_write: bool = True) -> Any:
     loaders = {"contact": access_contact, "company": access_company, "lead": access_lead}
-    return loaders[kind](actor, public_id, for_write=True)
+    return loaders[kind](actor, public_id, for_write=for_write)
 
 
 @router.post("/merges", response={201: MergeOut, **ERROR_RESPONSES})

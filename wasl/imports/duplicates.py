@@ -6,6 +6,10 @@ normalised name (40) or a similar one (rapidfuzz `token_sort_ratio` ≥ 85 on no
 names: 10–35), same company (15). A pair is reported from 50 (the check on create warns
 from 40). Fuzzy names are compared only inside blocks (records of the same company, or
 sharing an e-mail or phone), never all against all, so a scan stays linear.
+
+"Not a duplicate": `duplicate_dismiss` keeps a pair as dismissed (who and when); the scan
+keeps it, `pair_list` and `possible_duplicates(record=…)` leave it out, and an
+administrator can give it back with `duplicate_restore`.
 """
 
 from __future__ import annotations
@@ -16,15 +20,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz, process
 
 from wasl.contacts.models import Company, Contact, ContactPoint
+from wasl.core.audit import record_audit
+from wasl.core.errors import Invalid, NotFound
+from wasl.core.models import AuditEntry, RecordShare
 from wasl.core.phones import PhoneError, parse_phone, significant_digits
 from wasl.core.text import normalise
 from wasl.core.validation import clean_email
-from wasl.core.visibility import visible
+from wasl.core.visibility import Role, require_admin, require_write, visible
 from wasl.imports.models import DuplicatePair
 from wasl.leads.models import Lead
 
@@ -108,10 +118,12 @@ def _clean_inputs(data: dict[str, Any]) -> tuple[set[str], set[str]]:
 
 
 def possible_duplicates(
-    actor: Any, kind: str, data: dict[str, Any], *, limit: int = 10
+    actor: Any, kind: str, data: dict[str, Any], *, limit: int = 10, record: Any = None
 ) -> list[Candidate]:
     """Records the actor sees that `data` (a record about to be created) may duplicate,
-    best first. `data`: first_name, last_name / name, emails, phones, company."""
+    best first. `data`: first_name, last_name / name, emails, phones, company. Given
+    `record` (the record being edited), leaves out that record and every record a user
+    said it is not a duplicate of."""
     model = KIND_MODELS[kind]
     scope = visible(model._default_manager.all(), actor)
     emails, digits = _clean_inputs(data)
@@ -143,6 +155,7 @@ def possible_duplicates(
         if digits:
             by_phone = set(scope.filter(phone_digits__in=digits).values_list("pk", flat=True))
     ids |= by_email | by_phone
+    excluded = dismissed_partners(kind, record.pk) | {record.pk} if record is not None else set()
     if name and kind in ("contact", "company"):
         first = name.split(" ")[0][:3]
         similar = scope.filter(name_key__gte=first, name_key__lt=first + "\uffff")
@@ -159,7 +172,7 @@ def possible_duplicates(
             )[:300]
         )
     candidates: list[Candidate] = []
-    records = model._default_manager.filter(pk__in=list(ids))
+    records = model._default_manager.filter(pk__in=list(ids - excluded))
     if kind == "contact":
         records = records.select_related("primary_company")
     for record in records:
@@ -354,3 +367,184 @@ def pair_list(*, actor: Any, kind: str) -> list[tuple[DuplicatePair, Any, Any]]:
         for p in pairs
         if p.first_id in records and p.second_id in records
     ][:200]
+
+
+# ---------------------------------------------------------------- "not a duplicate"
+
+
+def dismissed_partners(kind: str, pk: int) -> set[int]:
+    """Ids of the records a user said record `pk` is not a duplicate of."""
+    rows = DuplicatePair.objects.filter(
+        Q(first_id=pk) | Q(second_id=pk), kind=kind, status=DuplicatePair.Status.DISMISSED
+    ).values_list("first_id", "second_id")
+    return {b if a == pk else a for a, b in rows}
+
+
+def _evidence(kind: str, record: Any) -> tuple[set[str], set[str], str, str]:
+    """A record's e-mails, phone digits, name key and company key, for `pair_score`."""
+    if kind == "lead":
+        return (
+            {record.email} if record.email else set(),
+            {record.phone_digits} if record.phone_digits else set(),
+            normalise(f"{record.first_name} {record.last_name}"),
+            normalise(record.company_name),
+        )
+    points = ContactPoint.objects.filter(**{f"{kind}_id": record.pk}).values_list(
+        "kind", "value", "digits"
+    )
+    emails = {value for point_kind, value, _d in points if point_kind == "email"}
+    digits = {d for point_kind, _v, d in points if point_kind == "phone" and d}
+    company = str(record.primary_company_id or "") if kind == "contact" else ""
+    return emails, digits, record.name_key, company
+
+
+def pair_score(kind: str, first: Any, second: Any) -> tuple[int, list[str]]:
+    """The score and reasons of two existing records, as the scan would give them."""
+    emails_a, digits_a, name_a, company_a = _evidence(kind, first)
+    emails_b, digits_b, name_b, company_b = _evidence(kind, second)
+    return score(
+        same_email=bool(emails_a & emails_b),
+        same_phone=bool(digits_a & digits_b),
+        name_a=name_a,
+        name_b=name_b,
+        same_company=bool(company_a) and company_a == company_b,
+    )
+
+
+def _check_pair(kind: str, first: Any, second: Any) -> tuple[Any, Any]:
+    model = KIND_MODELS.get(kind)
+    if model is None or not isinstance(first, model) or not isinstance(second, model):
+        raise Invalid({"kind": [_("Both records must be of the chosen kind.")]})
+    if first.pk == second.pk:
+        raise Invalid({"second_id": [_("Choose two different records.")]})
+    return (first, second) if first.pk < second.pk else (second, first)
+
+
+def _pair_data(kind: str, first: Any, second: Any) -> dict[str, Any]:
+    return {"kind": kind, "first_id": str(first.public_id), "second_id": str(second.public_id)}
+
+
+def duplicate_dismiss(*, actor: Any, kind: str, first: Any, second: Any) -> DuplicatePair:
+    """Say two records are not duplicates: the pair is kept as dismissed (by whom, when) so
+    neither the scan, the pair lists nor the check on a record suggest it again. The actor
+    must be allowed to change both records (the caller loaded them through their access
+    functions, so an invisible record is already "not found"). Dismissing a dismissed
+    pair changes nothing. Raises Invalid, Forbidden."""
+    first, second = _check_pair(kind, first, second)
+    if actor is not None:
+        require_write(actor, first)
+        require_write(actor, second)
+    with transaction.atomic():
+        pair = (
+            DuplicatePair.objects.select_for_update()
+            .filter(kind=kind, first_id=first.pk, second_id=second.pk)
+            .first()
+        )
+        if pair is not None and pair.status == DuplicatePair.Status.DISMISSED:
+            return pair
+        now = timezone.now()
+        previous = pair.status if pair is not None else ""
+        if pair is None:
+            value, reasons = pair_score(kind, first, second)
+            pair = DuplicatePair.objects.create(
+                kind=kind,
+                first_id=first.pk,
+                second_id=second.pk,
+                score=value,
+                reasons=reasons,
+                status=DuplicatePair.Status.DISMISSED,
+                dismissed_by=actor,
+                dismissed_at=now,
+            )
+        else:
+            pair.status = DuplicatePair.Status.DISMISSED
+            pair.dismissed_by = actor
+            pair.dismissed_at = now
+            pair.save(update_fields=["status", "dismissed_by", "dismissed_at"])
+        record_audit(
+            actor=actor,
+            action=AuditEntry.Action.UPDATE,
+            record=pair,
+            changes={"status": [previous, DuplicatePair.Status.DISMISSED]},
+            data=_pair_data(kind, first, second),
+        )
+    return pair
+
+
+def duplicate_restore(*, actor: Any, kind: str, first: Any, second: Any) -> DuplicatePair:
+    """Take a dismissal back (administrators): the pair is open again and shows among the
+    duplicates until merged, dismissed again or no longer found by a scan. Raises
+    Forbidden, NotFound (no such dismissed pair)."""
+    first, second = _check_pair(kind, first, second)
+    if actor is not None:
+        require_admin(actor)
+    with transaction.atomic():
+        pair = (
+            DuplicatePair.objects.select_for_update()
+            .filter(
+                kind=kind,
+                first_id=first.pk,
+                second_id=second.pk,
+                status=DuplicatePair.Status.DISMISSED,
+            )
+            .first()
+        )
+        if pair is None:
+            raise NotFound()
+        pair.status = DuplicatePair.Status.OPEN
+        pair.dismissed_by = None
+        pair.dismissed_at = None
+        pair.save(update_fields=["status", "dismissed_by", "dismissed_at"])
+        record_audit(
+            actor=actor,
+            action=AuditEntry.Action.UPDATE,
+            record=pair,
+            changes={"status": [DuplicatePair.Status.DISMISSED, DuplicatePair.Status.OPEN]},
+            data=_pair_data(kind, first, second),
+        )
+    return pair
+
+
+def dismissed_pair_list(
+    *, actor: Any, kind: str, limit: int = 200
+) -> list[tuple[DuplicatePair, Any, Any]]:
+    """Dismissed pairs of one kind, newest dismissal first, with both records (pairs whose
+    records are gone are left out). Administrators only; anyone else gets none."""
+    if not getattr(actor, "is_active", False) or actor.role != Role.ADMIN:
+        return []
+    model = KIND_MODELS[kind]
+    pairs = list(
+        DuplicatePair.objects.filter(kind=kind, status=DuplicatePair.Status.DISMISSED)
+        .select_related("dismissed_by")
+        .order_by("-dismissed_at", "-id")[:limit]
+    )
+    ids = {i for p in pairs for i in (p.first_id, p.second_id)}
+    records = model._default_manager.in_bulk(sorted(ids))
+    return [
+        (p, records[p.first_id], records[p.second_id])
+        for p in pairs
+        if p.first_id in records and p.second_id in records
+    ]
+
+
+def writable_ids(actor: Any, records: Iterable[Any]) -> set[int]:
+    """Which of these records (of one kind, all visible to the actor) the actor may change:
+    `can_write` for many records at once, with at most one query (write shares)."""
+    records = list(records)
+    if not records or not actor.is_active or actor.role == Role.READONLY:
+        return set()
+    if actor.role == Role.ADMIN:
+        return {r.pk for r in records}
+    teams = actor.scope_team_ids() if actor.role == Role.MANAGER else frozenset()
+    allowed = {r.pk for r in records if r.owner_id == actor.pk or r.team_id in teams}
+    rest = sorted({r.pk for r in records} - allowed)
+    if rest:
+        allowed |= set(
+            RecordShare.objects.filter(
+                content_type=ContentType.objects.get_for_model(type(records[0])),
+                object_id__in=rest,
+                user_id=actor.pk,
+                can_write=True,
+            ).values_list("object_id", flat=True)
+        )
+    return allowed

@@ -30,7 +30,7 @@ from wasl.core import events
 from wasl.core.audit import json_value, record_audit
 from wasl.core.errors import Conflict, Invalid
 from wasl.core.models import AuditEntry, RecordShare, SearchEntry
-from wasl.core.visibility import require_write
+from wasl.core.visibility import can_write, require_write
 from wasl.deals.models import Deal
 from wasl.imports.models import DuplicatePair
 from wasl.leads.models import Lead
@@ -319,6 +319,27 @@ def lead_merge(
     )
 
 
+def merge_undone(audit_entry: AuditEntry) -> bool:
+    """Whether this merge has been undone already."""
+    return AuditEntry.objects.filter(
+        action=AuditEntry.Action.UPDATE, data__undo_of=audit_entry.pk
+    ).exists()
+
+
+def merge_undo_allowed(actor: Any, audit_entry: AuditEntry) -> bool:
+    """Whether `merge_undo` would accept this entry from this actor now: a merge not yet
+    undone whose surviving record still exists and which the actor may change."""
+    if audit_entry.action != AuditEntry.Action.MERGE or "before" not in (audit_entry.data or {}):
+        return False
+    if actor is not None and not getattr(actor, "is_active", False):
+        return False
+    model = MODELS.get(audit_entry.data["before"].get("kind"))
+    survivor = model._default_manager.filter(pk=audit_entry.object_id).first() if model else None
+    if survivor is None or merge_undone(audit_entry):
+        return False
+    return actor is None or can_write(actor, survivor)
+
+
 def merge_undo(*, actor: Any, audit_entry: AuditEntry) -> models.Model:
     """Undo a merge from its audit entry: the merged records return with their ids and
     public ids, every moved relation goes back, dropped links are restored and the
@@ -329,9 +350,7 @@ def merge_undo(*, actor: Any, audit_entry: AuditEntry) -> models.Model:
     kind = before["kind"]
     model = MODELS[kind]
     with transaction.atomic():
-        if AuditEntry.objects.filter(
-            action=AuditEntry.Action.UPDATE, data__undo_of=audit_entry.pk
-        ).exists():
+        if merge_undone(audit_entry):
             raise Conflict(_("This merge has already been undone."))
         survivor = (
             model._default_manager.select_for_update().filter(pk=audit_entry.object_id).first()
@@ -394,4 +413,12 @@ def _model(label: str) -> type[models.Model]:
     return apps.get_model(label)
 
 
-__all__ = ["company_merge", "contact_merge", "dt", "lead_merge", "merge_undo"]
+__all__ = [
+    "company_merge",
+    "contact_merge",
+    "dt",
+    "lead_merge",
+    "merge_undo",
+    "merge_undo_allowed",
+    "merge_undone",
+]

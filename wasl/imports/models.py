@@ -140,7 +140,8 @@ class ImportUpdated(models.Model):
 
 
 class DuplicatePair(models.Model):
-    """Two records of one kind that look like the same customer (from a scan)."""
+    """Two records of one kind that look like the same customer (from a scan), or that a
+    user said are not one (dismissed). `first_id` < `second_id`, so a pair has one row."""
 
     class Kind(models.TextChoices):
         CONTACT = "contact", _("Contact")
@@ -159,6 +160,11 @@ class DuplicatePair(models.Model):
     reasons = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
+    # "Not a duplicate": who said so and when (kept across scans until restored).
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    dismissed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-score", "id"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Any
 
@@ -333,14 +334,26 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
     """Likely duplicates (from the last scan) among the records the user sees."""
     _section(request)
     kind = _kind(request.GET.get("kind"))
+    found = duplicates.pair_list(actor=request.user, kind=kind)
+    writable = duplicates.writable_ids(request.user, [r for _p, a, b in found for r in (a, b)])
     pairs = [
         {
             "score": pair.score,
             "reasons": duplicates.reason_labels(pair.reasons),
             "first": first,
             "second": second,
+            "may_dismiss": first.pk in writable and second.pk in writable,
         }
-        for pair, first, second in duplicates.pair_list(actor=request.user, kind=kind)
+        for pair, first, second in found
+    ]
+    dismissed = [
+        {
+            "pair": pair,
+            "reasons": duplicates.reason_labels(pair.reasons),
+            "first": first,
+            "second": second,
+        }
+        for pair, first, second in duplicates.dismissed_pair_list(actor=request.user, kind=kind)
     ]
     context = {
         "kind": kind,
@@ -350,6 +363,8 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
             ("lead", _("Leads")),
         ],
         "pairs": pairs,
+        "dismissed": dismissed,
+        "is_admin": request.user.role == Role.ADMIN,
         "may_scan": _may_scan(request.user),
         "merges": merge_list(actor=request.user, kind=kind),
     }
@@ -375,6 +390,51 @@ def duplicate_scan(request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse('imports:duplicates')}?kind={kind}")
 
 
+def _pair_from(request: HttpRequest, *, for_write: bool) -> tuple[str, Any, Any]:
+    kind = request.POST.get("kind")
+    if kind not in KINDS:
+        raise Http404()
+    first = LOADERS[kind](request.user, request.POST.get("first"), for_write=for_write)
+    second = LOADERS[kind](request.user, request.POST.get("second"), for_write=for_write)
+    return kind, first, second
+
+
+def _back_to_duplicates(kind: str) -> HttpResponse:
+    return redirect(f"{reverse('imports:duplicates')}?kind={kind}")
+
+
+@require_POST
+def duplicate_dismiss(request: HttpRequest) -> HttpResponse:
+    """Mark a pair "not a duplicate": it leaves the list for good (htmx: the row goes)."""
+    kind, first, second = _pair_from(request, for_write=True)
+    try:
+        duplicates.duplicate_dismiss(actor=request.user, kind=kind, first=first, second=second)
+    except Invalid as error:
+        message = " ".join(p for ps in error.fields.values() for p in ps)
+        if is_htmx(request):
+            return HttpResponse(message, status=422)
+        messages.error(request, message)
+        return _back_to_duplicates(kind)
+    notice = _("Marked as not a duplicate: this pair will not be suggested again.")
+    if is_htmx(request):
+        response = HttpResponse("")
+        response["HX-Trigger"] = json.dumps(
+            {"wasl:notice": {"message": notice, "level": "success"}}
+        )
+        return response
+    messages.success(request, notice)
+    return _back_to_duplicates(kind)
+
+
+@require_POST
+def duplicate_restore(request: HttpRequest) -> HttpResponse:
+    """Take a "not a duplicate" back (administrators): the pair is listed again."""
+    kind, first, second = _pair_from(request, for_write=False)
+    duplicates.duplicate_restore(actor=request.user, kind=kind, first=first, second=second)
+    messages.success(request, _("The pair is back among the possible duplicates."))
+    return _back_to_duplicates(kind)
+
+
 def _split(text: str) -> list[str]:
     return [p.strip() for p in re.split(r"[\n,;،]+", text or "") if p.strip()]
 
@@ -392,9 +452,12 @@ def duplicate_check(request: HttpRequest) -> HttpResponse:
         "emails": [*_split(get.get("emails", "")), *_split(get.get("email", ""))][:10],
         "phones": [*_split(get.get("phones", "")), *_split(get.get("phone", ""))][:10],
     }
+    # On an edit form, the record being edited: it and the records dismissed as "not a
+    # duplicate" of it are not suggested.
+    record = LOADERS[kind](request.user, get["record"]) if get.get("record") else None
     found = []
     if any(data.values()):
-        found = duplicates.possible_duplicates(request.user, kind, data, limit=3)
+        found = duplicates.possible_duplicates(request.user, kind, data, limit=3, record=record)
     candidates = [
         {"record": c.record, "kind": c.kind, "reasons": duplicates.reason_labels(c.reasons)}
         for c in found
@@ -520,14 +583,6 @@ def merge_records(request: HttpRequest, kind: str) -> HttpResponse:
     return render(request, "imports/merge.html", context, status=status)
 
 
-def _merge_undone(entry: Any) -> bool:
-    from wasl.core.models import AuditEntry
-
-    return AuditEntry.objects.filter(
-        action=AuditEntry.Action.UPDATE, data__undo_of=entry.pk
-    ).exists()
-
-
 @require_GET
 def merge_result(request: HttpRequest, audit_id: int) -> HttpResponse:
     """A merge done: the surviving record, the merged ones, and undo."""
@@ -540,7 +595,7 @@ def merge_result(request: HttpRequest, audit_id: int) -> HttpResponse:
         "survivor_id": entry.object_public_id,
         "survivor_name": entry.object_repr,
         "merged": entry.data.get("merged", []),
-        "undone": _merge_undone(entry),
+        "undone": merge.merge_undone(entry),
     }
     return render(request, "imports/merge_result.html", context)
 
