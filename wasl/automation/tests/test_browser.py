@@ -115,3 +115,51 @@ def test_the_bell_counts_lists_and_marks_notifications_read(page, site, admin):
         menu.locator("form button[type=submit]").first.click()
     assert not Notification.objects.filter(read_at__isnull=True).exists()
     assert page.locator("#wasl-unread-count").count() == 0
+
+
+def test_saving_from_the_builder_keeps_conditions_nested_deeper_than_it_edits(page, site, admin):
+    from wasl.automation.services import rule_create
+
+    nested = {"all": [{"field": "first_name", "op": "eq", "value": "Parisa"}]}
+    nested["all"].append({"field": "score", "op": "gt", "value": 90})
+    rule = rule_create(
+        actor=admin,
+        name="Deep rule",
+        trigger={"type": "lead_created", "source": "web_form"},
+        conditions={
+            "all": [
+                {"field": "score", "op": "gte", "value": 50},
+                {"any": [{"field": "source", "op": "eq", "value": "web_form"}, nested]},
+            ]
+        },
+        actions=[{"type": "add_tag", "tag": "deep"}],
+    )
+    browser.sign_in(page, site, "modir", PASSWORD)
+    page.goto(f"{site}/automation/{rule.public_id}/edit/")
+    kept = page.locator("[data-kept='1']")
+    kept.wait_for()
+    assert '"first_name"' in kept.inner_text()
+
+    page.locator("#c0-0-value").fill("60")
+    with page.expect_navigation():
+        page.locator("#save-rule").click()
+    rule.refresh_from_db()
+    assert rule.conditions == {
+        "all": [
+            {"field": "score", "op": "gte", "value": 60},
+            {"any": [{"field": "source", "op": "eq", "value": "web_form"}, nested]},
+        ]
+    }
+
+    # Removing them is a choice the user makes, not a side effect of saving.
+    page.goto(f"{site}/automation/{rule.public_id}/edit/")
+    page.locator("[data-kept='1']").get_by_role("button").click()
+    with page.expect_navigation():
+        page.locator("#save-rule").click()
+    rule.refresh_from_db()
+    assert rule.conditions == {
+        "all": [
+            {"field": "score", "op": "gte", "value": 60},
+            {"field": "source", "op": "eq", "value": "web_form"},
+        ]
+    }

@@ -214,7 +214,7 @@
           var key = joinOf(condition);
           if (!condition || (key && condition[key].length === 0)) return;
           if (!key) {
-            this.groups = [{ join: "all", rows: [toRow(condition)] }];
+            this.groups = [{ join: "all", rows: [toRow(condition)], kept: [] }];
             return;
           }
           this.join = key;
@@ -224,7 +224,7 @@
             if (!inner) {
               // Neighbouring comparisons form one group joined like the whole.
               if (!loose) {
-                loose = { join: key, rows: [] };
+                loose = { join: key, rows: [], kept: [] };
                 self.groups.push(loose);
               }
               loose.rows.push(toRow(child));
@@ -232,19 +232,26 @@
             }
             loose = null;
             var rows = [];
+            // Conditions nested deeper than a group's rows are kept exactly as written
+            // (shown read-only, in words in the preview) so saving here never drops them.
+            var kept = [];
             child[inner].forEach(function (item) {
-              if (joinOf(item)) self.deep = true;
-              else rows.push(toRow(item));
+              if (joinOf(item)) {
+                self.deep = true;
+                kept.push(item);
+              } else rows.push(toRow(item));
             });
-            self.groups.push({ join: inner, rows: rows });
+            self.groups.push({ join: inner, rows: rows, kept: kept });
           });
         },
 
         get triggerText() { return JSON.stringify(cleanTrigger(this.trigger)); },
 
         get conditionsText() {
-          var groups = this.groups.filter(function (g) { return g.rows.length; }).map(function (g) {
-            var rows = g.rows.map(cleanRow);
+          var groups = this.groups.filter(function (g) {
+            return g.rows.length || g.kept.length;
+          }).map(function (g) {
+            var rows = g.rows.map(cleanRow).concat(g.kept);
             if (rows.length === 1) return rows[0];
             var out = {};
             out[g.join] = rows;
@@ -261,7 +268,12 @@
 
         get documentText() { return this.triggerText + this.conditionsText + this.actionsText; },
 
-        addGroup: function () { this.groups.push({ join: "all", rows: [blankRow()] }); },
+        addGroup: function () { this.groups.push({ join: "all", rows: [blankRow()], kept: [] }); },
+        dropKept: function (group) {
+          group.kept = [];
+          this.deep = this.groups.some(function (g) { return g.kept.length; });
+        },
+        keptText: function (group) { return group.kept.map(function (k) { return JSON.stringify(k); }).join("\n"); },
         removeGroup: function (index) { this.groups.splice(index, 1); },
         addRow: function (group) { group.rows.push(blankRow()); },
         removeRow: function (group, index) {
