@@ -23,7 +23,6 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -74,11 +73,14 @@ def enqueue(task: Any, **kwargs: Any) -> None:
     """Queue a job so that it exists only if the caller's transaction commits.
 
     With the database backend the job row joins the transaction (no extra commit); with
-    another backend (Redis) it is sent after the commit."""
+    another backend (Redis) a hand-off row joins it and the job is sent after the commit
+    (`wasl.automation.handoff`: sent later by the scheduler if this process dies first)."""
+    from wasl.automation.handoff import enqueue_after_commit
+
     if _database_backend(task) or not transaction.get_connection().in_atomic_block:
         task.enqueue(**kwargs)
     else:
-        transaction.on_commit(partial(task.enqueue, **kwargs))
+        enqueue_after_commit(task, kwargs)
 
 
 def run_with_retry(

@@ -107,6 +107,23 @@ class FailedJob(PublicIdModel):
         return f"{self.task_path} ({self.attempts} attempts)"
 
 
+class JobHandoff(models.Model):
+    """A job for a backend outside the database (Redis), written in the transaction that
+    queued it and deleted once the backend has it. A process that dies between the commit
+    and the send leaves the row behind, and the scheduler sends it: at least once, the
+    jobs' idempotency keys keeping their side effects single."""
+
+    task_path = models.CharField(max_length=200)
+    kwargs = models.JSONField(default=dict)
+    queue_name = models.CharField(max_length=100, default="default")
+    priority = models.IntegerField(default=0)
+    run_after = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.task_path} {self.kwargs}"
+
+
 class SchedulerTick(models.Model):
     """A unit of periodic work that happened: inserting its key is claiming it, so two
     schedulers (or a catch-up after a restart) never fire the same thing twice."""

@@ -25,6 +25,7 @@ from wasl.activities.models import Activity
 from wasl.activities.services import PLANNED_KINDS
 from wasl.automation import tasks
 from wasl.automation.context import MODELS
+from wasl.automation.handoff import send_stranded
 from wasl.automation.jobs import enqueue
 from wasl.automation.models import Rule, SchedulerTick
 from wasl.automation.timing import CronError, org_zone, parse_cron
@@ -298,6 +299,7 @@ def tick(now: dt.datetime | None = None) -> dict[str, int]:
         except Exception:
             # One broken rule must not stop the others.
             logger.exception("time-based rule %s failed to fire", rule.pk)
+    result["handed_over"] = send_stranded(now)
     result["escalated"] = escalate_overdue(now)
     result["digests"] = queue_digests(now)
     housekeeping(now)

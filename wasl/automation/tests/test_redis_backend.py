@@ -5,6 +5,7 @@ loses nothing and duplicates nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -24,9 +25,10 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_redis.utils import get_result_key, serialize_datetime
 
 from wasl.activities.models import Activity
-from wasl.automation import services
+from wasl.automation import handoff, services
+from wasl.automation.handoff import send_stranded
 from wasl.automation.jobs import Worker
-from wasl.automation.models import AutomationRun, FailedJob, WebhookDelivery
+from wasl.automation.models import AutomationRun, FailedJob, JobHandoff, WebhookDelivery
 from wasl.automation.redis_jobs import RedisWorker
 from wasl.automation.tests.peers import free_port, smtp_server, webhook_receiver
 from wasl.automation.tests.test_crash import (
@@ -131,6 +133,7 @@ def test_a_rule_job_runs_on_redis_through_the_worker(personas, on_redis):
 
     queued = jobs(on_redis)
     assert [(j["task"], j["status"]) for j in queued] == [("evaluate_event", "READY")]
+    assert not JobHandoff.objects.exists()  # sent, so its hand-off row is gone
     assert not Activity.objects.filter(subject="Call Darya").exists()
 
     worker = Worker(worker_id="redis-worker")
@@ -143,6 +146,78 @@ def test_a_rule_job_runs_on_redis_through_the_worker(personas, on_redis):
     assert job["status"] == "SUCCESSFUL" and job["workers"] == ["redis-worker"]
     assert not DBTaskResult.objects.exists()  # nothing went through the database queue
     assert worker.run_until_idle() == 0
+
+
+def call_rule(admin) -> None:
+    services.rule_create(
+        actor=admin,
+        name="Call new contacts",
+        trigger={"type": "record_created", "entity": "contact"},
+        actions=[{"type": "create_activity", "subject": "Call {{ contact.first_name }}"}],
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_survives_a_process_that_dies_between_the_commit_and_the_send(
+    personas, on_redis, monkeypatch
+):
+    call_rule(personas.admin)
+    contact_create(actor=personas.rep_a, first_name="Darya")
+    # The dispatcher commits, then dies before its job reaches Redis.
+    monkeypatch.setattr(handoff, "_send", lambda *args: None)
+    assert dispatch_pending() >= 1
+    monkeypatch.undo()
+    assert jobs(on_redis) == []
+    [row] = JobHandoff.objects.all()
+    assert row.task_path.endswith(".evaluate_event")
+
+    # Its writer may still be sending it: the scheduler waits for the grace period.
+    assert send_stranded(timezone.now()) == 0
+    assert send_stranded(timezone.now() + dt.timedelta(minutes=2)) == 1
+    assert not JobHandoff.objects.exists()
+    assert [(j["task"], j["status"]) for j in jobs(on_redis)] == [("evaluate_event", "READY")]
+
+    assert Worker(worker_id="redis-worker").run_until_idle() == 1
+    assert Activity.objects.filter(subject="Call Darya").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_redis_unreachable_at_commit_fails_nothing_and_the_job_is_sent_later(
+    personas, on_redis, monkeypatch
+):
+    call_rule(personas.admin)
+    contact_create(actor=personas.rep_a, first_name="Nima")
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(type(on_redis), "enqueue", unreachable)
+    assert dispatch_pending() >= 1  # the commit stands and the caller sees no error
+    later = timezone.now() + dt.timedelta(minutes=2)
+    assert send_stranded(later) == 0  # still down: kept for the next tick
+    assert JobHandoff.objects.count() == 1
+    monkeypatch.undo()
+
+    assert send_stranded(later) == 1
+    assert Worker(worker_id="redis-worker").run_until_idle() == 1
+    assert Activity.objects.filter(subject="Call Nima").count() == 1
+    assert send_stranded(later) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_sent_twice_still_creates_one_task(personas, on_redis, monkeypatch):
+    call_rule(personas.admin)
+    contact_create(actor=personas.rep_a, first_name="Sima")
+    # Sent, then the process died before deleting its hand-off row: the scheduler sends
+    # the job again.
+    monkeypatch.setattr(handoff, "_send", lambda task, kwargs, _row: task.enqueue(**kwargs))
+    dispatch_pending()
+    monkeypatch.undo()
+    assert send_stranded(timezone.now() + dt.timedelta(minutes=2)) == 1
+    assert [j["task"] for j in jobs(on_redis)] == ["evaluate_event", "evaluate_event"]
+
+    assert Worker(worker_id="redis-worker").run_until_idle() == 2
+    assert Activity.objects.filter(subject="Call Sima").count() == 1
 
 
 def make_due(backend, job_id: str) -> None:
