@@ -315,3 +315,22 @@ def test_the_survivors_timeline_offers_undo_of_the_merge(personas, twins):  # no
     assert Contact.objects.filter(pk=b.pk).exists()
     # Undone: the action is gone from the timeline.
     assert "Undo this merge" not in client.get(timeline).content.decode()
+
+
+def test_leads_and_companies_are_dismissed_with_the_scans_score(personas):
+    from wasl.contacts.services import company_create
+    from wasl.leads.services import lead_create
+
+    one = lead_create(actor=personas.rep_a, first_name="Sara", last_name="Karimi", email="s@x.ir")
+    two = lead_create(actor=personas.rep_a, first_name="Sara", last_name="Karimi", email="s@x.ir")
+    duplicate_scan(kind="lead")
+    scanned = DuplicatePair.objects.get(kind="lead")
+    pair = duplicate_dismiss(actor=personas.rep_a, kind="lead", first=two, second=one)
+    assert pair.pk == scanned.pk and pair.status == "dismissed"
+    duplicate_scan(kind="lead")
+    assert pair_list(actor=personas.rep_a, kind="lead") == []
+    acme = company_create(actor=personas.rep_a, name="Acme Trading")
+    again = company_create(actor=personas.rep_a, name="ACME trading")
+    pair = duplicate_dismiss(actor=personas.rep_a, kind="company", first=acme, second=again)
+    assert pair.reasons == ["name"] and pair.score == 40
+    assert duplicate_scan(kind="company")["pairs"] == 0
