@@ -1,21 +1,28 @@
-"""`python -m bench.pages --size S|M|L [--db-url URL] [--rounds N]`
+"""`python -m bench.pages --size S|M|L [--db-url URL] [--data-dir DIR] [--rounds N] [--only TEXT]`
 
 Times the list, record, home and board pages as users get them: server time around Django's test
 client (no network) signed in as a rep and as an admin, with the HTML weight and the SQL
 statements of each request. Uses the benchmark's database of that size (`python -m bench`
 creates it; this script generates it the same way when missing). Prints a table and writes
 `bench/results/pages-<size>-<vendor>.json`.
+
+`--data-dir` points at another copy of a data folder (its `wasl.sqlite3` and `secret_key`),
+e.g. a copy of the L database to try a migration on without touching the shared one;
+`--only` keeps the pages whose name contains the text (repeatable); `--no-migrate` measures
+the database as it is.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bench.run import BENCH_DIR, SIZES, configure, ensure_data, percentile
@@ -41,6 +48,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--db-url", default="")
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--data-dir", default="", help="data folder to use instead of bench/.data/<size>"
+    )
+    parser.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="measure the database as it is (no migrate, no generation)",
+    )
+    parser.add_argument(
+        "--only", action="append", default=[], help="measure pages whose name contains this"
+    )
     return parser.parse_args(argv)
 
 
@@ -70,7 +88,7 @@ def measure(name: str, user: Any, url: Callable[[], str], rounds: int) -> PageRe
     return result
 
 
-def scenarios(rounds: int) -> list[PageResult]:
+def scenarios(rounds: int, only: list[str] | None = None) -> list[PageResult]:
     from django.db.models import Count
     from django.urls import reverse
 
@@ -139,6 +157,8 @@ def scenarios(rounds: int) -> list[PageResult]:
         )
     plan += _sales_pages(admin, rep)
     plan += _activity_pages(admin, rep)
+    if only:
+        plan = [step for step in plan if any(text in step[0] for text in only)]
     return [measure(name, user, url, rounds) for name, user, url in plan]
 
 
@@ -210,14 +230,36 @@ def _activity_pages(admin: Any, rep: Any) -> list[tuple[str, Any, Callable[[], s
     ]
 
 
+def configure_in(data_dir: Path, args: argparse.Namespace) -> Path:
+    """`bench.run.configure` with another data folder."""
+    if not data_dir.is_dir():
+        raise SystemExit(f"{data_dir} is not a folder")
+    (data_dir / "static").mkdir(exist_ok=True)
+    os.environ["WASL_DATA_DIR"] = str(data_dir)
+    if args.db_url:
+        os.environ["WASL_DATABASE_URL"] = args.db_url
+    else:
+        os.environ.pop("WASL_DATABASE_URL", None)
+    os.environ["WASL_ALLOWED_HOSTS"] = "testserver,localhost"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wasl.settings")
+    import django
+
+    django.setup()
+    return data_dir
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    data_dir = configure(args)
+    if args.data_dir:
+        data_dir = configure_in(Path(args.data_dir).resolve(), args)
+    else:
+        data_dir = configure(args)
     from django.db import connection
 
     vendor = connection.vendor
-    ensure_data(args, data_dir, vendor)
-    results = scenarios(args.rounds)
+    if not args.no_migrate:
+        ensure_data(args, data_dir, vendor)
+    results = scenarios(args.rounds, args.only)
     print(f"\nPages, size {args.size} on {vendor}, {args.rounds} rounds (server time, ms)\n")
     print(f"{'page':28} {'as':10} {'status':>6} {'p50':>7} {'p95':>7} {'KB':>6} {'SQL':>4}")
     for r in results:

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import F, Q, QuerySet
+from django.db.models.lookups import IsNull, LessThan
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -42,27 +43,60 @@ def activity_list(*, actor: Any) -> QuerySet[Activity]:
     return visible(Activity.objects.all(), actor).select_related(*_RELATED)
 
 
+class _Likely:
+    """A condition with the share of rows it is expected to match, for SQLite's planner:
+    `likelihood(condition, share)` there, the bare condition on other databases.
+
+    The condition keeps its literal form inside the hint, so an index whose WHERE clause
+    it matches (`done_at IS NULL`) stays usable on every database. SQLite keeps no
+    statistics of how many rows are NULL: without the hint it counts `done_at IS NULL` as
+    one or two rows and looks them up through the (done_at, id) index, then sorts every
+    open activity (80,000 at 2M activities) instead of walking an index of open ones in
+    the page's order."""
+
+    share: float
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, Any]:
+        sql, params = self.as_sql(compiler, connection)  # type: ignore[attr-defined]
+        return f"likelihood({sql}, {float(self.share)!r})", params
+
+
+class _OpenLookup(_Likely, IsNull):
+    # Open activities are a small share of all of them (4% in the demo data, less after
+    # years of use); the hint only has to tell SQLite they are many rows, not one or two.
+    share = 0.05
+
+
+class _PastDueLookup(_Likely, LessThan):
+    # Most open activities are overdue in practice. Walking the open ones newest first
+    # finds a page of overdue ones in a few rows; narrowing them to the due range first
+    # means sorting them all.
+    share = 0.9
+
+
+def open_q() -> IsNull:
+    """Not done: `done_at IS NULL`, the condition of the open-activity indexes."""
+    return _OpenLookup(F("done_at"), True)
+
+
 def my_open_tasks(*, actor: Any, now: dt.datetime) -> QuerySet[Activity]:
     """The actor's open tasks, calls and meetings: overdue first, then by due time
-    (undated last)."""
-    overdue = Case(
-        When(due_at__lt=now, then=Value(0)), default=Value(1), output_field=IntegerField()
-    )
+    (undated last). Due order puts the overdue ones (due before `now`) first by itself,
+    so the rows come straight from the (owner, due_at, id) index of open activities."""
+    del now  # due order already puts the overdue ones first; no cut-off is needed
     return (
         activity_list(actor=actor)
-        .filter(owner_id=actor.pk, done_at__isnull=True, kind__in=PLANNED_KINDS)
-        .annotate(overdue_rank=overdue)
-        .order_by("overdue_rank", F("due_at").asc(nulls_last=True), "id")
+        .filter(open_q(), owner_id=actor.pk, kind__in=PLANNED_KINDS)
+        .order_by(F("due_at").asc(nulls_last=True), "id")
     )
 
 
 def filter_status(queryset: QuerySet[Activity], status: str, *, now: dt.datetime) -> Any:
     """open: a task, call or meeting not done; overdue: open and past due; done: done."""
-    open_q = Q(done_at__isnull=True, kind__in=PLANNED_KINDS)
     if status == "open":
-        return queryset.filter(open_q)
+        return queryset.filter(open_q(), kind__in=PLANNED_KINDS)
     if status == "overdue":
-        return queryset.filter(open_q, due_at__lt=now)
+        return queryset.filter(open_q(), _PastDueLookup(F("due_at"), now), kind__in=PLANNED_KINDS)
     if status == "done":
         return queryset.filter(done_at__isnull=False)
     raise Invalid({"status": [_("Use open, done or overdue.")]})
