@@ -224,3 +224,151 @@ def test_the_menu_offers_only_pages_the_role_may_open(rep):
     client.force_login(rep)
     for item in nav_items(rep):
         assert client.get(item["url"]).status_code == 200, item["key"]
+
+
+# ---------------------------------------------------------------- a full day, kept light
+
+HOME_TASKS = 15
+
+
+def test_a_full_day_shows_the_first_tasks_and_links_to_the_rest(client, rep):
+    fill_my_day(rep, rows=HOME_TASKS + 3)
+    html = client.get(reverse("web:home")).content.decode()
+    tasks = html.split('id="my-tasks"')[1].split("</ul>")[0]
+    assert tasks.count("/complete/") == HOME_TASKS
+    assert "Follow up 17" in tasks  # the oldest overdue come first
+    assert "Follow up 0" not in tasks
+    assert f">{HOME_TASKS}+</span>" in html
+    assert f'href="{reverse("activities:task-list")}" id="all-tasks"' in html
+
+
+def test_a_day_that_fits_has_no_link_to_the_rest(client, rep):
+    fill_my_day(rep, rows=3)
+    html = client.get(reverse("web:home")).content.decode()
+    assert 'id="all-tasks"' not in html
+    assert ">3</span>" in html
+
+
+def test_a_reps_full_day_weighs_under_40_kb(client, rep):
+    """Every task linked to a contact and a deal, long subjects, two weeks of birthdays and
+    deals in several currencies: the page stays within the 40 KB a list page may weigh."""
+    now = timezone.now()
+    pipeline_ensure_default(actor=None)
+    for n in range(40):
+        contact = contact_create(
+            actor=rep,
+            first_name="مریم",
+            last_name=f"نجفی {n}",
+            birthday=(now + dt.timedelta(days=n % 14)).date().replace(year=1990),
+        )
+        deal = deal_create(
+            actor=rep,
+            title=f"پروژه پیاده‌سازی دار الفجر للاستثمار {n}",
+            amount=Decimal("1250000"),
+            currency=("USD", "EUR", "AED", "IRR", "SAR")[n % 5],
+        )
+        activity_create(
+            actor=rep,
+            kind=("call", "task", "meeting")[n % 3],
+            subject=f"جلسه مذاکره درباره قرارداد پشتیبانی {n}",
+            due_at=now - dt.timedelta(hours=n),
+            contact=contact,
+            deal=deal,
+        )
+    response = client.get(reverse("web:home"))
+    html = response.content.decode()
+    assert html.count("/complete/") == HOME_TASKS
+    assert html.count('<a href="/r/contact/') >= HOME_TASKS + 14  # tasks and birthdays
+    assert len(response.content) <= 40 * 1024, len(response.content)
+
+
+def test_my_deals_are_one_row_per_stage_with_a_total_per_currency(client, rep):
+    pipeline_ensure_default(actor=None)
+    deal_create(actor=rep, title="A", amount=Decimal("10"), currency="USD")
+    deal_create(actor=rep, title="B", amount=Decimal("5"), currency="USD")
+    deal_create(actor=rep, title="C", amount=Decimal("7"), currency="EUR")
+    html = client.get(reverse("web:home")).content.decode()
+    table = html.split('id="deals-title"')[1].split("</table>")[0]
+    body = table.split("<tbody>")[1].split("</tbody>")[0]
+    assert body.count("<tr>") == 1
+    assert '<td class="text-end wasl-num">3</td>' in body
+    assert "$15.00" in body and "€7.00" in body
+    footer = table.split("<tfoot>")[1]
+    assert footer.count("<tr>") == 1 and "$15.00" in footer and "€7.00" in footer
+
+
+def test_a_task_row_completes_with_one_click_and_loads_its_menu_on_demand(client, rep):
+    fill_my_day(rep, rows=2)
+    call = Activity.objects.get(subject="Follow up 1")
+    html = client.get(reverse("web:home")).content.decode()
+    complete = reverse("web:task-complete", args=[call.public_id])
+    actions = reverse("web:task-actions", args=[call.public_id])
+    assert f'hx-post="{complete}"' in html
+    assert f'aria-controls="more-{call.public_id}" hx-get="{actions}"' in html
+    assert 'id="my-tasks" hx-target="closest li" hx-swap="outerHTML"' in html
+    assert f'id="more-{call.public_id}"' not in html  # the menu comes with its forms
+    menu = client.get(actions).content.decode()
+    assert f'id="more-{call.public_id}"' in menu and 'x-bind="panel"' in menu
+    assert f'hx-post="{complete}"' in menu and 'name="outcome"' in menu
+    # The row answered after completing it replaces the row (closest li) in place.
+    done = client.post(complete, headers={"HX-Request": "true"}).content.decode()
+    assert done.startswith("<li") and "Done" in done and "/complete/" not in done
+
+
+def test_another_reps_tasks_are_not_on_my_day_and_their_menus_are_not_found(client, rep):
+    other = make_user("omid", "rep", "Shiraz")
+    theirs = activity_create(actor=other, kind="call", subject="Theirs", due_at=timezone.now())
+    html = client.get(reverse("web:home")).content.decode()
+    assert "Theirs" not in html
+    assert client.get(reverse("web:task-actions", args=[theirs.public_id])).status_code == 404
+    moved = client.post(
+        reverse("web:task-reschedule", args=[theirs.public_id]), {"due": "2030-01-01"}
+    )
+    assert moved.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.done_at is None and theirs.due_at.year != 2030
+
+
+def test_a_read_only_user_cannot_complete_a_teammates_task(rep):
+    viewer = make_user("nazanin", "readonly", "Tehran")
+    task = activity_create(actor=rep, kind="task", subject="Mine", due_at=timezone.now())
+    client = Client()
+    client.force_login(viewer)
+    response = client.post(reverse("web:task-complete", args=[task.public_id]))
+    assert response.status_code in (403, 404)
+    task.refresh_from_db()
+    assert task.done_at is None
+    assert "Mine" not in client.get(reverse("web:home")).content.decode()
+
+
+@pytest.mark.browser
+def test_my_days_task_menu_opens_closes_and_a_task_completes_in_a_real_browser(page, site):
+    organisation_update(actor=None, language="en", calendar="gregorian", digits="latin")
+    sara = make_user("sara", "rep", "Tehran", password="Kh0sh-amadid-2026")
+    call = activity_create(actor=sara, kind="call", subject="Call Ali back", due_at=timezone.now())
+    activity_create(actor=sara, kind="task", subject="Send the quote", due_at=timezone.now())
+    from tests.browser.fixtures import screenshot, sign_in
+
+    sign_in(page, site, "sara", "Kh0sh-amadid-2026")
+    page.wait_for_url(f"{site}/")
+    more = page.locator(f'[aria-controls="more-{call.public_id}"]')
+    more.click()
+    menu = page.locator(f"#more-{call.public_id}")
+    menu.get_by_label("Call outcome").wait_for()
+    assert more.get_attribute("aria-expanded") == "true"
+    screenshot(page, "home-task-menu")
+    page.keyboard.press("Escape")
+    menu.wait_for(state="hidden")
+    assert more.get_attribute("aria-expanded") == "false"
+    more.click()  # opens again without loading twice
+    menu.wait_for(state="visible")
+    assert page.locator(f"#more-{call.public_id}").count() == 1
+    page.mouse.click(5, 5)
+    menu.wait_for(state="hidden")
+
+    page.get_by_role("button", name="Mark “Send the quote” done").click()
+    page.locator("#my-tasks li", has_text="Send the quote").get_by_text("Done").wait_for()
+    page.locator("#wasl-notices .alert").first.wait_for()
+    assert Activity.objects.get(subject="Send the quote").done_at is not None
+    call.refresh_from_db()
+    assert call.done_at is None
