@@ -1,4 +1,5 @@
-"""`python -m bench.reports --size S|M|L [--db-url URL] [--rounds N] [--only KEY,...]`
+"""`python -m bench.reports --size S|M|L [--db-url URL] [--data-dir DIR] [--rounds N]
+[--only KEY,...]`
 
 Times each report as its API call (`GET /api/v1/reports/<key>`, default filters: this
 quarter in the organisation's calendar) for an administrator (every record) and for the
@@ -6,7 +7,8 @@ busiest rep, then the KPI dashboard page (`/reports/`, the role's default cards:
 figure with its spark line plus the default charts) and one report page. Server time
 around Django's test client (no network), SQL statements counted. Uses the benchmark's
 database of that size (`python -m bench` creates it; this script generates it the same way
-when missing). Prints a table and writes `bench/results/reports-<size>-<vendor>.json`.
+when missing), or the one in `--data-dir` (a copy, to try a migration on without touching
+the shared database). Prints a table and writes `bench/results/reports-<size>-<vendor>.json`.
 Targets (issue 6): each report ≤ 500 ms p50 and the dashboard ≤ 1 s on L.
 """
 
@@ -14,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from bench.pages import PageResult
@@ -29,6 +33,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.reports", description=__doc__)
     parser.add_argument("--size", choices=SIZES, default="S")
     parser.add_argument("--db-url", default="")
+    parser.add_argument(
+        "--data-dir",
+        default="",
+        help="data folder holding wasl.sqlite3 and secret_key (default: bench/.data/<size>)",
+    )
     parser.add_argument("--rounds", type=int, default=5, help="timed calls per operation")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--only", default="", help="comma-separated report keys")
@@ -89,9 +98,28 @@ def scenarios(args: argparse.Namespace) -> tuple[list[Result], list[PageResult]]
     return api_results, page_results
 
 
+def _configure(args: argparse.Namespace) -> Path:
+    """`bench.run.configure`, pointed at `--data-dir` when one is given."""
+    if not args.data_dir:
+        return configure(args)
+    data_dir = Path(args.data_dir).resolve()
+    (data_dir / "static").mkdir(parents=True, exist_ok=True)
+    os.environ["WASL_DATA_DIR"] = str(data_dir)
+    if args.db_url:
+        os.environ["WASL_DATABASE_URL"] = args.db_url
+    else:
+        os.environ.pop("WASL_DATABASE_URL", None)
+    os.environ["WASL_ALLOWED_HOSTS"] = "testserver,localhost"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wasl.settings")
+    import django
+
+    django.setup()
+    return data_dir
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    data_dir = configure(args)
+    data_dir = _configure(args)
     from django.db import connection
 
     vendor = connection.vendor

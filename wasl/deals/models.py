@@ -153,7 +153,23 @@ class Deal(OwnedRecord):
             models.Index(fields=["stage", "-updated_at", "-id"], name="deal_stage_upd"),
             models.Index(fields=["pipeline", "stage"], name="deal_pipeline_stage"),
             models.Index(fields=["company"], name="deal_company"),
-            models.Index(fields=["expected_close"], name="deal_expected_close"),
+            # Leads with the expected close; the rest covers the forecast's sums.
+            models.Index(
+                fields=[
+                    "expected_close",
+                    "stage",
+                    "currency",
+                    "amount",
+                    "probability",
+                    "owner",
+                    "team",
+                ],
+                name="deal_expected_close",
+            ),
+            # Reports: deals won or lost in a period, and open deals over their stage's
+            # usual time.
+            models.Index(fields=["closed_at", "stage"], name="deal_closed_at"),
+            models.Index(fields=["stage", "stage_entered_at"], name="deal_stage_entered"),
             # Covers the board's column totals (count, sums per currency) with the
             # visibility and owner/team filters, so they never read the table's rows.
             models.Index(
@@ -201,7 +217,12 @@ class DealStageChange(models.Model):
         ordering = ["changed_at", "id"]
         indexes = [
             models.Index(fields=["deal", "changed_at"], name="stage_change_deal"),
-            models.Index(fields=["to_stage", "changed_at"], name="stage_change_to"),
+            # The moves into stages in a period, covering what the funnel and the stage
+            # durations read of them, so the reports never visit the table's rows.
+            models.Index(
+                fields=["to_stage", "changed_at", "from_stage", "seconds_in_previous", "deal"],
+                name="stage_change_to",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -515,7 +515,7 @@ def _stage_stats(
             ranks |= {low + 1, low + 2}
     picked: dict[tuple[int, int], float] = {}
     if ranks:
-        numbered = moves.annotate(
+        numbered = moves.order_by().annotate(
             rank=Window(
                 RowNumber(),
                 partition_by=[F("from_stage_id")],
@@ -551,15 +551,25 @@ def _stage_stats(
     return stats
 
 
-def _over_q(stages: list[Stage], stats: dict[int, dict[str, Any]]) -> Q | None:
-    """Open deals sitting in one of `stages` longer than its usual time, as of now."""
+def _over_parts(
+    stages: list[Stage], stats: dict[int, dict[str, Any]]
+) -> list[tuple[Stage, dt.datetime]]:
+    """(stage, cut-off) for each of `stages` with a usual time: its open deals that
+    entered it before the cut-off are over their stage's usual time, as of now."""
     now = timezone.now()
-    clause: Q | None = None
+    parts = []
     for stage in stages:
         threshold = stats[stage.pk]["threshold"]
-        if threshold is None:
-            continue
-        part = Q(stage_id=stage.pk, stage_entered_at__lt=now - dt.timedelta(seconds=threshold))
+        if threshold is not None:
+            parts.append((stage, now - dt.timedelta(seconds=threshold)))
+    return parts
+
+
+def _over_q(stages: list[Stage], stats: dict[int, dict[str, Any]]) -> Q | None:
+    """Open deals sitting in one of `stages` longer than its usual time, as of now."""
+    clause: Q | None = None
+    for stage, cutoff in _over_parts(stages, stats):
+        part = Q(stage_id=stage.pk, stage_entered_at__lt=cutoff)
         clause = part if clause is None else clause | part
     return clause
 
@@ -571,43 +581,58 @@ def _over(user: Any, filters: ReportFilters, stages: list[Stage]) -> QuerySet[De
     return deals_in_scope(user, _stage_scope(filters)).filter(clause)
 
 
+def _over_list(
+    user: Any, filters: ReportFilters, stages: list[Stage], stats: dict[int, dict[str, Any]]
+) -> tuple[dict[int, int], list[Deal]]:
+    """Per stage, how many deals are over its usual time, and the `OVER_LIST_LIMIT`
+    longest of them (longest first). Each stage is read on its own, as a range of the
+    (stage, stage_entered_at) index: the counts and the longest deals' keys come from the
+    index alone, and only the listed deals' rows are read."""
+    deals = deals_in_scope(user, _stage_scope(filters)).order_by()
+    counts: dict[int, int] = {}
+    candidates: list[tuple[dt.datetime, int]] = []
+    for stage, cutoff in _over_parts(stages, stats):
+        over = deals.filter(stage_id=stage.pk, stage_entered_at__lt=cutoff)
+        counts[stage.pk] = over.count()
+        if counts[stage.pk]:
+            candidates += over.order_by("stage_entered_at", "pk").values_list(
+                "stage_entered_at", "pk"
+            )[:OVER_LIST_LIMIT]
+    chosen = [pk for _entered, pk in sorted(candidates)[:OVER_LIST_LIMIT]]
+    if not chosen:
+        return counts, []
+    listed = (
+        Deal.objects.filter(pk__in=chosen)
+        .select_related("owner")
+        .only(
+            "public_id",
+            "title",
+            "stage_id",
+            "stage_entered_at",
+            "owner__username",
+            "owner__first_name",
+            "owner__last_name",
+        )
+    )
+    return counts, sorted(listed, key=lambda deal: (deal.stage_entered_at, deal.pk))
+
+
 def _stall_table(user: Any, filters: ReportFilters, stages: list[Stage]) -> list[Table]:
     stats = _stage_stats(user, filters, stages)
-    clause = _over_q(stages, stats)
-    over_counts: dict[int, int] = {}
-    over_rows: list[dict[str, Any]] = []
-    if clause is not None:
-        over = deals_in_scope(user, _stage_scope(filters)).filter(clause)
-        over_counts = {
-            row["stage_id"]: row["n"]
-            for row in over.order_by().values("stage_id").annotate(n=Count("id"))
+    over_counts, longest = _over_list(user, filters, stages, stats)
+    names = {s.pk: s.name for s in stages}
+    now = timezone.now()
+    over_rows = [
+        {
+            "deal": deal.title,
+            "id": str(deal.public_id),
+            "stage": names[deal.stage_id],
+            "owner": str(deal.owner),
+            "days": _days((now - deal.stage_entered_at).total_seconds()),
+            "usual": _days(stats[deal.stage_id]["threshold"]),
         }
-        names = {s.pk: s.name for s in stages}
-        now = timezone.now()
-        longest = (
-            over.order_by("stage_entered_at", "id")
-            .select_related("owner")
-            .only(
-                "public_id",
-                "title",
-                "stage_id",
-                "stage_entered_at",
-                "owner__username",
-                "owner__first_name",
-                "owner__last_name",
-            )
-        )
-        for deal in longest[:OVER_LIST_LIMIT]:
-            over_rows.append(
-                {
-                    "deal": deal.title,
-                    "id": str(deal.public_id),
-                    "stage": names[deal.stage_id],
-                    "owner": str(deal.owner),
-                    "days": _days((now - deal.stage_entered_at).total_seconds()),
-                    "usual": _days(stats[deal.stage_id]["threshold"]),
-                }
-            )
+        for deal in longest
+    ]
     rows: list[dict[str, Any]] = []
     for stage in stages:
         stage_stats = stats[stage.pk]
@@ -1079,9 +1104,16 @@ def build_forecast(user: Any, filters: ReportFilters) -> Report:
     def index(row: dict[str, Any]) -> Any:
         return bucket_of(row["expected_close"], bounds)
 
-    open_deals = _open_in(user, filters, period)
-    open_by_day = _group_rows(open_deals, keys=["expected_close"], when=None, tz=tz)
-    open_by_owner = _group_rows(open_deals, keys=["owner_id", "team_id"], when=None, tz=tz)
+    # One read of the open deals, grouped by day, owner and team: the buckets and the
+    # owner and team tables are both sums of these rows.
+    open_rows = _group_rows(
+        _open_in(user, filters, period),
+        keys=["expected_close", "owner_id", "team_id"],
+        when=None,
+        tz=tz,
+    )
+    open_by_day = open_rows
+    open_by_owner = open_rows
     won_rows = _group_rows(
         _won(user, filters), keys=["owner_id", "team_id"], when="closed_at", tz=tz
     )
