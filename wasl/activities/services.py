@@ -10,8 +10,11 @@ never write.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +23,7 @@ from wasl.activities.models import Activity
 from wasl.core import events
 from wasl.core.audit import diff, json_value, record_audit, snapshot
 from wasl.core.errors import Conflict, FieldErrors, Invalid, NotFound
-from wasl.core.models import AuditEntry
+from wasl.core.models import AuditEntry, OutboxEvent
 from wasl.core.validation import UNSET, model_field_errors
 from wasl.core.visibility import can_see, require_assign_to, require_can_create, require_write
 
@@ -119,6 +122,60 @@ def _locked(activity: Activity) -> Activity:
     )
 
 
+def _prepare(
+    actor: Any,
+    *,
+    kind: str,
+    subject: str,
+    body: str = "",
+    due_at: dt.datetime | None = None,
+    ends_at: dt.datetime | None = None,
+    done_at: dt.datetime | None = None,
+    owner: Any = None,
+    contact: Any = None,
+    company: Any = None,
+    lead: Any = None,
+    deal: Any = None,
+    direction: str = "",
+    duration_seconds: int | None = None,
+    outcome: str = "",
+    location: str = "",
+    key: str | None = None,
+) -> Activity:
+    """The unsaved activity `activity_create` would write, after its assignee, link and
+    field checks (the actor's right to create and the key are the caller's)."""
+    chosen = owner if owner is not None else actor
+    if chosen is None:
+        raise Invalid({"owner_id": [_("Choose who the activity is assigned to.")]})
+    if actor is not None:
+        require_assign_to(actor, chosen)
+    links = {"contact": contact, "company": company, "lead": lead, "deal": deal}
+    _check_links(actor, links)
+    activity = Activity(
+        kind=kind,
+        subject=(subject or "").strip(),
+        body=body or "",
+        due_at=_aware(due_at),
+        ends_at=_aware(ends_at),
+        done_at=_aware(done_at),
+        location=(location or "").strip(),
+        direction=direction or "",
+        duration_seconds=duration_seconds,
+        outcome=outcome or "",
+        owner=chosen,
+        team_id=chosen.team_id,
+        created_by=actor,
+        idempotency_key=key,
+        **links,
+    )
+    errors = FieldErrors()
+    _validate(activity, errors)
+    errors.raise_if_any()
+    if activity.kind not in PLANNED_KINDS and activity.done_at is None:
+        activity.done_at = timezone.now()
+    return activity
+
+
 def activity_create(
     *,
     actor: Any,
@@ -152,35 +209,25 @@ def activity_create(
         existing = _existing_for_key(actor, key)
         if existing is not None:
             return existing
-    chosen = owner if owner is not None else actor
-    if chosen is None:
-        raise Invalid({"owner_id": [_("Choose who the activity is assigned to.")]})
-    if actor is not None:
-        require_assign_to(actor, chosen)
-    links = {"contact": contact, "company": company, "lead": lead, "deal": deal}
-    _check_links(actor, links)
-    activity = Activity(
+    activity = _prepare(
+        actor,
         kind=kind,
-        subject=(subject or "").strip(),
-        body=body or "",
-        due_at=_aware(due_at),
-        ends_at=_aware(ends_at),
-        done_at=_aware(done_at),
-        location=(location or "").strip(),
-        direction=direction or "",
+        subject=subject,
+        body=body,
+        due_at=due_at,
+        ends_at=ends_at,
+        done_at=done_at,
+        owner=owner,
+        contact=contact,
+        company=company,
+        lead=lead,
+        deal=deal,
+        direction=direction,
         duration_seconds=duration_seconds,
-        outcome=outcome or "",
-        owner=chosen,
-        team_id=chosen.team_id,
-        created_by=actor,
-        idempotency_key=key,
-        **links,
+        outcome=outcome,
+        location=location,
+        key=key,
     )
-    errors = FieldErrors()
-    _validate(activity, errors)
-    errors.raise_if_any()
-    if activity.kind not in PLANNED_KINDS and activity.done_at is None:
-        activity.done_at = timezone.now()
     try:
         with transaction.atomic():
             activity.save()
@@ -209,6 +256,171 @@ def _existing_for_key(actor: Any, key: str) -> Activity | None:
     if actor is not None and not can_see(actor, existing):
         raise Conflict(_("This idempotency key is already used."))
     return existing
+
+
+@dataclass(frozen=True)
+class PreparedActivity:
+    """An activity checked and validated as `activity_create` would, not written yet, with
+    the event causation in force when it was prepared (its `activity.created` carries it)."""
+
+    activity: Activity
+    causation: dict[str, Any] | None
+
+
+def activity_prepare(
+    *, actor: Any, idempotency_key: str | None = None, **fields: Any
+) -> PreparedActivity:
+    """Check and validate an activity exactly as `activity_create` does (same arguments),
+    without writing it or looking its key up: `activities_save_prepared` does both for many
+    at once. Raises Forbidden, Invalid or NotFound as `activity_create` would."""
+    if actor is not None:
+        require_can_create(actor)
+    key = (idempotency_key or "").strip() or None
+    return PreparedActivity(_prepare(actor, key=key, **fields), events.causation.get())
+
+
+def activities_create_many(*, actor: Any, specs: Sequence[Mapping[str, Any]]) -> list[Activity]:
+    """Create many activities as `activity_create` would one after the other (each spec is
+    its keyword arguments): the same checks, rows, audit rows and `activity.created` events,
+    with one query for the keys and one INSERT each for activities, audit rows and events.
+
+    A key already used, in the database or by an earlier spec, gives that activity back
+    (unvalidated, as `activity_create` does). All or nothing: raises as `activity_create`
+    would for the first spec that fails, before writing anything."""
+    if actor is not None:
+        require_can_create(actor)
+    keys = [(spec.get("idempotency_key") or "").strip() or None for spec in specs]
+    existing = _existing_for_keys(actor, {key for key in keys if key is not None})
+    fresh: list[PreparedActivity] = []
+    first: dict[str, Activity] = {}
+    results: list[Activity] = []
+    for spec, key in zip(specs, keys, strict=True):
+        if key is not None and key in existing:
+            results.append(existing[key])
+            continue
+        if key is not None and key in first:
+            results.append(first[key])
+            continue
+        fields = {name: value for name, value in spec.items() if name != "idempotency_key"}
+        item = PreparedActivity(_prepare(actor, key=key, **fields), events.causation.get())
+        if key is not None:
+            first[key] = item.activity
+        fresh.append(item)
+        results.append(item.activity)
+    replaced = _write_many(actor, fresh)
+    return [replaced.get(id(activity), activity) for activity in results]
+
+
+def activities_save_prepared(*, actor: Any, prepared: Sequence[PreparedActivity]) -> list[Activity]:
+    """Write activities from `activity_prepare` (by the same actor) with their audit rows
+    and events, one INSERT each, after one query for their keys. Returns them in order; a
+    key already used, in the database or earlier in `prepared`, gives that activity back
+    instead. Raises Conflict if such an activity is one the actor does not see."""
+    if actor is not None:
+        require_can_create(actor)
+    existing = _existing_for_keys(
+        actor, {i.activity.idempotency_key for i in prepared if i.activity.idempotency_key}
+    )
+    fresh: list[PreparedActivity] = []
+    first: dict[str, Activity] = {}
+    results: list[Activity] = []
+    for item in prepared:
+        key = item.activity.idempotency_key
+        if key is not None:
+            found = existing.get(key) or first.get(key)
+            if found is not None:
+                results.append(found)
+                continue
+            first[key] = item.activity
+        fresh.append(item)
+        results.append(item.activity)
+    replaced = _write_many(actor, fresh)
+    return [replaced.get(id(activity), activity) for activity in results]
+
+
+def _existing_for_keys(actor: Any, keys: set[str]) -> dict[str, Activity]:
+    found: dict[str, Activity] = {}
+    ordered = sorted(keys)
+    # Slices keep the IN list under SQLite's variable limit.
+    for start in range(0, len(ordered), 500):
+        for activity in Activity.objects.filter(idempotency_key__in=ordered[start : start + 500]):
+            if actor is not None and not can_see(actor, activity):
+                raise Conflict(_("This idempotency key is already used."))
+            found[activity.idempotency_key or ""] = activity
+    return found
+
+
+def _write_many(actor: Any, items: list[PreparedActivity]) -> dict[int, Activity]:
+    """Insert the activities, audit rows and events; returns, by `id()` of a prepared
+    activity, the row that won a race for its key (then it is not written)."""
+    if not items:
+        return {}
+    try:
+        with transaction.atomic():
+            _insert_many(actor, items)
+        return {}
+    except IntegrityError:
+        if all(item.activity.idempotency_key is None for item in items):
+            raise
+    # Another transaction took one of the keys meanwhile: write one by one, and answer
+    # with the winner's row for a key taken, as `activity_create` does.
+    replaced: dict[int, Activity] = {}
+    for item in items:
+        _unsaved(item.activity)
+        try:
+            with transaction.atomic():
+                _insert_many(actor, [item])
+        except IntegrityError:
+            key = item.activity.idempotency_key
+            winner = _existing_for_key(actor, key) if key is not None else None
+            if winner is None:
+                raise
+            _unsaved(item.activity)
+            replaced[id(item.activity)] = winner
+    return replaced
+
+
+def _unsaved(activity: Activity) -> None:
+    activity.pk = None
+    activity._state.adding = True
+
+
+def _insert_many(actor: Any, items: list[PreparedActivity]) -> None:
+    activities = [item.activity for item in items]
+    Activity.objects.bulk_create(activities)
+    content_type = ContentType.objects.get_for_model(Activity)
+    actor_id = getattr(actor, "pk", None)
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                actor_id=actor_id,
+                action=AuditEntry.Action.CREATE,
+                content_type=content_type,
+                object_id=activity.pk,
+                object_public_id=activity.public_id,
+                object_repr=str(activity)[:300],
+                changes=json_value(diff({}, _filled(_audit_values(activity)))),
+                data={},
+            )
+            for activity in activities
+        ]
+    )
+    rows = []
+    for item in items:
+        # As `events.emit` writes it, with the causation of the moment it was prepared.
+        payload = _event_data(item.activity)
+        if item.causation is not None:
+            payload.setdefault("causation", item.causation)
+        rows.append(
+            OutboxEvent(
+                name="activity.created",
+                content_type=content_type,
+                object_id=item.activity.pk,
+                actor_id=actor_id,
+                data=json_value(payload),
+            )
+        )
+    OutboxEvent.objects.bulk_create(rows)
 
 
 def activity_update(

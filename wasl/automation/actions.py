@@ -5,7 +5,8 @@ after the run commits."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,14 @@ from django.utils.translation import gettext as _
 
 from wasl.accounts.models import Team, User
 from wasl.activities.models import Activity
-from wasl.activities.services import PLANNED_KINDS, activity_create, activity_update
+from wasl.activities.services import (
+    PLANNED_KINDS,
+    PreparedActivity,
+    activities_save_prepared,
+    activity_create,
+    activity_prepare,
+    activity_update,
+)
 from wasl.automation import schema
 from wasl.automation.models import (
     AssignmentCursor,
@@ -61,6 +69,110 @@ class Step:
     run: AutomationRun | None
     dry_run: bool
     followups: list[Callable[[], None]] = field(default_factory=list)
+    # Where created activities wait for the chunk's bulk write (None: written at once).
+    pending: PendingActivities | None = None
+    # The run being logged (also when it is written after its actions).
+    log: AutomationRun | None = None
+
+
+@dataclass
+class _Queued:
+    prepared: PreparedActivity
+    actor: Any
+
+
+class PendingActivities:
+    """Activities that the rule runs of a worker's chunk create, checked and validated when
+    the action runs and written together by `flush` (one INSERT each for activities, audit
+    rows and events). What a savepoint that rolls back had queued is dropped with it
+    (`scope`); a key queued twice gives the first activity, as `activity_create` does."""
+
+    def __init__(self) -> None:
+        self.items: list[_Queued] = []
+        self.by_key: dict[str, _Queued] = {}
+        # (queued activity, the run log detail naming it, its run), to correct the log if
+        # the key turns out to be taken already.
+        self.logs: list[tuple[_Queued, dict[str, Any], AutomationRun | None]] = []
+
+    def add(self, actor: Any, spec: dict[str, Any]) -> _Queued:
+        key = spec.get("idempotency_key")
+        queued = self.by_key.get(key) if key else None
+        if queued is not None:
+            return queued
+        queued = _Queued(activity_prepare(actor=actor, **spec), actor)
+        self.items.append(queued)
+        if queued.prepared.activity.idempotency_key:
+            self.by_key[queued.prepared.activity.idempotency_key] = queued
+        return queued
+
+    def log(self, queued: _Queued, detail: dict[str, Any], run: AutomationRun | None) -> None:
+        self.logs.append((queued, detail, run))
+
+    @contextmanager
+    def scope(self) -> Iterator[None]:
+        """Drop what was queued inside if it ends with an error (its savepoint rolls back)."""
+        marks = len(self.items), len(self.logs)
+        try:
+            yield
+        except BaseException:
+            for queued in self.items[marks[0] :]:
+                self.by_key.pop(queued.prepared.activity.idempotency_key or "", None)
+            del self.items[marks[0] :]
+            del self.logs[marks[1] :]
+            raise
+
+    def open_counts(self, users: list[User]) -> dict[int, int]:
+        """Open tasks, calls and meetings queued for each of `users` and not yet written
+        (those whose key is taken already are not new)."""
+        ids = {user.pk for user in users}
+        mine = [
+            q.prepared.activity
+            for q in self.items
+            if q.prepared.activity.owner_id in ids
+            and q.prepared.activity.done_at is None
+            and q.prepared.activity.kind in PLANNED_KINDS
+        ]
+        if not mine:
+            return {}
+        keys = [a.idempotency_key for a in mine if a.idempotency_key]
+        taken = set(
+            Activity.objects.filter(idempotency_key__in=keys).values_list(
+                "idempotency_key", flat=True
+            )
+        )
+        counts: dict[int, int] = {}
+        for activity in mine:
+            if activity.idempotency_key not in taken:
+                counts[activity.owner_id] = counts.get(activity.owner_id, 0) + 1
+        return counts
+
+    def flush(self) -> int:
+        """Write what is queued; correct the run logs of keys found taken. Returns how many
+        activities were queued."""
+        items, logs = self.items, self.logs
+        self.items, self.by_key, self.logs = [], {}, []
+        if not items:
+            return 0
+        groups: dict[int | None, list[_Queued]] = {}
+        for queued in items:
+            groups.setdefault(getattr(queued.actor, "pk", None), []).append(queued)
+        written: dict[int, Any] = {}
+        for group in groups.values():
+            saved = activities_save_prepared(
+                actor=group[0].actor, prepared=[q.prepared for q in group]
+            )
+            for queued, activity in zip(group, saved, strict=True):
+                written[id(queued)] = activity
+        runs: dict[int, AutomationRun] = {}
+        for queued, detail, run in logs:
+            activity = written[id(queued)]
+            if activity is not queued.prepared.activity:
+                detail["activity_id"] = str(activity.public_id)
+                if run is not None and run.pk is not None:
+                    runs[run.pk] = run
+        for run in runs.values():
+            AutomationRun.objects.filter(pk=run.pk).update(outcomes=run.outcomes)
+        return len(items)
 
 
 def short_key(prefix: str, key: str, limit: int = 120) -> str:
@@ -107,13 +219,17 @@ def _round_robin(step: Step, team: Team, role: str, pool: list[User]) -> User:
     return chosen
 
 
-def _least_loaded(pool: list[User]) -> User:
+def _least_loaded(pool: list[User], step: Step) -> User:
     loads = dict(
         Activity.objects.filter(owner__in=pool, done_at__isnull=True, kind__in=list(PLANNED_KINDS))
         .values_list("owner_id")
         .annotate(n=Count("id"))
         .values_list("owner_id", "n")
     )
+    if step.pending is not None:
+        # Tasks given earlier in the chunk are not written yet, but they count.
+        for owner_id, count in step.pending.open_counts(pool).items():
+            loads[owner_id] = loads.get(owner_id, 0) + count
     return min(pool, key=lambda u: (loads.get(u.pk, 0), u.pk))
 
 
@@ -145,7 +261,7 @@ def choose_assignee(spec: schema.Assignee, step: Step) -> User:
             _("Nobody has the role %(role)s in team %(team)s.") % {"role": role, "team": team}
         )
     if spec.strategy == "least_loaded":
-        return _least_loaded(pool)
+        return _least_loaded(pool, step)
     return _round_robin(step, team, role, pool)
 
 
@@ -172,16 +288,21 @@ def create_activity(action: schema.CreateActivity, step: Step) -> dict[str, Any]
     }
     if step.dry_run:
         return plan
-    activity = activity_create(
-        actor=step.actor,
-        kind=action.kind,
-        subject=subject,
-        body=body,
-        due_at=due,
-        owner=owner,
-        idempotency_key=short_key("auto", step.key),
+    spec = {
+        "kind": action.kind,
+        "subject": subject,
+        "body": body,
+        "due_at": due,
+        "owner": owner,
+        "idempotency_key": short_key("auto", step.key),
         **_links(step),
-    )
+    }
+    if step.pending is not None:
+        queued = step.pending.add(step.actor, spec)
+        detail = {**plan, "activity_id": str(queued.prepared.activity.public_id)}
+        step.pending.log(queued, detail, step.log)
+        return detail
+    activity = activity_create(actor=step.actor, **spec)
     return {**plan, "activity_id": str(activity.public_id)}
 
 

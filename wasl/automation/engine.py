@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from wasl.accounts.models import User
 from wasl.automation import schema
-from wasl.automation.actions import ACTIONS, ActionError, Step
+from wasl.automation.actions import ACTIONS, ActionError, PendingActivities, Step
 from wasl.automation.conditions import compare, matches
 from wasl.automation.context import kind_of, load_record, record_context, records_query, resolve
 from wasl.automation.models import AutomationRun, Rule
@@ -98,6 +98,8 @@ class Batch:
     records: dict[tuple[str, int], Any] = field(default_factory=dict)
     contexts: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     actor_checked: int | None = None
+    # Activities the chunk's rules create, written together at its end (None: at once).
+    pending: PendingActivities | None = None
 
     def load(self, event_ids: Iterable[int]) -> None:
         ids = sorted(set(event_ids))
@@ -150,16 +152,36 @@ _batch: ContextVar[Batch | None] = ContextVar("wasl_automation_batch", default=N
 
 
 @contextmanager
-def prepared(event_ids: Iterable[int]) -> Iterator[Batch]:
+def prepared(event_ids: Iterable[int], *, bulk: bool = False) -> Iterator[Batch]:
     """Share one load of events, rules and records among the jobs run inside (a worker's
-    batch of `evaluate_event` jobs, in one transaction)."""
-    batch = Batch()
+    batch of `evaluate_event` jobs, in one transaction). With `bulk`, the activities their
+    rules create wait in `batch.pending` for one bulk write: the caller calls `flush()`
+    before the transaction ends, and runs each job in a `savepoint()`."""
+    batch = Batch(pending=PendingActivities() if bulk else None)
     batch.load(event_ids)
     token = _batch.set(batch)
     try:
         yield batch
     finally:
         _batch.reset(token)
+
+
+@contextmanager
+def savepoint() -> Iterator[None]:
+    """A savepoint whose rollback also drops the activities queued inside it for the
+    chunk's bulk write (a failed job or action leaves nothing behind)."""
+    batch = _batch.get()
+    pending = batch.pending if batch is not None else None
+    with pending.scope() if pending is not None else nullcontext(), transaction.atomic():
+        yield
+
+
+def flush() -> int:
+    """Write the activities queued by the current batch's rule runs (see `prepared`)."""
+    batch = _batch.get()
+    if batch is None or batch.pending is None:
+        return 0
+    return batch.pending.flush()
 
 
 def _forget(record: Any) -> None:
@@ -297,6 +319,7 @@ def execute_rule(
         except IntegrityError:
             return None
     context = context if context is not None else (record_context(record) if record else {})
+    batch = _batch.get()
     step = Step(
         rule=rule,
         record=record,
@@ -307,10 +330,12 @@ def execute_rule(
         key="",
         run=run if not dry_run and not late else None,
         dry_run=dry_run,
+        pending=batch.pending if batch is not None and not dry_run else None,
+        log=run,
     )
     if late:
         try:
-            with transaction.atomic():
+            with savepoint():
                 _run_actions(run, step, document, key=key, cause=cause)
                 try:
                     with transaction.atomic():
@@ -354,7 +379,7 @@ def _run_actions(
         for index, action in enumerate(document.actions):
             step.key = f"{key or run.public_id}:{index}"
             try:
-                with transaction.atomic():
+                with savepoint():
                     detail = ACTIONS[action.type](action, step)
             except EXPECTED_ERRORS as error:
                 message = getattr(error, "message", None) or str(error)

@@ -88,11 +88,12 @@ def run_with_retry(
 ) -> dict[str, Any]:
     """Run `work`; on an error queue the next attempt after a backoff, or after the last
     attempt park the job as failed (visible to administrators, retryable by hand)."""
+    from wasl.automation.engine import savepoint
     from wasl.automation.services import failed_job_park
 
     try:
         if policy.transactional:
-            with transaction.atomic():
+            with savepoint():
                 result = work()
         else:
             result = work()
@@ -283,11 +284,10 @@ class Worker:
     def run_batch(self) -> int:
         """Up to `batch_size` automation jobs in one transaction (each in a savepoint).
 
-        The rule runs of the batch share one load of their events, rules and records
-        (`engine.prepared`), and the jobs that succeed are marked finished together at the
-        end of the transaction (a few UPDATEs instead of one per job)."""
-        from wasl.automation import engine
-
+        The jobs run in chunks (`_run_chunk`) that share one load of their events, rules
+        and records and one bulk write of the activities their rules create; the jobs that
+        succeed are marked finished together at the end of the transaction (a few UPDATEs
+        instead of one per job)."""
         started = time.monotonic()
         ran = 0
         with transaction.atomic():
@@ -299,43 +299,69 @@ class Worker:
             if not rows:
                 return 0
             done: list[tuple[DBTaskResult, Any]] = []
-            # The rule runs share one load of their events, rules and records per chunk
-            # (not per claimed batch: the time budget below may stop the batch after a
-            # few jobs, and what was loaded for the rest would be wasted).
             for start in range(0, len(rows), PREFETCH_CHUNK):
                 chunk = rows[start : start + PREFETCH_CHUNK]
-                event_ids = [
-                    row.args_kwargs["kwargs"].get("event_id")
-                    for row in chunk
-                    if row.task_path.endswith(".evaluate_event")
-                ]
-                with engine.prepared(i for i in event_ids if isinstance(i, int)):
-                    for row in chunk:
-                        row.worker_ids = [*row.worker_ids, self.worker_id]
-                        row.started_at = timezone.now()
-                        try:
-                            task = row.task
-                            with transaction.atomic():
-                                value = task.call(
-                                    *row.args_kwargs["args"], **row.args_kwargs["kwargs"]
-                                )
-                            done.append((row, value))
-                        except Exception as error:
-                            logger.exception("job %s failed", row.pk)
-                            _finish(row, None, error)
-                        ran += 1
-                        _test_pause("in_batch")
-                        if time.monotonic() - started > self.batch_seconds:
-                            # Leave the rest for the next round: the SQLite write lock is
-                            # shared with the web requests.
-                            break
-                if time.monotonic() - started > self.batch_seconds:
+                try:
+                    with transaction.atomic():
+                        finished, count, stop = self._run_chunk(chunk, started, bulk=True)
+                except OperationalError:
+                    raise
+                except Exception:
+                    # The chunk's bulk write failed (its savepoint undid the whole chunk):
+                    # run its jobs again, each writing its own activities.
+                    logger.exception("bulk write of a chunk failed; running it job by job")
+                    finished, count, stop = self._run_chunk(chunk, started, bulk=False)
+                done.extend(finished)
+                ran += count
+                if stop:
                     break
             _finish_successful(done)
         self.processed += ran
         if ran:
             _test_pause("after_batch")
         return ran
+
+    def _run_chunk(
+        self, chunk: list[DBTaskResult], started: float, *, bulk: bool
+    ) -> tuple[list[tuple[DBTaskResult, Any]], int, bool]:
+        """Run a chunk's jobs, each in a savepoint, sharing one load of their events, rules
+        and records (`engine.prepared`: not per claimed batch, since the time budget may
+        stop the batch after a few jobs and what was loaded for the rest would be wasted).
+        With `bulk`, the activities their rules create are written together at the end.
+        Returns the jobs that succeeded with their values, how many ran, and whether the
+        time budget is spent."""
+        from wasl.automation import engine
+
+        done: list[tuple[DBTaskResult, Any]] = []
+        ran = 0
+        stop = False
+        event_ids = [
+            row.args_kwargs["kwargs"].get("event_id")
+            for row in chunk
+            if row.task_path.endswith(".evaluate_event")
+        ]
+        with engine.prepared((i for i in event_ids if isinstance(i, int)), bulk=bulk):
+            for row in chunk:
+                if row.worker_ids[-1:] != [self.worker_id]:
+                    row.worker_ids = [*row.worker_ids, self.worker_id]
+                row.started_at = timezone.now()
+                try:
+                    task = row.task
+                    with engine.savepoint():
+                        value = task.call(*row.args_kwargs["args"], **row.args_kwargs["kwargs"])
+                    done.append((row, value))
+                except Exception as error:
+                    logger.exception("job %s failed", row.pk)
+                    _finish(row, None, error)
+                ran += 1
+                _test_pause("in_batch")
+                if time.monotonic() - started > self.batch_seconds:
+                    # Leave the rest for the next round: the SQLite write lock is shared
+                    # with the web requests.
+                    stop = True
+                    break
+            engine.flush()
+        return done, ran, stop
 
     def run_single(self) -> int:
         """One job of another queue, claimed first and run outside a transaction."""
