@@ -1,0 +1,193 @@
+"""The worker writes the activities its rule runs create in one bulk write per chunk of
+jobs, with the guarantees of writing them one by one."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from wasl.activities.models import Activity
+from wasl.automation import actions, engine, services
+from wasl.automation.jobs import Worker
+from wasl.automation.models import AutomationRun, FailedJob
+from wasl.core.events import dispatch_pending
+from wasl.core.models import AuditEntry, OutboxEvent
+from wasl.leads.services import lead_create
+
+pytestmark = pytest.mark.django_db
+
+
+def call_rule(admin, assign=None, extra_actions=()):
+    return services.rule_create(
+        actor=admin,
+        name="Call web leads",
+        trigger={"type": "lead_created", "source": "web_form"},
+        actions=[
+            {
+                "type": "create_activity",
+                "kind": "call",
+                "subject": "Call {{ lead.first_name }}",
+                "assign": assign or {"to": "owner"},
+                "due": {"amount": 15, "unit": "minutes"},
+            },
+            *extra_actions,
+        ],
+    )
+
+
+def leads(owner, *names):
+    return [lead_create(actor=owner, first_name=name, source="web_form") for name in names]
+
+
+def work(rounds: int = 10) -> None:
+    """Deliver and run everything, a whole claimed batch per chunk (no time budget)."""
+    worker = Worker(worker_id="bulk-test", batch_seconds=600)
+    for _ in range(rounds):
+        delivered = dispatch_pending()
+        ran = worker.run_until_idle()
+        if not delivered and not ran:
+            break
+
+
+def inserts_into(queries, table: str) -> int:
+    return sum(1 for q in queries.captured_queries if q["sql"].startswith(f'INSERT INTO "{table}"'))
+
+
+def test_a_chunk_of_rule_runs_writes_its_tasks_with_one_insert_and_logs_their_ids(personas):
+    call_rule(personas.admin)
+    made = leads(personas.rep_a, "Ali", "Sara", "Reza", "Mina", "Kaveh")
+    dispatch_pending()
+    with CaptureQueriesContext(connection) as queries:
+        Worker(worker_id="bulk-test", batch_seconds=600).run_until_idle()
+
+    assert inserts_into(queries, "activities_activity") == 1
+    for lead in made:
+        task = Activity.objects.get(lead=lead)
+        assert task.subject == f"Call {lead.first_name}"
+        assert task.owner == personas.rep_a and task.kind == "call"
+        assert task.created_by.username == "automation"
+        run = AutomationRun.objects.get(object_id=lead.pk)
+        assert run.status == "done"
+        assert run.outcomes[0]["detail"]["activity_id"] == str(task.public_id)
+        assert AuditEntry.objects.filter(object_public_id=task.public_id, action="create").exists()
+        event = OutboxEvent.objects.get(name="activity.created", object_id=task.pk)
+        assert event.data["lead_id"] == str(lead.public_id)
+        assert event.data["causation"]["rules"] == [run.rule_id]
+        assert event.data["causation"]["run"] == str(run.public_id)
+
+
+def test_the_bulk_path_writes_what_a_run_outside_a_chunk_writes(personas):
+    call_rule(personas.admin)
+    one, two = leads(personas.rep_a, "Ali", "Ali")
+    first = OutboxEvent.objects.get(name="lead.created", object_id=one.pk)
+    # Outside a worker chunk the action writes through activity_create at once.
+    engine.evaluate_event(first.pk)
+    OutboxEvent.objects.filter(pk=first.pk).update(dispatched_at=first.created_at)
+    work()
+
+    single, bulk = Activity.objects.get(lead=one), Activity.objects.get(lead=two)
+    own = {"id", "public_id", "created_at", "updated_at", "idempotency_key", "lead_id", "due_at"}
+    fields = [f.attname for f in Activity._meta.concrete_fields if f.attname not in own]
+    assert {f: getattr(bulk, f) for f in fields} == {f: getattr(single, f) for f in fields}
+
+    def audit(task):
+        entry = AuditEntry.objects.get(object_public_id=task.public_id)
+        changes = {k: v for k, v in entry.changes.items() if k not in ("lead", "due_at")}
+        return entry.actor_id, entry.action, entry.object_repr, changes, entry.data
+
+    assert audit(bulk) == audit(single)
+
+    def event(task):
+        data = OutboxEvent.objects.get(name="activity.created", object_id=task.pk).data
+        return sorted(data), data["kind"], data["causation"]["rules"], data["causation"]["depth"]
+
+    assert event(bulk) == event(single)
+
+
+def test_a_job_failing_in_the_middle_of_a_chunk_leaves_no_task_and_the_others_keep_theirs(
+    personas, monkeypatch
+):
+    original = actions.ACTIONS["add_tag"]
+
+    def breaks_on_bad(action, step):
+        if step.record.first_name == "Bad":
+            raise RuntimeError("the tag service is down")
+        return original(action, step)
+
+    monkeypatch.setitem(actions.ACTIONS, "add_tag", breaks_on_bad)
+    call_rule(personas.admin, extra_actions=[{"type": "add_tag", "tag": "called"}])
+    good_1, bad, good_2 = leads(personas.rep_a, "Good", "Bad", "Fine")
+    work(rounds=20)
+
+    assert not Activity.objects.filter(lead=bad).exists()
+    assert not AutomationRun.objects.filter(object_id=bad.pk).exists()
+    assert FailedJob.objects.count() == 1  # retried, then parked
+    for lead in (good_1, good_2):
+        task = Activity.objects.get(lead=lead)
+        run = AutomationRun.objects.get(object_id=lead.pk)
+        assert run.outcomes[0]["detail"]["activity_id"] == str(task.public_id)
+        assert [t.name for t in lead.tags.all()] == ["called"]
+    assert OutboxEvent.objects.filter(name="activity.created").count() == 2
+
+
+def test_the_same_event_twice_in_one_chunk_makes_one_task(personas):
+    from wasl.automation import tasks
+
+    call_rule(personas.admin)
+    [lead] = leads(personas.rep_a, "Ali")
+    dispatch_pending()
+    event = OutboxEvent.objects.get(name="lead.created", object_id=lead.pk)
+    tasks.evaluate_event.enqueue(event_id=event.pk)  # a duplicated delivery
+    work()
+
+    assert Activity.objects.filter(lead=lead).count() == 1
+    assert AutomationRun.objects.filter(object_id=lead.pk).count() == 1
+
+
+def test_a_task_key_already_written_is_not_written_again_and_the_log_names_it(personas):
+    call_rule(personas.admin)
+    [lead] = leads(personas.rep_a, "Ali")
+    work()
+    task = Activity.objects.get(lead=lead)
+    # The run log is gone (say, cleaned up) but the task stays: the same event again.
+    AutomationRun.objects.all().delete()
+    OutboxEvent.objects.filter(name="lead.created").update(dispatched_at=None)
+    work()
+
+    assert Activity.objects.filter(lead=lead).get() == task
+    run = AutomationRun.objects.get(object_id=lead.pk)
+    assert run.outcomes[0]["detail"]["activity_id"] == str(task.public_id)
+    assert OutboxEvent.objects.filter(name="activity.created").count() == 1
+
+
+def test_least_loaded_assignment_counts_tasks_given_earlier_in_the_same_chunk(personas):
+    call_rule(personas.admin, assign={"to": "role", "role": "rep", "strategy": "least_loaded"})
+    made = leads(personas.rep_a, "A", "B", "C", "D", "E", "F")
+    dispatch_pending()
+    with CaptureQueriesContext(connection) as queries:
+        Worker(worker_id="bulk-test", batch_seconds=600).run_until_idle()
+
+    assert inserts_into(queries, "activities_activity") == 1  # one chunk, one write
+    owners = [Activity.objects.get(lead=lead).owner for lead in made]
+    assert owners.count(personas.rep_a) == 3
+    assert owners.count(personas.rep_b) == 3
+
+
+def test_tasks_created_by_a_rule_do_not_wake_it_again(personas):
+    services.rule_create(
+        actor=personas.admin,
+        name="Follow every activity up",
+        trigger={"type": "record_created", "entity": "activity"},
+        actions=[{"type": "create_activity", "subject": "Follow up {{ activity.subject }}"}],
+    )
+    from wasl.activities.services import activity_create
+
+    activity_create(actor=personas.rep_a, kind="task", subject="Visit")
+    work(rounds=20)
+
+    subjects = sorted(Activity.objects.values_list("subject", flat=True))
+    assert subjects == ["Follow up Visit", "Visit"]
+    runs = AutomationRun.objects.order_by("id")
+    assert [r.status for r in runs] == ["done", "skipped"]
+    assert "loop guard" in runs[1].error
