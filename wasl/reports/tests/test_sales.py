@@ -83,6 +83,19 @@ def test_funnel_stall_times_from_the_moves_out_of_each_stage(sales, personas):
     ]
 
 
+def test_the_deals_over_list_keeps_the_longest_across_stages_and_counts_them_all(
+    sales, personas, monkeypatch
+):
+    monkeypatch.setattr("wasl.reports.sales.OVER_LIST_LIMIT", 2)
+    report, _f = run(personas.admin, "stage-durations", **FARVARDIN)
+    over = report.table("deals-over").rows
+    # The two longest of D7 (Lead, 45 days), D4 (Proposal, 24) and D3 (Lead, 23).
+    assert [(r["deal"], r["stage"]) for r in over] == [("D7", "Lead"), ("D4", "Proposal")]
+    table = report.table("stage-durations")
+    assert (row(table, "Lead")["over"], row(table, "Proposal")["over"]) == (2, 1)
+    assert report.figure("over").value == 3
+
+
 def test_a_stages_rotting_days_replace_its_usual_time(sales, personas):
     Stage.objects.filter(pk=sales.stages["Lead"].pk).update(rotting_days=40)
     report, _f = run(personas.admin, "stage-durations", **FARVARDIN)
