@@ -10,6 +10,11 @@ real `wasl scheduler` (outbox delivery) and one real `wasl worker` run as proces
 - delay: leads created one by one at random intervals; for each, the time from its commit
   to the creation of its task (p50, p95).
 
+With `--cpu N` it measures instead the worker's own CPU time per event, in this process
+and without polling (robust to a loaded machine): N leads are committed and delivered,
+then one `Worker` (batch budget lifted, so every batch is 100 jobs in chunks of 16) runs
+them until idle under `time.process_time()`; `--profile` prints the top of a cProfile.
+
 Uses its own database: SQLite in bench/.data/automation/ (recreated each run) or
 --db-url (migrated and flushed first).
 """
@@ -36,6 +41,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--db-url", default="")
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--samples", type=int, default=60)
+    parser.add_argument("--cpu", type=int, default=0, help="in-process CPU per event for N")
+    parser.add_argument("--profile", action="store_true")
     return parser.parse_args()
 
 
@@ -117,9 +124,54 @@ def tasks_count() -> int:
     return Activity.objects.filter(kind="call").count()
 
 
+def cpu_per_event(args: argparse.Namespace) -> None:
+    import cProfile
+    import pstats
+
+    from django.db import connection, transaction
+
+    from wasl.automation.jobs import Worker
+    from wasl.core.events import dispatch_pending
+
+    random.seed(1)
+    _admin, rep = make_rules()
+    with transaction.atomic():
+        for number in range(args.cpu):
+            new_lead(rep, number)
+    while dispatch_pending(limit=1000):
+        pass
+    worker = Worker(worker_id="bench", batch_seconds=3600)
+    worker.run_until_idle(max_rounds=1)  # warm up: the automation user, first queries
+    profile = cProfile.Profile() if args.profile else None
+    started_cpu, started = time.process_time(), time.perf_counter()
+    if profile is not None:
+        profile.enable()
+    ran = worker.run_until_idle(max_rounds=100000)
+    if profile is not None:
+        profile.disable()
+    cpu, wall = time.process_time() - started_cpu, time.perf_counter() - started
+    assert tasks_count() == args.cpu, tasks_count()
+    print(
+        json.dumps(
+            {
+                "vendor": connection.vendor,
+                "jobs": ran,
+                "cpu_ms_per_event": round(cpu * 1000 / ran, 2),
+                "wall_ms_per_event": round(wall * 1000 / ran, 2),
+            },
+            indent=2,
+        )
+    )
+    if profile is not None:
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+
+
 def main() -> None:
     args = parse_args()
     env = configure(args)
+    if args.cpu:
+        cpu_per_event(args)
+        return
     from django.db import connection, transaction
 
     random.seed(1)
