@@ -20,6 +20,7 @@ from wasl.core.audit import entries_for
 from wasl.core.errors import Invalid
 from wasl.core.models import AuditEntry
 from wasl.core.pagination import MAX_LIMIT
+from wasl.core.planner import Likely
 from wasl.core.visibility import visible
 from wasl.leads.models import Lead
 
@@ -43,25 +44,7 @@ def activity_list(*, actor: Any) -> QuerySet[Activity]:
     return visible(Activity.objects.all(), actor).select_related(*_RELATED)
 
 
-class _Likely:
-    """A condition with the share of rows it is expected to match, for SQLite's planner:
-    `likelihood(condition, share)` there, the bare condition on other databases.
-
-    The condition keeps its literal form inside the hint, so an index whose WHERE clause
-    it matches (`done_at IS NULL`) stays usable on every database. SQLite keeps no
-    statistics of how many rows are NULL: without the hint it counts `done_at IS NULL` as
-    one or two rows and looks them up through the (done_at, id) index, then sorts every
-    open activity (80,000 at 2M activities) instead of walking an index of open ones in
-    the page's order."""
-
-    share: float
-
-    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, Any]:
-        sql, params = self.as_sql(compiler, connection)  # type: ignore[attr-defined]
-        return f"likelihood({sql}, {float(self.share)!r})", params
-
-
-class _OpenLookup(_Likely, IsNull):
+class _OpenLookup(Likely, IsNull):
     # Open activities are a small share of all of them (4% in the demo data, less after
     # years of use). The hint tells SQLite they are many rows, not one or two; kept above
     # the real share, so that looking them up user by user (and sorting) never looks
@@ -69,7 +52,7 @@ class _OpenLookup(_Likely, IsNull):
     share = 0.1
 
 
-class _PastDueLookup(_Likely, LessThan):
+class _PastDueLookup(Likely, LessThan):
     # Most open activities are overdue in practice. Walking the open ones newest first
     # finds a page of overdue ones in a few rows; narrowing them to the due range first
     # means sorting them all.
