@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.run import private_mb
+
 BENCH_DIR = Path(__file__).resolve().parent
 SIZES = {"S": 10_000, "M": 100_000, "L": 1_000_000}
 
@@ -34,17 +36,6 @@ def peak_rss_mb() -> float:
     """Peak resident memory, including pages of the database file SQLite maps
     (`mmap_size` is 256 MiB in the settings): those are the OS page cache, not heap."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def anon_rss_mb() -> float:
-    """Private (anonymous) resident memory now: the process's own heap."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def make_csv(path: Path, rows: int, existing: list[tuple[str, str, str]], seed: int = 7) -> None:
@@ -151,7 +142,7 @@ def check_file(path: Path, options: dict[str, Any]) -> dict[str, Any]:
         "cpu_seconds": round(time.process_time() - cpu, 2),
         "rows_per_second": round(job.total / seconds) if seconds else None,
         "peak_rss_mb": round(peak_rss_mb(), 1),
-        "anon_rss_mb_at_end": round(anon_rss_mb(), 1),
+        "anon_rss_mb_at_end": round(private_mb(), 1),
     }
 
 
@@ -176,7 +167,7 @@ def run_job(job_id: int) -> dict[str, Any]:
         "cpu_seconds": round(time.process_time() - cpu, 2),
         "rows_per_second": round(job.processed / seconds) if seconds else None,
         "peak_rss_mb": round(peak_rss_mb(), 1),
-        "anon_rss_mb_at_end": round(anon_rss_mb(), 1),
+        "anon_rss_mb_at_end": round(private_mb(), 1),
     }
 
 

@@ -6,6 +6,8 @@ import importlib
 import os
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import IO, Any
@@ -177,6 +179,29 @@ def _open(job: ImportJob) -> Table:
     )
 
 
+# The page cache of an import's connection while it runs. The settings give each
+# connection a small one (web requests read few pages); an import walks the contact and
+# point indexes batch after batch and runs about 8% faster at M with 64 MiB.
+IMPORT_PAGE_CACHE_KIB = 65536
+
+
+@contextmanager
+def _import_page_cache() -> Iterator[None]:
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (saved,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA cache_size=-{IMPORT_PAGE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size={int(saved)}")
+
+
+@_import_page_cache()
 def run_rows(
     *,
     actor: Any,

@@ -59,3 +59,26 @@ def test_a_large_import_cleans_in_workers_with_the_same_result(
     assert used == [1, 2, 1, 1]
     assert outcome(job) == parallel
     assert parallel["counts"][0] == 44 and parallel["counts"][3] == 1  # the blank line is not a row
+
+
+@pytest.mark.django_db
+def test_an_import_runs_with_a_larger_page_cache_and_gives_it_back():
+    from django.db import connection
+
+    from wasl.imports.services import IMPORT_PAGE_CACHE_KIB, _import_page_cache
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's page cache")
+
+    def cache_size() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            return cursor.fetchone()[0]
+
+    before = cache_size()
+    with _import_page_cache():
+        assert cache_size() == -IMPORT_PAGE_CACHE_KIB
+    assert cache_size() == before
+    with pytest.raises(RuntimeError), _import_page_cache():
+        raise RuntimeError("a failed batch")
+    assert cache_size() == before
