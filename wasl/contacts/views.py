@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -477,6 +478,13 @@ def _company_for(actor: Any, form: Any) -> tuple[bool, Any]:
 _CONTACT_ALIASES = {"owner_id": "owner", "company_id": "company"}
 
 
+def _duplicate_check_url(kind: str, record: Any = None) -> str:
+    """The warning under the form of records this one looks like; on an edit form it
+    names the record, so that it and the pairs dismissed for it are not suggested."""
+    query = {"kind": kind, **({"record": str(record)} if record is not None else {})}
+    return f"{reverse('imports:duplicate-check')}?{urlencode(query)}"
+
+
 @require_http_methods(["GET", "POST"])
 @page_errors
 def contact_create_view(request: HttpRequest) -> HttpResponse:
@@ -509,7 +517,12 @@ def contact_create_view(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("The contact was added."))
                 return redirect("contacts:contact-detail", public_id=contact.public_id)
     status = 422 if request.method == "POST" else 200
-    context = {"form": form, "title": _("New contact"), "cancel": reverse("contacts:contact-list")}
+    context = {
+        "form": form,
+        "title": _("New contact"),
+        "cancel": reverse("contacts:contact-list"),
+        "duplicate_check": _duplicate_check_url("contact"),
+    }
     return render(request, "contacts/record_form.html", context, status=status)
 
 
@@ -555,6 +568,7 @@ def contact_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         "title": _("Edit %(name)s") % {"name": contact.full_name},
         "cancel": reverse("contacts:contact-detail", args=[contact.public_id]),
         "delete_url": reverse("contacts:contact-delete", args=[contact.public_id]),
+        "duplicate_check": _duplicate_check_url("contact", contact.public_id),
     }
     return render(request, "contacts/record_form.html", context, status=status)
 
@@ -640,7 +654,12 @@ def company_create_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The company was added."))
             return redirect("contacts:company-detail", public_id=company.public_id)
     status = 422 if request.method == "POST" else 200
-    context = {"form": form, "title": _("New company"), "cancel": reverse("contacts:company-list")}
+    context = {
+        "form": form,
+        "title": _("New company"),
+        "cancel": reverse("contacts:company-list"),
+        "duplicate_check": _duplicate_check_url("company"),
+    }
     return render(request, "contacts/record_form.html", context, status=status)
 
 
@@ -679,6 +698,7 @@ def company_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         "title": _("Edit %(name)s") % {"name": company.name},
         "cancel": reverse("contacts:company-detail", args=[company.public_id]),
         "delete_url": reverse("contacts:company-delete", args=[company.public_id]),
+        "duplicate_check": _duplicate_check_url("company", company.public_id),
     }
     return render(request, "contacts/record_form.html", context, status=status)
 

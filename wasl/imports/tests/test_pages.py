@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from urllib.parse import urlencode
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,7 +14,7 @@ from django.urls import reverse
 
 from wasl.activities.models import Activity
 from wasl.contacts.models import Contact, ContactPoint
-from wasl.contacts.services import contact_create
+from wasl.contacts.services import company_create, contact_create
 from wasl.core.models import AuditEntry
 from wasl.imports import exports
 from wasl.imports.duplicates import duplicate_scan
@@ -439,6 +441,24 @@ def test_create_forms_ask_for_the_duplicate_check(personas):
     for name in ("contacts:contact-create", "contacts:company-create"):
         assert check in client.get(reverse(name)).content.decode()
     assert check in client.get(reverse("leads:lead-list")).content.decode()
+
+
+def test_edit_forms_check_for_duplicates_leaving_out_the_record_itself(personas, twins):  # noqa: F811
+    a, b, _deal = twins
+    client = signed_in(personas.rep_a)
+    page = client.get(reverse("contacts:contact-edit", args=[a.public_id])).content.decode()
+    found = re.search(r'id="duplicate-check"[^>]*hx-get="([^"]+)"', page)
+    assert found, "the edit form asks for the duplicate check"
+    url = found.group(1).replace("&amp;", "&")
+    assert f"record={a.public_id}" in url
+    # What the form sends: the record's own values. It is not its own duplicate; its twin is.
+    # As htmx sends it: the form's values added to the URL's own query.
+    values = {"first_name": a.first_name, "last_name": a.last_name, "emails": "ali@example.com"}
+    html = client.get(f"{url}&{urlencode(values)}").content
+    assert str(a.public_id).encode() not in html and str(b.public_id).encode() in html
+    company = company_create(actor=personas.rep_a, name="Sepahan Steel")
+    page = client.get(reverse("contacts:company-edit", args=[company.public_id])).content
+    assert f"record={company.public_id}".encode() in page
 
 
 # ---------------------------------------------------------------- exports
