@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from rapidfuzz import fuzz, process
 
 from wasl.contacts.models import Company, Contact, ContactPoint
+from wasl.core import events
 from wasl.core.audit import record_audit
 from wasl.core.errors import Invalid, NotFound
 from wasl.core.models import AuditEntry, RecordShare
@@ -424,6 +425,12 @@ def _pair_data(kind: str, first: Any, second: Any) -> dict[str, Any]:
     return {"kind": kind, "first_id": str(first.public_id), "second_id": str(second.public_id)}
 
 
+def _emit_pair_event(name: str, actor: Any, first: Any, second: Any) -> None:
+    """An event on the first record of the pair naming the other (integrations that keep
+    their own duplicate lists follow dismissals through webhooks)."""
+    events.emit(name, first, actor, {"id": first.public_id, "other_id": second.public_id})
+
+
 def duplicate_dismiss(*, actor: Any, kind: str, first: Any, second: Any) -> DuplicatePair:
     """Say two records are not duplicates: the pair is kept as dismissed (by whom, when) so
     neither the scan, the pair lists nor the check on a record suggest it again. The actor
@@ -468,6 +475,7 @@ def duplicate_dismiss(*, actor: Any, kind: str, first: Any, second: Any) -> Dupl
             changes={"status": [previous, DuplicatePair.Status.DISMISSED]},
             data=_pair_data(kind, first, second),
         )
+        _emit_pair_event(f"{kind}.duplicate_dismissed", actor, first, second)
     return pair
 
 
@@ -502,6 +510,7 @@ def duplicate_restore(*, actor: Any, kind: str, first: Any, second: Any) -> Dupl
             changes={"status": [DuplicatePair.Status.DISMISSED, DuplicatePair.Status.OPEN]},
             data=_pair_data(kind, first, second),
         )
+        _emit_pair_event(f"{kind}.duplicate_restored", actor, first, second)
     return pair
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from wasl.contacts.models import Contact
 from wasl.contacts.services import contact_create
 from wasl.core.errors import Forbidden, Invalid, NotFound
-from wasl.core.models import AuditEntry
+from wasl.core.models import AuditEntry, OutboxEvent
 from wasl.imports.duplicates import (
     dismissed_pair_list,
     duplicate_dismiss,
@@ -74,9 +74,13 @@ def test_dismiss_keeps_the_pair_in_order_with_who_and_when_and_an_audit_row(
         "second_id": str(b.public_id),
     }
     assert pair_list(actor=personas.rep_a, kind="contact") == []
+    [event] = OutboxEvent.objects.filter(name="contact.duplicate_dismissed")
+    assert event.object_id == a.pk and event.actor_id == personas.rep_a.pk
+    assert event.data == {"id": str(a.public_id), "other_id": str(b.public_id)}
     # Saying it twice changes nothing.
     duplicate_dismiss(actor=personas.rep_a, kind="contact", first=a, second=b)
     assert len(pair_audits()) == 1
+    assert OutboxEvent.objects.filter(name="contact.duplicate_dismissed").count() == 1
 
 
 def test_a_pair_never_scanned_can_be_dismissed_with_its_score(personas, twins):  # noqa: F811
@@ -147,6 +151,8 @@ def test_an_administrator_lists_and_restores_dismissed_pairs(personas, twins):  
     assert pair.status == "open" and pair.dismissed_by is None and pair.dismissed_at is None
     assert pair_audits()[-1].changes == {"status": ["dismissed", "open"]}
     assert pair_audits()[-1].actor == personas.admin
+    [event] = OutboxEvent.objects.filter(name="contact.duplicate_restored")
+    assert event.object_id == a.pk and event.actor_id == personas.admin.pk
     assert [p.pk for p, _a, _b in pair_list(actor=personas.rep_a, kind="contact")] == [pair.pk]
     # Restoring a pair that is not dismissed: nothing to restore.
     with pytest.raises(NotFound):
