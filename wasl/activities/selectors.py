@@ -182,7 +182,8 @@ def timeline_for(
 ) -> tuple[list[TimelineItem], str | None]:
     """A record's activities and audit events, newest first (by creation time), and the
     cursor of the next page. Three queries whatever the page size (activities, audit
-    events, the users they name with their teams).
+    events, the users they name with their teams), and for a contact one more for the
+    leads converted into it.
 
     The caller has loaded `record` through its access function, so the actor sees it;
     every activity linked to a visible record shows on its timeline, whoever it is
@@ -195,10 +196,14 @@ def timeline_for(
     linked = Q(**{link: record})
     if link == "contact":
         # A converted lead's calls and notes stay on the lead and show on its contact too.
-        # The leads come from a subquery (not a join), so the OR stays on two indexed
-        # columns and both databases read it as two index searches.
-        converted = Lead.objects.filter(converted_contact=record).values("pk")[:100]
-        linked |= Q(lead_id__in=converted)
+        # The leads' ids are read first: with them written into the query the OR stays on
+        # two indexed columns on both databases (with a subquery PostgreSQL scanned all
+        # 2M activities, 190 ms at L), and most contacts have none, so no OR at all.
+        converted = list(
+            Lead.objects.filter(converted_contact=record).values_list("pk", flat=True)[:100]
+        )
+        if converted:
+            linked |= Q(lead_id__in=converted)
     # Only the nullable links are joined; the record itself, the users and the teams (a
     # handful, repeated on every row) are attached from one small query each below, so a
     # page of 50 builds a few user rows instead of 150 (most of a page's time was spent
