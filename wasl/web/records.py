@@ -79,10 +79,14 @@ ICONS = {
 }
 
 
-def _record(request: HttpRequest, kind: str, public_id: Any) -> Any:
+def _record(request: HttpRequest, kind: str, public_id: Any, *, related: bool = True) -> Any:
+    """The record if the actor sees it. `related=False` loads a contact or a company without
+    its e-mails, phones, tags and companies (the timeline needs the row alone)."""
     access = _ACCESS.get(kind)
     if access is None:
         raise Http404()
+    if not related and kind in ("contact", "company"):
+        return access(request.user, public_id, related=False)
     return access(request.user, public_id)
 
 
@@ -337,7 +341,7 @@ def _timeline_context(request: HttpRequest, kind: str, record: Any) -> dict[str,
 @page_errors
 def timeline(request: HttpRequest, kind: str, public_id: Any) -> HttpResponse:
     """The timeline panel (`part=items`: its list alone; `part=more`: the next entries)."""
-    record = _record(request, kind, public_id)
+    record = _record(request, kind, public_id, related=False)
     context = _timeline_context(request, kind, record)
     part = request.GET.get("part")
     if part == "more":
