@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Count,
     DecimalField,
@@ -314,10 +315,23 @@ def board_cards(
     pages: dict[int, tuple[list[Deal], str | None]] = {pk: ([], None) for pk in stage_ids}
     if not stage_ids:
         return pages
-    clause = Q()
-    for pk in stage_ids:
-        page = deals.filter(stage_id=pk).order_by("-updated_at", "-pk").values("pk")
-        clause |= Q(pk__in=page[: limit + 1])
+    heads = [
+        deals.filter(stage_id=pk)
+        .order_by("-updated_at", "-pk")
+        .values_list("pk", flat=True)[: limit + 1]
+        for pk in stage_ids
+    ]
+    if connection.features.supports_slicing_ordering_in_compound:
+        # PostgreSQL: the ids first, in one UNION of the stages' index reads. An OR of
+        # `IN (subquery)` makes it scan and hash every deal (120 ms at 300k deals).
+        first, *others = heads
+        clause = Q(pk__in=list(first.union(*others, all=True)) if others else list(first))
+    else:
+        # SQLite reads each `IN (subquery)` of the OR from the stage index (and cannot
+        # order and limit the parts of a UNION).
+        clause = Q()
+        for head in heads:
+            clause |= Q(pk__in=head)
     rows: dict[int, list[Deal]] = {pk: [] for pk in stage_ids}
     for deal in deals.filter(clause).order_by("-updated_at", "-pk"):
         rows[deal.stage_id].append(deal)
