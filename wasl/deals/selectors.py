@@ -309,8 +309,9 @@ def board_cards(
     deals: QuerySet[Deal], stages: Iterable[Stage], *, limit: int = BOARD_PAGE
 ) -> dict[int, tuple[list[Deal], str | None]]:
     """The first `limit` cards of each stage (most recently updated first) and the cursor
-    of each stage's next page (for `keyset_page` on `updated_at` descending), in one query:
-    each stage's page is a small indexed subquery."""
+    of each stage's next page (for `keyset_page` on `updated_at` descending). Each stage's
+    page is a small indexed read: subqueries of one query on SQLite, one UNION for the ids
+    then the cards on PostgreSQL."""
     stage_ids = [stage.pk for stage in stages]
     pages: dict[int, tuple[list[Deal], str | None]] = {pk: ([], None) for pk in stage_ids}
     if not stage_ids:
