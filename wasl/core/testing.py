@@ -89,3 +89,21 @@ def build_personas() -> Personas:
         admin=admin,
         rep_c=rep_c,
     )
+
+
+def load_sqlite_statistics(statistics: dict[str, dict[str, str]]) -> None:
+    """Give SQLite's planner the statistics of another database (`sqlite_stat1` rows by
+    table and index, as `ANALYZE` wrote them there), so a test can check the plan a query
+    gets at a size the test database does not have. The caller skips other databases."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        for table, rows in statistics.items():
+            cursor.execute("DELETE FROM sqlite_stat1 WHERE tbl = %s", [table])
+            for index, stat in rows.items():
+                cursor.execute(
+                    "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (%s, %s, %s)",
+                    [table, index, stat],
+                )
+        cursor.execute("ANALYZE sqlite_schema")  # reloads the statistics

@@ -18,6 +18,7 @@ from django.utils import timezone
 from wasl.activities import services
 from wasl.activities.models import Activity
 from wasl.activities.selectors import activity_list, filter_status, my_open_tasks
+from wasl.core.testing import load_sqlite_statistics
 
 pytestmark = pytest.mark.django_db
 
@@ -128,19 +129,9 @@ def l_statistics():
     """SQLite's planner with the L database's statistics for the activities table."""
     if connection.vendor != "sqlite":
         pytest.skip("SQLite's statistics table")
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-        for table, statistics in (
-            ("activities_activity", L_STATISTICS),
-            ("accounts_user", L_USER_STATISTICS),
-        ):
-            cursor.execute("DELETE FROM sqlite_stat1 WHERE tbl = %s", [table])
-            for index, stat in statistics.items():
-                cursor.execute(
-                    "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (%s, %s, %s)",
-                    [table, index, stat],
-                )
-        cursor.execute("ANALYZE sqlite_schema")  # reloads the statistics
+    load_sqlite_statistics(
+        {"activities_activity": L_STATISTICS, "accounts_user": L_USER_STATISTICS}
+    )
 
 
 def test_at_l_the_admins_open_list_by_due_date_walks_the_open_index(personas, l_statistics):

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from wasl.activities.services import activity_complete, activity_create
+from wasl.core.testing import load_sqlite_statistics
 from wasl.deals.models import Deal
 from wasl.deals.selectors import board_next_tasks, my_open_deals_by_stage
 from wasl.deals.services import deal_move_to_stage
@@ -59,16 +60,7 @@ L_STATISTICS = {
 def l_statistics(db):
     if connection.vendor != "sqlite":
         pytest.skip("SQLite's statistics table")
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-        for table, statistics in L_STATISTICS.items():
-            cursor.execute("DELETE FROM sqlite_stat1 WHERE tbl = %s", [table])
-            for index, stat in statistics.items():
-                cursor.execute(
-                    "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (%s, %s, %s)",
-                    [table, index, stat],
-                )
-        cursor.execute("ANALYZE sqlite_schema")  # reloads the statistics
+    load_sqlite_statistics(L_STATISTICS)
 
 
 def _sql_plan(sql: str) -> str:
