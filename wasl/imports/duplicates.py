@@ -231,6 +231,8 @@ _PACK = 1 << 40  # ids below a trillion
 
 
 def _pack(a: int, b: int) -> int:
+    if b >= _PACK:
+        raise OverflowError(f"record id {b} is too large for the duplicate scan's pair keys")
     return a * _PACK + b
 
 
@@ -462,8 +464,8 @@ def _pair_data(kind: str, first: Any, second: Any) -> dict[str, Any]:
 
 
 def _emit_pair_event(name: str, actor: Any, first: Any, second: Any) -> None:
-    """An event on the first record of the pair naming the other (integrations that keep
-    their own duplicate lists follow dismissals through webhooks)."""
+    """An event on the first record of the pair naming the other, for the outbox's
+    listeners (no rule trigger offers it yet)."""
     events.emit(name, first, actor, {"id": first.public_id, "other_id": second.public_id})
 
 

@@ -340,3 +340,12 @@ def test_leads_and_companies_are_dismissed_with_the_scans_score(personas):
     pair = duplicate_dismiss(actor=personas.rep_a, kind="company", first=acme, second=again)
     assert pair.reasons == ["name"] and pair.score == 40
     assert duplicate_scan(kind="company")["pairs"] == 0
+
+
+def test_the_scans_pair_keys_keep_both_ids_and_refuse_ids_they_cannot_hold():
+    from wasl.imports.duplicates import _PACK, _pack, _unpack
+
+    assert _unpack(_pack(7, 1_000_000)) == (7, 1_000_000)
+    assert _unpack(_pack(_PACK - 2, _PACK - 1)) == (_PACK - 2, _PACK - 1)
+    with pytest.raises(OverflowError):
+        _pack(1, _PACK)
