@@ -579,7 +579,21 @@ def capped_count(queryset: QuerySet[Any], cap: int) -> tuple[int, bool]:
     return min(found, cap), found > cap
 
 
-def load_page(state: ListState, queryset: QuerySet[Any]) -> Page:
+def counting_queryset(state: ListState, queryset: QuerySet[Any]) -> QuerySet[Any] | None:
+    """The list's rows shaped for the capped count, when that differs: the tag filter is an
+    EXISTS probe so that a page walks the list's sort index; for counting, the same filter
+    also joined lets the planner start from the tag's rows instead (tens of milliseconds
+    at a million contacts when a rep owns many). None when the page's shape is right."""
+    tag = state.params.get("tag")
+    if not tag or not state.spec.has_tags:
+        return None
+    tag_id = state.tag_ids.get(normalise(tag))
+    return None if tag_id is None else queryset.filter(tags=tag_id)
+
+
+def load_page(
+    state: ListState, queryset: QuerySet[Any], count_queryset: QuerySet[Any] | None = None
+) -> Page:
     spec = state.spec
     field_name, descending = resolve_sort(state.sort, spec.sorts, spec.default_sort)
     model_field = queryset.model._meta.get_field(field_name)
@@ -607,7 +621,9 @@ def load_page(state: ListState, queryset: QuerySet[Any]) -> Page:
     except Invalid as error:
         state.errors.append(_invalid_text(error))
         records, following, previous = [], None, None
-    count, capped = capped_count(queryset, spec.count_cap)
+    count, capped = capped_count(
+        queryset if count_queryset is None else count_queryset, spec.count_cap
+    )
     return Page(
         rows=build_rows(state, records),
         next=following,
@@ -672,7 +688,8 @@ def list_context(request: HttpRequest, spec: ListSpec, state: ListState) -> dict
         for pk, name, key in tag_list(actor=actor).values_list("pk", "name", "key")[:300]:
             state.tag_names.append(name)
             state.tag_ids[key] = pk
-    page = load_page(state, filtered_queryset(state))
+    queryset = filtered_queryset(state)
+    page = load_page(state, queryset, counting_queryset(state, queryset))
     sort_field = state.sort.lstrip("-")
     descending = state.sort.startswith("-")
     headers = []

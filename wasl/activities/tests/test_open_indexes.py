@@ -33,7 +33,7 @@ L_USER_STATISTICS = {
     "sqlite_autoindex_accounts_user_2": "16 1",
 }
 L_STATISTICS = {
-    "activity_owner_upd": "2000000 142858 1 1",
+    "activity_owner_upd_kind": "2000000 142858 1 1 1",
     "activity_team_upd": "2000000 666667 1 1",
     "activity_upd": "2000000 1 1",
     "activity_owner_due": "2000000 142858 1 1",
