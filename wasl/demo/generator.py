@@ -605,6 +605,7 @@ class DemoLoader:
                 self.resume_fts()
             self.untune_connection()
         self.reset_sequences()
+        self.summarise_customers()
         self.analyse()
         counts = {name: count for name, count in self.writer.counts().items() if count}
         self.step("done")
@@ -1870,6 +1871,14 @@ class DemoLoader:
         with connection.cursor() as cursor:
             for statement in statements:
                 cursor.execute(statement)
+
+    def summarise_customers(self) -> None:
+        """The customer reports' summary of touches and episodes (wasl.reports.touches):
+        the loader writes no outbox events, so it is built here in one pass."""
+        from wasl.reports import touches
+
+        self.step("customer summary")
+        touches.rebuild()
 
     def analyse(self) -> None:
         self.step("ANALYZE")

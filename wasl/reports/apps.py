@@ -17,6 +17,8 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Reports")
 
     def ready(self) -> None:
+        from wasl.reports import listeners  # noqa: F401 (registers the outbox listener)
+
         for name in REPORT_MODULES:
             module = f"{self.name}.{name}"
             if importlib.util.find_spec(module) is not None:

@@ -8,7 +8,8 @@ Definitions (also in docs/reports.md):
   else its contact's primary company, else its deal's company, else its contact.
 - Only the customers the viewer may see, through deals they may see, are counted.
 - A customer is in touch at a moment when it had a won deal or a done activity (any kind
-  but a note) within the last N days, N being the organisation's `churn_after_days`.
+  but a note, by anyone) within the last N days, N being the organisation's
+  `churn_after_days`; read from the customer summary (`wasl.reports.touches`).
   Churned during a period: in touch at the period's start, no longer at its end (or now
   for a period not over). Churn rate: churned / in touch at the start.
 - New customers of a period made their first purchase (won deal) in it; repeat customers
@@ -26,10 +27,11 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from django.db.models import (
@@ -39,31 +41,25 @@ from django.db.models import (
     DateField,
     F,
     IntegerField,
-    Max,
-    Min,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from wasl.accounts.selectors import organisation_get
-from wasl.activities.models import Activity
 from wasl.contacts.models import Company, Contact, Source
 from wasl.core.errors import NotFound
 from wasl.core.visibility import is_admin, visible
 from wasl.deals.models import Deal, Stage
 from wasl.leads.models import Lead
+from wasl.reports import touches
 from wasl.reports.activity import reference_moment
 from wasl.reports.filters import (
     ReportFilters,
-    activities_in_scope,
     deals_in_scope,
     leads_in_scope,
 )
@@ -76,13 +72,6 @@ from wasl.reports.results import Chart, Column, Figure, Report, Table, ratio
 COMPANY = "company"
 CONTACT = "contact"
 Key = tuple[str, int]
-TOUCH_KINDS = (
-    Activity.Kind.CALL,
-    Activity.Kind.MEETING,
-    Activity.Kind.TASK,
-    Activity.Kind.EMAIL,
-    Activity.Kind.SMS,
-)
 # Rows of the customer lists (top customers, at risk, churned).
 LIST_LIMIT = 100
 _CHUNK = 2000
@@ -91,44 +80,23 @@ _CHUNK = 2000
 # ---------------------------------------------------------------- customers
 
 
-def churn_days() -> int:
-    return int(getattr(organisation_get(), "churn_after_days", 90) or 90)
-
-
 def with_customer(deals: QuerySet[Deal]) -> QuerySet[Deal]:
-    """`deals` annotated with their customer: `cust_company`, else `cust_contact`."""
-    first = Deal.contacts.through.objects.filter(deal_id=OuterRef("pk")).order_by("contact_id")
-    deals = deals.annotate(
-        cust_company=Coalesce(
-            F("company_id"),
-            Subquery(first.values("contact__primary_company_id")[:1]),
-            output_field=BigIntegerField(),
-        )
-    )
+    """`deals` annotated with their customer: `cust_company`, else `cust_contact`, read
+    from the customer summary (one join; the summary is brought up to date first)."""
+    touches.ensure_current()
+    kind = "customer_attribution__customer_kind"
+    customer = "customer_attribution__customer_id"
     return deals.annotate(
-        cust_contact=Case(
-            When(cust_company__isnull=True, then=Subquery(first.values("contact_id")[:1])),
+        cust_company=Case(
+            When(**{kind: COMPANY}, then=F(customer)),
             default=None,
             output_field=BigIntegerField(),
-        )
-    )
-
-
-def activity_with_customer(activities: QuerySet[Activity]) -> QuerySet[Activity]:
-    activities = activities.annotate(
-        cust_company=Coalesce(
-            F("company_id"),
-            F("contact__primary_company_id"),
-            F("deal__company_id"),
-            output_field=BigIntegerField(),
-        )
-    )
-    return activities.annotate(
+        ),
         cust_contact=Case(
-            When(cust_company__isnull=True, then=F("contact_id")),
+            When(**{kind: CONTACT}, then=F(customer)),
             default=None,
             output_field=BigIntegerField(),
-        )
+        ),
     )
 
 
@@ -164,50 +132,13 @@ def won_deals(user: Any, filters: ReportFilters) -> QuerySet[Deal]:
 
 
 def customers_until(
-    user: Any, filters: ReportFilters, until: dt.datetime, **aggregates: Any
+    user: Any, filters: ReportFilters, until: dt.datetime
 ) -> dict[Key, dict[str, Any]]:
-    """{customer: {"first": first won, **aggregates}} over the won deals in scope closed
-    before `until`, for the customers the viewer sees."""
-    rows = (
-        with_customer(won_deals(user, filters).filter(closed_at__lt=until))
-        .order_by()
-        .values("cust_company", "cust_contact")
-        .annotate(first=Min("closed_at"), **aggregates)
-    )
-    found: dict[Key, dict[str, Any]] = {}
-    for row in rows:
-        key = key_of(row.pop("cust_company"), row.pop("cust_contact"))
-        if key is not None:
-            found[key] = row
+    """{customer: {"first": first won}} over the won deals in scope closed before `until`,
+    for the customers the viewer sees (read from the customer summary)."""
+    found = touches.first_purchases(scope_deal_ids(user, filters), until)
     keep = visible_keys(user, found)
-    return {key: row for key, row in found.items() if key in keep}
-
-
-def last_touches(
-    user: Any, filters: ReportFilters, since: dt.datetime, until: dt.datetime, **aggregates: Any
-) -> dict[Key, dict[str, Any]]:
-    """{customer: aggregates} over the done activities in scope in [since, until)."""
-    rows = (
-        activity_with_customer(
-            activities_in_scope(user, filters).filter(
-                kind__in=TOUCH_KINDS, done_at__gte=since, done_at__lt=until
-            )
-        )
-        .order_by()
-        .values("cust_company", "cust_contact")
-        .annotate(**aggregates)
-    )
-    found: dict[Key, dict[str, Any]] = {}
-    for row in rows:
-        key = key_of(row.pop("cust_company"), row.pop("cust_contact"))
-        if key is not None:
-            found[key] = row
-    return found
-
-
-def later(*moments: dt.datetime | None) -> dt.datetime | None:
-    present = [m for m in moments if m is not None]
-    return max(present) if present else None
+    return {key: {"first": first} for key, first in found.items() if key in keep}
 
 
 def names(keys: Iterable[Key]) -> dict[Key, str]:
@@ -249,11 +180,12 @@ def kind_table(
     key: str, title: str, measures: list[tuple[str, str]], sets: dict[str, set[Key]]
 ) -> Table:
     """Customer counts split into companies and people, each cell drilled."""
+    counts = {measure: Counter(map(itemgetter(0), sets[measure])) for measure, _label in measures}
     rows = []
     for kind, label in ((COMPANY, _("Companies")), (CONTACT, _("People without a company"))):
         row: dict[str, Any] = {"kind": label, "_drill": {}}
         for measure, _label in measures:
-            row[measure] = sum(1 for k, _i in sets[measure] if k == kind)
+            row[measure] = counts[measure][kind]
             row["_drill"][measure] = f"{measure}:{kind}"
         rows.append(row)
     columns = [Column("kind", _("Customers"))] + [
@@ -308,17 +240,35 @@ def money_by_customer(
             day=local_day("closed_at", filters),
         )
         .annotate(total=Sum("amount"), n=Count("pk"))
+        .values_list("cust_company", "cust_contact", "currency", "day", "total", "n")
     )
     revenue: dict[Key, Decimal] = defaultdict(Decimal)
     counts: dict[Key, int] = defaultdict(int)
     total = MoneyTotal(rates)
-    for row in rows:
-        key = key_of(row["cust_company"], row["cust_contact"])
+    for company_id, contact_id, currency, day, amount, n in touches.raw_rows(rows):
+        key = key_of(company_id, contact_id)
         if key is None:
             continue
-        revenue[key] += total.add(row["total"], row["currency"], row["day"] or ANY_DAY, row["n"])
-        counts[key] += row["n"]
+        revenue[key] += total.add(as_decimal(amount), currency, as_day(day), n)
+        counts[key] += n
     return revenue, counts, total
+
+
+def as_decimal(value: Any) -> Decimal:
+    """A sum as the database cursor gives it (SQLite: a float) as an exact Decimal of its
+    written value, as Django's converter makes it."""
+    if value is None or isinstance(value, Decimal):
+        return value if value is not None else Decimal(0)
+    return Decimal(str(value))
+
+
+def as_day(value: Any) -> dt.date:
+    """A local day as the database cursor gives it (SQLite: text), ANY_DAY for none."""
+    if value is None:
+        return ANY_DAY
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
 
 
 def deal_money(
@@ -708,33 +658,30 @@ class Churn:
         return ratio(len(self.churned), len(self.active_start))
 
 
-def _touched(field: str, moments: list[dt.datetime], window: dt.timedelta) -> dict[str, Any]:
-    """One flag per moment: a date of `field` within the `window` before it."""
-    return {
-        f"t{index}": Max(
-            Case(
-                When(**{f"{field}__gte": moment - window, f"{field}__lt": moment}, then=1),
-                default=0,
-                output_field=IntegerField(),
-            )
-        )
-        for index, moment in enumerate(moments)
-    }
+def scope_deal_ids(user: Any, filters: ReportFilters) -> QuerySet[Deal] | None:
+    """The ids of the deals in the viewer's scope, or None when that is every deal (an
+    administrator without owner, team or pipeline filters), for the summary's readers."""
+    if (
+        is_admin(user)
+        and filters.owner_id is None
+        and filters.team_id is None
+        and filters.pipeline_id is None
+    ):
+        return None
+    return deals_in_scope(user, filters).order_by().values("pk")
 
 
 def churn_over(
     user: Any,
     filters: ReportFilters,
     periods: list[Period],
-    days: int | None = None,
     *,
     last_touch: bool = True,
 ) -> list[Churn]:
-    """The churn of each of `periods` (oldest first; same filters otherwise), from one
-    grouped query over the won deals and one over the activities. `last_touch=False`
-    spares reading each customer's last sale and activity (the churned list's dates)."""
-    days = churn_days() if days is None else days
-    window = dt.timedelta(days=days)
+    """The churn of each of `periods` (oldest first; same filters otherwise), read from the
+    customer summary in one statement. `last_touch=False` spares reading each customer's
+    last touch (the churned list's dates)."""
+    days = touches.churn_days()
     spans = [
         (aware_bounds(period, filters.tz)[0], reference_moment(filters.with_period(period)))
         for period in periods
@@ -742,52 +689,40 @@ def churn_over(
     moments = sorted({m for span in spans for m in span})
     index = {moment: i for i, moment in enumerate(moments)}
     until = moments[-1]
-    deal_last = {"last": Max("closed_at")} if last_touch else {}
-    touch_last = {"last": Max("done_at")} if last_touch else {}
-    deals = customers_until(
-        user, filters, until, **deal_last, **_touched("closed_at", moments, window)
-    )
-    touches = last_touches(
-        user,
-        filters,
-        moments[0] - window,
+    states = touches.customer_states(
+        scope_deal_ids(user, filters),
+        moments,
         until,
-        **touch_last,
-        **_touched("done_at", moments, window),
+        last_touch_before=until if last_touch else None,
     )
     results = [Churn(days=days) for _p in periods]
-    for key, row in deals.items():
-        touch = touches.get(key, {})
-        first = row["first"]
+    for key in visible_keys(user, states.in_touch):
+        touched, bought = states.in_touch[key], states.first_before[key]
         for (start, ref), result in zip(spans, results, strict=True):
             at_start, at_end = index[start], index[ref]
-            if first >= ref:
+            if not bought[at_end]:
                 continue
-            in_touch_at_start = first < start and bool(
-                row[f"t{at_start}"] or touch.get(f"t{at_start}")
-            )
-            in_touch_at_end = bool(row[f"t{at_end}"] or touch.get(f"t{at_end}"))
-            if in_touch_at_start:
+            if bought[at_start] and touched[at_start]:
                 result.active_start.add(key)
-                if not in_touch_at_end:
+                if not touched[at_end]:
                     result.churned.add(key)
-            if in_touch_at_end:
+            if touched[at_end]:
                 result.active_end.add(key)
-            if first >= start:
+            if not bought[at_start]:
                 result.new.add(key)
     # The churned list shows each customer's last sale or activity: `periods` run oldest
     # first, so the last one ends at `until`.
     final = results[-1]
     for key in final.churned if last_touch else ():
-        last = later(deals[key]["last"], touches.get(key, {}).get("last"))
+        last = states.last_touch(key)
         assert last is not None
         final.last_touch[key] = last
     return results
 
 
-def churn(user: Any, filters: ReportFilters, days: int | None = None) -> Churn:
+def churn(user: Any, filters: ReportFilters) -> Churn:
     """The churn of the filters' period."""
-    return churn_over(user, filters, [filters.period], days)[0]
+    return churn_over(user, filters, [filters.period])[0]
 
 
 CHURN_MEASURES = ("active_start", "churned", "active_end", "new")
@@ -900,26 +835,41 @@ def lifetime(user: Any, filters: ReportFilters, rates: RateTable | None = None) 
     )
 
 
-def segments(keys: Iterable[Key]) -> dict[str, dict[Key, list[str]]]:
-    """{"industry"|"source"|"tag": {customer: [segment names]}}."""
-    keys = list(keys)
+def segments(
+    keys: Iterable[Key], scope: QuerySet[Any] | None = None
+) -> dict[str, dict[Key, list[str]]]:
+    """{"industry"|"source"|"tag": {customer: [segment names]}}. Many customers are read
+    through a subquery of the scope's purchasers (`scope`: the deal ids, None for every
+    deal) rather than thousands of ids written into the statements."""
+    keys = set(keys)
     found: dict[str, dict[Key, list[str]]] = {"industry": {}, "source": {}, "tag": {}}
     none, no_tag = _("(none)"), _("(no tag)")
     sources = {code: str(label) for code, label in Source.choices}
     for kind, model in ((COMPANY, Company), (CONTACT, Contact)):
         ids = sorted(i for k, i in keys if k == kind)
+        if not ids:
+            continue
         through = model.tags.through
         owner_field = "company_id" if kind == COMPANY else "contact_id"
-        for chunk in _chunks(ids):
-            for pk, industry, source in model.objects.filter(pk__in=chunk).values_list(
-                "pk", "industry", "source"
+        if len(ids) > _CHUNK:
+            purchasers = touches.purchasers(kind, scope)
+            batches: Iterable[Any] = [purchasers]
+        else:
+            batches = [ids]
+        for batch in batches:
+            for pk, industry, source in touches.raw_rows(
+                model.objects.filter(pk__in=batch).values_list("pk", "industry", "source")
             ):
-                found["industry"][(kind, pk)] = [industry.strip() or none]
-                found["source"][(kind, pk)] = [sources.get(source, source) if source else none]
-            for pk, tag in through.objects.filter(**{f"{owner_field}__in": chunk}).values_list(
-                owner_field, "tag__name"
+                if (kind, pk) in keys:
+                    found["industry"][(kind, pk)] = [industry.strip() or none]
+                    found["source"][(kind, pk)] = [sources.get(source, source) if source else none]
+            for pk, tag in touches.raw_rows(
+                through.objects.filter(**{f"{owner_field}__in": batch}).values_list(
+                    owner_field, "tag__name"
+                )
             ):
-                found["tag"].setdefault((kind, pk), []).append(tag)
+                if (kind, pk) in keys:
+                    found["tag"].setdefault((kind, pk), []).append(tag)
     for key in keys:
         found["tag"].setdefault(key, [no_tag])
     return found
@@ -937,7 +887,7 @@ def build_lifetime_value(user: Any, filters: ReportFilters) -> Report:
         Figure("won_deals", _("Won deals"), won, "count", "won_deals"),
     ]
     tables = []
-    groups = segments(data.revenue)
+    groups = segments(data.revenue, scope_deal_ids(user, filters))
     for segment, title in (
         ("industry", _("By industry")),
         ("source", _("By source")),
@@ -1096,16 +1046,19 @@ def open_complaints(user: Any, filters: ReportFilters) -> dict[Key, int]:
     return {}
 
 
-def at_risk(user: Any, filters: ReportFilters, days: int | None = None) -> AtRisk:
-    days = churn_days() if days is None else days
+def at_risk(user: Any, filters: ReportFilters) -> AtRisk:
+    days = touches.churn_days()
     ref = reference_moment(filters)
-    customers = customers_until(user, filters, ref)
-    touches = last_touches(user, filters, ref - dt.timedelta(days=days), ref, last=Max("done_at"))
+    states = touches.customer_states(
+        scope_deal_ids(user, filters), [ref], ref, last_activity_before=ref
+    )
+    customers = visible_keys(user, states.in_touch)
+    quiet_before = ref - dt.timedelta(days=days)
     result = AtRisk(days=days)
     for key in customers:
-        last = touches.get(key, {}).get("last")
+        last = states.last_activity.get(key)
         result.last_activity[key] = last
-        if last is None:
+        if last is None or last < quiet_before:
             result.quiet.add(key)
     for name, deals in (("lost", lost_deals), ("overdue", overdue_deals)):
         target: dict[Key, int] = getattr(result, name)

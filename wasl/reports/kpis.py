@@ -15,6 +15,7 @@ Definitions (also in docs/reports.md):
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
@@ -41,7 +42,7 @@ from django.utils.translation import gettext_lazy
 from wasl.core.errors import NotFound
 from wasl.deals.models import Deal, Stage
 from wasl.leads.models import Lead
-from wasl.reports import customers
+from wasl.reports import customers, touches
 from wasl.reports.filters import ReportFilters, deals_in_scope, leads_in_scope
 from wasl.reports.money import MoneyTotal, RateTable, merge_missing, missing_rate_warnings
 from wasl.reports.periods import Period, aware_bounds, previous_period
@@ -272,18 +273,20 @@ def clv_series(
             day=customers.local_day("closed_at", filters),
         )
         .annotate(total=Sum("amount"))
+        .values_list("cust_company", "cust_contact", "currency", "upto", "day", "total")
     )
     added = [Decimal(0) for _end in ends]
-    for row in rows:
-        key = customers.key_of(row["cust_company"], row["cust_contact"])
-        if key in known and row["upto"] is not None:
-            day = row["day"] or customers.ANY_DAY
-            added[row["upto"]] += rates.convert(row["total"], row["currency"], day) or Decimal(0)
+    for company_id, contact_id, currency, bucket, day, total in touches.raw_rows(rows):
+        key = customers.key_of(company_id, contact_id)
+        if key in known and bucket is not None:
+            amount = customers.as_decimal(total)
+            added[bucket] += rates.convert(amount, currency, customers.as_day(day)) or Decimal(0)
+    firsts = sorted(row["first"] for row in known.values())
     series: list[Decimal | None] = []
     running = Decimal(0)
     for index, moment in enumerate(ends):
         running += added[index]
-        buyers = sum(1 for row in known.values() if row["first"] < moment)
+        buyers = bisect.bisect_left(firsts, moment)
         series.append((running / buyers).quantize(Decimal("0.01")) if buyers else None)
     return series
 

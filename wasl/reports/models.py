@@ -63,3 +63,109 @@ class DashboardCard(models.Model):
 
     def __str__(self) -> str:
         return self.ref
+
+
+class CustomerAttribution(models.Model):
+    """The customer a deal or an activity belongs to, and when it touched that customer:
+    every deal has a row (a touch when won, at its close), and every done activity but a
+    note (a touch when it was done). Attributed as `wasl.reports.touches` says. Derived
+    data: rebuilt from the records, kept current from the outbox, never edited by hand.
+    The links carry no database constraint: the summary removes its own rows."""
+
+    class CustomerKind(models.TextChoices):
+        COMPANY = "company", _("Company")
+        CONTACT = "contact", _("Person")
+
+    deal = models.OneToOneField(
+        "deals.Deal",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="customer_attribution",
+    )
+    activity = models.OneToOneField(
+        "activities.Activity",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="customer_attribution",
+    )
+    customer_kind = models.CharField(max_length=7, choices=CustomerKind.choices)
+    customer_id = models.BigIntegerField()
+    touched_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = _("customer attribution")
+        verbose_name_plural = _("customer attributions")
+        indexes = [
+            models.Index(
+                fields=["customer_kind", "customer_id", "touched_at"], name="customer_touches"
+            ),
+            # Each customer's first purchase (won deals), read in customer order from the
+            # index alone.
+            models.Index(
+                fields=["customer_kind", "customer_id", "touched_at"],
+                condition=models.Q(deal__isnull=False, touched_at__isnull=False),
+                name="customer_purchases",
+            ),
+            # Each customer's last activity before a moment, from the index alone.
+            models.Index(
+                fields=["customer_kind", "customer_id", "touched_at"],
+                condition=models.Q(activity__isnull=False),
+                name="customer_activities",
+            ),
+            # A deal's customer joined to deal queries from the index alone.
+            models.Index(
+                fields=["deal", "customer_kind", "customer_id"],
+                condition=models.Q(deal__isnull=False),
+                name="customer_of_deal",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_kind} {self.customer_id}"
+
+
+class CustomerEpisode(models.Model):
+    """A stretch of time a customer was in touch: from its first touch of a run of touches
+    no more than N days apart (N: the organisation's churn days) to N days after the last.
+    The customer is in touch at a moment m when `starts_at < m <= ends_at`. A customer's
+    episodes never overlap, so counting episodes at a moment counts customers."""
+
+    customer_kind = models.CharField(max_length=7, choices=CustomerAttribution.CustomerKind.choices)
+    customer_id = models.BigIntegerField()
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("customer episode")
+        verbose_name_plural = _("customer episodes")
+        indexes = [
+            # "In touch at m": the episodes ending at or after m, read from the index alone.
+            models.Index(
+                fields=["ends_at", "starts_at", "customer_kind", "customer_id"],
+                name="customer_episode_ends",
+            ),
+            models.Index(
+                fields=["customer_kind", "customer_id", "starts_at"], name="customer_episode_of"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_kind} {self.customer_id}: {self.starts_at} – {self.ends_at}"
+
+
+class CustomerSummaryState(models.Model):
+    """The one row saying what the episodes were built with: the churn days, and whether a
+    full rebuild is owed (after an import is undone, or on a fresh database)."""
+
+    churn_days = models.PositiveSmallIntegerField(default=0)
+    rebuild_needed = models.BooleanField(default=True)
+    rebuilt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("customer summary state")
+        verbose_name_plural = _("customer summary states")
+
+    def __str__(self) -> str:
+        return f"churn days {self.churn_days}"

@@ -1,0 +1,201 @@
+"""The customer summary (wasl.reports.touches): after any write through the services, the
+summary a report reads is the one a full rebuild would make, whether the dispatcher has
+delivered the events or not."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from wasl.accounts.services import organisation_update
+from wasl.activities.models import Activity
+from wasl.activities.services import activity_complete, activity_create, activity_delete
+from wasl.contacts.services import (
+    company_create,
+    company_delete,
+    contact_create,
+    contact_update,
+)
+from wasl.core.events import dispatch_pending
+from wasl.core.models import OutboxEvent
+from wasl.deals.models import Stage
+from wasl.deals.services import deal_create, deal_move_to_stage, pipeline_ensure_default
+from wasl.reports import touches
+from wasl.reports.models import CustomerAttribution, CustomerEpisode, CustomerSummaryState
+from wasl.reports.tests.test_activity import frozen
+
+pytestmark = pytest.mark.django_db
+
+UTC = dt.UTC
+DAY = dt.timedelta(days=1)
+
+
+def at(month: int, day: int) -> dt.datetime:
+    return dt.datetime(2026, month, day, 12, 0, tzinfo=UTC)
+
+
+def snapshot() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    attributions = sorted(
+        CustomerAttribution.objects.values_list(
+            "activity_id", "deal_id", "customer_kind", "customer_id", "touched_at"
+        ),
+        key=repr,
+    )
+    episodes = sorted(
+        CustomerEpisode.objects.values_list("customer_kind", "customer_id", "starts_at", "ends_at")
+    )
+    return attributions, episodes
+
+
+def assert_as_rebuilt() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The summary after folding what is pending equals a full rebuild's."""
+    touches.ensure_current()
+    folded = snapshot()
+    touches.rebuild()
+    assert snapshot() == folded
+    return folded
+
+
+@pytest.fixture
+def stages(db) -> dict[str, Stage]:
+    pipeline = pipeline_ensure_default()
+    return {s.kind: s for s in Stage.objects.filter(pipeline=pipeline).order_by("-position")}
+
+
+@pytest.fixture
+def thirty_days(db):
+    organisation_update(actor=None, churn_after_days=30)
+    touches.rebuild()
+
+
+def test_episodes_join_touches_at_most_n_days_apart():
+    moments = [at(1, 1), at(1, 31), at(3, 15), at(3, 3)]
+    assert touches.episodes_of(moments, 30) == [
+        (at(1, 1), at(1, 31) + 30 * DAY),  # 30 days apart: one stretch
+        (at(3, 3), at(3, 15) + 30 * DAY),  # 31 days after the last touch: a new one
+    ]
+    assert touches.episodes_of([], 30) == []
+
+
+def test_every_kind_of_write_is_folded_as_a_rebuild_would_make_it(personas, stages, thirty_days):
+    rep = personas.rep_a
+    acme = company_create(actor=rep, name="Acme")
+    beta = company_create(actor=rep, name="Beta")
+    sara = contact_create(actor=rep, first_name="Sara", last_name="Karimi", company=acme)
+    solo = contact_create(actor=rep, first_name="Ali", last_name="Tanha")
+    with frozen(at(1, 10)):
+        bought = deal_create(actor=rep, title="First", stage=stages["won"], company=acme)
+        personal = deal_create(actor=rep, title="Own", stage=stages["won"], contacts=[solo])
+    call = activity_create(actor=rep, kind="call", subject="Call", contact=sara)
+    with frozen(at(2, 1)):
+        activity_complete(actor=rep, activity=call)
+    note = activity_create(actor=rep, kind="note", subject="Note", company=acme)
+    attributions, episodes = assert_as_rebuilt()
+    company = CustomerAttribution.CustomerKind.COMPANY
+    assert (call.pk, None, company, acme.pk, at(2, 1)) in attributions
+    assert not any(row[0] == note.pk for row in attributions)  # a note is no touch
+    assert (company, acme.pk, at(1, 10), at(2, 1) + 30 * DAY) in episodes
+
+    # Sara moves to Beta: her call goes with her.
+    contact_update(actor=rep, contact=sara, company=beta)
+    attributions, _episodes = assert_as_rebuilt()
+    assert (call.pk, None, company, beta.pk, at(2, 1)) in attributions
+
+    # The deal is reopened: no longer a purchase, still Acme's deal.
+    deal_move_to_stage(actor=rep, deal=bought, stage=stages["open"])
+    attributions, episodes = assert_as_rebuilt()
+    assert (None, bought.pk, company, acme.pk, None) in attributions
+    assert not any(row[:2] == (company, acme.pk) for row in episodes)
+
+    # Beta is deleted: Sara's call belongs to Sara herself.
+    company_delete(actor=personas.admin, company=beta)
+    attributions, _episodes = assert_as_rebuilt()
+    contact = CustomerAttribution.CustomerKind.CONTACT
+    assert (call.pk, None, contact, sara.pk, at(2, 1)) in attributions
+
+    # The call is deleted; the personal purchase stays.
+    call_id = call.pk
+    activity_delete(actor=rep, activity=call)
+    attributions, _episodes = assert_as_rebuilt()
+    assert not any(row[0] == call_id for row in attributions)
+    assert (None, personal.pk, contact, solo.pk, at(1, 10)) in attributions
+
+
+def test_the_dispatcher_folds_the_events_so_a_report_finds_nothing_left(
+    personas, stages, thirty_days
+):
+    rep = personas.rep_a
+    acme = company_create(actor=rep, name="Acme")
+    with frozen(at(1, 10)):
+        deal_create(actor=rep, title="First", stage=stages["won"], company=acme)
+    dispatch_pending()
+    assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
+    assert CustomerEpisode.objects.filter(customer_id=acme.pk).count() == 1
+    assert_as_rebuilt()
+
+
+def test_a_change_of_churn_days_or_an_undone_import_rebuilds(personas, stages, thirty_days):
+    rep = personas.rep_a
+    acme = company_create(actor=rep, name="Acme")
+    with frozen(at(1, 10)):
+        deal_create(actor=rep, title="First", stage=stages["won"], company=acme, amount=Decimal(5))
+    with frozen(at(3, 1)):
+        deal_create(actor=rep, title="Second", stage=stages["won"], company=acme)
+    touches.ensure_current()
+    assert CustomerEpisode.objects.filter(customer_id=acme.pk).count() == 2
+    organisation_update(actor=None, churn_after_days=90)
+    touches.ensure_current()
+    assert CustomerSummaryState.objects.get().churn_days == 90
+    assert CustomerEpisode.objects.filter(customer_id=acme.pk).count() == 1
+    # An undone import removes records without an event each: the summary starts over.
+    CustomerAttribution.objects.all().delete()
+    OutboxEvent.objects.create(name="import.undone")
+    touches.ensure_current()
+    assert CustomerAttribution.objects.filter(customer_id=acme.pk).count() == 2
+
+
+def test_a_task_done_by_a_colleague_keeps_a_reps_customer_in_touch(personas, stages, thirty_days):
+    """In touch is the customer's state, whoever touched it: the rep's churn counts the
+    customers of their deals, and a colleague's call keeps one of them."""
+    from wasl.reports import registry
+    from wasl.reports.filters import parse_filters
+
+    acme = company_create(actor=personas.rep_a, name="Acme")
+    with frozen(at(1, 10)):
+        deal_create(actor=personas.rep_a, title="First", stage=stages["won"], company=acme)
+    task = activity_create(
+        actor=personas.admin, kind="task", subject="Visit", company=acme, owner=personas.rep_b
+    )
+    Activity.objects.filter(pk=task.pk).update(done_at=at(3, 20))
+    OutboxEvent.objects.create(name="activity.updated", object_id=task.pk)
+    filters = parse_filters(
+        personas.rep_a,
+        {"period": "custom", "start": "2026-02-01", "end": "2026-03-31"},
+        today=dt.date(2026, 5, 1),
+    )
+    report = registry.get("churn").build(personas.rep_a, filters)
+    figures = {f.key: f.value for f in report.figures}
+    # In touch on 1 February (bought 10 January) and at the end of March (visited on
+    # 20 March by rep B, whose task rep A cannot see).
+    assert (figures["active_start"], figures["churned"], figures["active_end"]) == (1, 0, 1)
+
+
+def test_a_failing_fold_asks_for_a_rebuild_and_lets_the_event_through(
+    personas, stages, thirty_days, monkeypatch
+):
+    def broken(event):
+        raise RuntimeError("no")
+
+    monkeypatch.setattr(touches, "fold_event", broken)
+    acme = company_create(actor=personas.rep_a, name="Acme")
+    with frozen(at(1, 10)):
+        deal_create(actor=personas.rep_a, title="First", stage=stages["won"], company=acme)
+    dispatch_pending()
+    assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
+    assert CustomerSummaryState.objects.get().rebuild_needed
+    monkeypatch.undo()
+    touches.ensure_current()
+    assert CustomerAttribution.objects.filter(customer_id=acme.pk).exists()
