@@ -258,3 +258,30 @@ def test_the_planner_statistics_count_every_row():
         (stat,) = cursor.fetchone()
     assert Activity.objects.count() > 2000
     assert int(stat.split()[0]) == Activity.objects.count()
+
+
+def test_the_load_leaves_the_customer_summary_built():
+    """The loader writes no outbox events, so it builds the customer reports' summary
+    itself: what it leaves is what a rebuild makes, and no rebuild is owed."""
+    from wasl.reports import touches
+    from wasl.reports.models import CustomerAttribution, CustomerEpisode, CustomerSummaryState
+
+    load()
+
+    def rows():
+        return (
+            sorted(
+                CustomerAttribution.objects.values_list(
+                    "deal_id", "activity_id", "customer_kind", "customer_id", "touched_at"
+                ),
+                key=repr,
+            ),
+            sorted(CustomerEpisode.objects.values_list("customer_id", "starts_at", "ends_at")),
+        )
+
+    assert not CustomerSummaryState.objects.get().rebuild_needed
+    loaded = rows()
+    assert CustomerAttribution.objects.filter(deal__isnull=False).count() == Deal.objects.count()
+    assert loaded[1]
+    touches.rebuild()
+    assert rows() == loaded
