@@ -162,6 +162,9 @@ class CustomerSummaryState(models.Model):
     churn_days = models.PositiveSmallIntegerField(default=0)
     rebuild_needed = models.BooleanField(default=True)
     rebuilt_at = models.DateTimeField(null=True, blank=True)
+    # The last outbox event a report folded before the dispatcher delivered it: reports
+    # fold only later ones (the dispatcher folds every event again as it delivers it).
+    folded_through = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("customer summary state")

@@ -289,7 +289,7 @@ class Affected:
     leads: set[int] = field(default_factory=set)
     rebuild: bool = False
 
-    def add(self, name: str, object_id: int | None) -> None:
+    def add(self, name: str, object_id: int | None, data: dict[str, Any] | None = None) -> None:
         if name == "import.undone":
             self.rebuild = True
             return
@@ -299,9 +299,16 @@ class Affected:
             self.activities.add(object_id)
         elif name.startswith("deal."):
             self.deals.add(object_id)
+        elif name == "contact.updated":
+            # Only a change of companies moves a contact's activities and deals.
+            fields = (data or {}).get("fields")
+            if fields is None or {"primary_company", "companies"} & set(fields):
+                self.contacts.add(object_id)
         elif name.startswith("contact.") and name != "contact.created":
             self.contacts.add(object_id)
-        elif name.startswith("company.") and name != "company.created":
+        elif name.startswith("company.") and name not in ("company.created", "company.updated"):
+            # A company's own fields never change what belongs to it; a merge or a
+            # deletion does.
             self.companies.add(object_id)
         elif name == "lead.converted":
             self.leads.add(object_id)
@@ -368,7 +375,7 @@ def fold(affected: Affected) -> None:
 
 def fold_event(event: OutboxEvent) -> None:
     affected = Affected()
-    affected.add(event.name, event.object_id)
+    affected.add(event.name, event.object_id, event.data)
     if affected:
         with transaction.atomic():
             fold(affected)
@@ -383,23 +390,30 @@ def _pending_events() -> QuerySet[OutboxEvent]:
 
 def ensure_current() -> None:
     """Fold what the dispatcher has not delivered yet, so a report reads a summary that
-    holds every committed change; rebuild when the state asks for it."""
+    holds every committed change; rebuild when the state asks for it. Each undelivered
+    event is folded here once (`folded_through`), and again by the dispatcher."""
     state = CustomerSummaryState.objects.order_by("pk").first()
     days = churn_days()
-    pending = list(_pending_events().values_list("name", "object_id")[: FOLD_LIMIT + 1])
+    since = state.folded_through if state is not None else 0
+    pending = list(
+        _pending_events()
+        .filter(pk__gt=since)
+        .order_by("pk")
+        .values_list("pk", "name", "object_id", "data")[: FOLD_LIMIT + 1]
+    )
     if state is not None and not state.rebuild_needed and state.churn_days == days and not pending:
         return
     with transaction.atomic():
-        if state is None or state.rebuild_needed or state.churn_days != days:
+        owed = state is None or state.rebuild_needed or state.churn_days != days
+        if owed or len(pending) > FOLD_LIMIT:
             rebuild()
-            return
-        if len(pending) > FOLD_LIMIT:
-            rebuild()
-            return
-        affected = Affected()
-        for name, object_id in pending:
-            affected.add(name, object_id)
-        fold(affected)
+        else:
+            affected = Affected()
+            for _pk, name, object_id, data in pending:
+                affected.add(name, object_id, data)
+            fold(affected)
+        if pending:
+            CustomerSummaryState.objects.update(folded_through=pending[-1][0])
 
 
 # ---------------------------------------------------------------- reading

@@ -199,3 +199,17 @@ def test_a_failing_fold_asks_for_a_rebuild_and_lets_the_event_through(
     monkeypatch.undo()
     touches.ensure_current()
     assert CustomerAttribution.objects.filter(customer_id=acme.pk).exists()
+
+
+def test_a_report_folds_an_undelivered_event_once(
+    personas, stages, thirty_days, django_assert_max_num_queries
+):
+    acme = company_create(actor=personas.rep_a, name="Acme")
+    with frozen(at(1, 10)):
+        deal_create(actor=personas.rep_a, title="First", stage=stages["won"], company=acme)
+    touches.ensure_current()
+    state = CustomerSummaryState.objects.get()
+    assert state.folded_through == OutboxEvent.objects.order_by("pk").last().pk
+    with django_assert_max_num_queries(3):  # the state, the organisation, the events
+        touches.ensure_current()
+    assert CustomerEpisode.objects.filter(customer_id=acme.pk).count() == 1
