@@ -1076,9 +1076,12 @@ def write_search(rows: list[tuple[Any, ...]], replace: bool = False) -> None:
                     marks = ", ".join(["%s"] * len(chunk))
                     where = f"kind = %s AND object_id IN ({marks})"
                     if triggers:
+                        # In rowid order: FTS5 flushes its pending terms to a new segment
+                        # whenever a rowid comes lower than the one before.
                         cursor.execute(
                             f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, text) "  # noqa: S608
-                            f"SELECT 'delete', id, text FROM {quote(table)} WHERE {where}",
+                            f"SELECT 'delete', id, text FROM {quote(table)} "
+                            f"WHERE {where} ORDER BY id",
                             [kind, *chunk],
                         )
                     cursor.execute(
