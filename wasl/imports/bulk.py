@@ -130,6 +130,9 @@ class BulkImport:
         self.company_type_id = ContentType.objects.get_for_model(Company).pk
         self.actor_id = getattr(actor, "pk", None)
         self.job_public_id = str(job.public_id) if job else None
+        # The same on every row: encoded once.
+        self.import_data = e.db_json({"import_id": self.job_public_id})
+        self.import_id_json = e.db_json(self.job_public_id)
         self.created_tags: list[int] = []
         self.owner_public: dict[int, str] = {}
         self._pending_search: list[tuple[Any, ...]] = []
@@ -272,6 +275,11 @@ class BulkImport:
 
     # ------------------------------------------------------------ writes
 
+    def _created_data(self, public: uuid.UUID) -> str:
+        """The `<kind>.created` event's data, as `db_json` writes it (a UUID needs no
+        escaping)."""
+        return f'{{"id":"{public}","import_id":{self.import_id_json}}}'
+
     def _owner_public(self, owner: Any) -> str:
         value = self.owner_public.get(owner.pk)
         if value is None:
@@ -316,7 +324,7 @@ class BulkImport:
                 stamp,
                 stamp,
                 public.hex if sqlite else str(public),
-                e.db_json(clean.custom),
+                e.db_json(clean.custom) if clean.custom else "{}",
                 owner.pk,
                 owner.team_id,
                 *(values[f] for f in fields),
@@ -388,7 +396,7 @@ class BulkImport:
                     public.hex if sqlite else str(public),
                     repr_text[:300],
                     e.db_json(changes),
-                    e.db_json({"import_id": self.job_public_id}),
+                    self.import_data,
                     stamp,
                 )
             )
@@ -398,7 +406,7 @@ class BulkImport:
                     self.content_type_id,
                     pk,
                     self.actor_id,
-                    e.db_json({"id": str(public), "import_id": self.job_public_id}),
+                    self._created_data(public),
                     stamp,
                     0,
                     "",
@@ -578,7 +586,7 @@ class BulkImport:
                     pid,
                     name[:300],
                     e.db_json(changes),
-                    e.db_json({"import_id": self.job_public_id}),
+                    self.import_data,
                     stamp,
                 )
             )
@@ -588,7 +596,7 @@ class BulkImport:
                     self.company_type_id,
                     pk,
                     self.actor_id,
-                    e.db_json({"id": str(public), "import_id": self.job_public_id}),
+                    self._created_data(public),
                     stamp,
                     0,
                     "",
@@ -754,7 +762,7 @@ class BulkImport:
                     pid,
                     (title or "—")[:300],
                     e.db_json(changes),
-                    e.db_json({"import_id": self.job_public_id}),
+                    self.import_data,
                     stamp,
                 )
             )

@@ -974,8 +974,12 @@ def db_datetime(value: dt.datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
+# One encoder for every row: `json.dumps` with options builds a new encoder per call.
+_encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
 def db_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _encode_json(value)
 
 
 def db_uuid(value: uuid.UUID) -> str:
