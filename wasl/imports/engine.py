@@ -708,23 +708,29 @@ class Matcher:
         digits = [k[2:] for k in keys if k.startswith("p:")]
         names = [k[2:] for k in keys if k.startswith("n:")]
         found: dict[str, int] = {}
-        scope = None if self.admin else self._scope().values("pk")
         if self.kind in ("contact", "company"):
-            owner_field = f"{self.kind}_id"
-            for prefix, values, column in (("e:", emails, "value"), ("p:", digits, "digits")):
-                for chunk in _chunks(values, 2000):
+            owner_field = quote(f"{self.kind}_id")
+            # Raw SQL: the ORM would prepare each of the thousands of values one by one.
+            scope_sql, scope_params = "", []
+            if not self.admin:
+                sql, params = self._scope().values("pk").query.sql_with_params()
+                scope_sql, scope_params = f" AND {owner_field} IN ({sql})", list(params)
+            table = quote(ContactPoint._meta.db_table)
+            with connection.cursor() as cursor:
+                for prefix, values, column in (("e:", emails, "value"), ("p:", digits, "digits")):
                     # Only phones have digits: filtering on the kind too would let SQLite
                     # walk every phone through the (kind, value) index.
-                    kind = {"kind": "email"} if prefix == "e:" else {}
-                    query = ContactPoint.objects.filter(
-                        **kind, **{f"{column}__in": chunk, f"{owner_field}__isnull": False}
-                    )
-                    if scope is not None:
-                        query = query.filter(**{f"{owner_field}__in": scope})
-                    for object_id, value in query.values_list(owner_field, column).order_by(
-                        owner_field
-                    ):
-                        found.setdefault(prefix + value, object_id)
+                    kind_sql = "kind = 'email' AND " if prefix == "e:" else ""
+                    for chunk in _chunks(values, 2000):
+                        marks = ", ".join(["%s"] * len(chunk))
+                        cursor.execute(
+                            f"SELECT {owner_field}, {quote(column)} FROM {table} "  # noqa: S608
+                            f"WHERE {kind_sql}{quote(column)} IN ({marks}) "
+                            f"AND {owner_field} IS NOT NULL{scope_sql} ORDER BY {owner_field}",
+                            [*chunk, *scope_params],
+                        )
+                        for object_id, value in cursor.fetchall():
+                            found.setdefault(prefix + value, object_id)
             if names and self.kind == "company":
                 for chunk in _chunks(names, 2000):
                     rows = self._scope().filter(name_key__in=chunk).values_list("pk", "name_key")
