@@ -63,12 +63,17 @@ class KeyFilter:
 
 
 def _clean_in_worker(items: list[tuple[int, list[str]]]) -> list[Clean | RowError]:
-    """Runs in a forked worker: clean a batch; owners travel back as ids."""
-    assert _WORKER_CLEANER is not None
-    results = [_WORKER_CLEANER.clean(row, cells) for row, cells in items]
+    """Runs in a forked worker: clean a batch and compute its duplicate keys; owners
+    travel back as ids."""
+    cleaner = _WORKER_CLEANER
+    assert cleaner is not None
+    kind, match_on = cleaner.kind, cleaner.options.match_on
+    results = [cleaner.clean(row, cells) for row, cells in items]
     for result in results:
-        if isinstance(result, Clean) and result.owner is not None:
-            result.owner = result.owner.pk
+        if isinstance(result, Clean):
+            result.match_keys = result.keys(kind, match_on)
+            if result.owner is not None:
+                result.owner = result.owner.pk
     return results
 
 
@@ -177,7 +182,9 @@ class BulkImport:
         for result in results:
             (errors if isinstance(result, RowError) else cleaned).append(result)  # type: ignore[arg-type]
         match_on = self.options.match_on
-        keys_of = [c.keys(self.kind, match_on) for c in cleaned]
+        keys_of = [
+            c.keys(self.kind, match_on) if c.match_keys is None else c.match_keys for c in cleaned
+        ]
         wanted = {k for keys in keys_of for k in keys}
         found = self.matcher.find(wanted) if wanted else {}
         existing: dict[int, Existing] = {}

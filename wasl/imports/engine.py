@@ -346,6 +346,9 @@ class Clean:
     company_role: str = ""
     owner: Any = None
     custom: dict[str, Any] = field(default_factory=dict)
+    # The duplicate keys of the row as read (before other rows are merged into it), when
+    # a cleaning worker has computed them already.
+    match_keys: list[str] | None = None
 
     def keys(self, kind: str, match_on: tuple[str, ...]) -> list[str]:
         keys: list[str] = []
