@@ -288,8 +288,9 @@ def child(args: argparse.Namespace, base: Path, work: Path) -> None:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
-        path = BENCH_DIR / ".data" / "contacts-1000000.csv"
+        path = BENCH_DIR / ".data" / "imports-million-file" / "contacts-1000000.csv"
         if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
             make_csv(path, 1_000_000, [])
         result = check_file(path, {"on_duplicate": "update"})
     elif args.step == "million-run":

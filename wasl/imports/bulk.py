@@ -63,12 +63,17 @@ class KeyFilter:
 
 
 def _clean_in_worker(items: list[tuple[int, list[str]]]) -> list[Clean | RowError]:
-    """Runs in a forked worker: clean a batch; owners travel back as ids."""
-    assert _WORKER_CLEANER is not None
-    results = [_WORKER_CLEANER.clean(row, cells) for row, cells in items]
+    """Runs in a forked worker: clean a batch and compute its duplicate keys; owners
+    travel back as ids."""
+    cleaner = _WORKER_CLEANER
+    assert cleaner is not None
+    kind, match_on = cleaner.kind, cleaner.options.match_on
+    results = [cleaner.clean(row, cells) for row, cells in items]
     for result in results:
-        if isinstance(result, Clean) and result.owner is not None:
-            result.owner = result.owner.pk
+        if isinstance(result, Clean):
+            result.match_keys = result.keys(kind, match_on)
+            if result.owner is not None:
+                result.owner = result.owner.pk
     return results
 
 
@@ -130,6 +135,9 @@ class BulkImport:
         self.company_type_id = ContentType.objects.get_for_model(Company).pk
         self.actor_id = getattr(actor, "pk", None)
         self.job_public_id = str(job.public_id) if job else None
+        # The same on every row: encoded once.
+        self.import_data = e.db_json({"import_id": self.job_public_id})
+        self.import_id_json = e.db_json(self.job_public_id)
         self.created_tags: list[int] = []
         self.owner_public: dict[int, str] = {}
         self._pending_search: list[tuple[Any, ...]] = []
@@ -174,7 +182,9 @@ class BulkImport:
         for result in results:
             (errors if isinstance(result, RowError) else cleaned).append(result)  # type: ignore[arg-type]
         match_on = self.options.match_on
-        keys_of = [c.keys(self.kind, match_on) for c in cleaned]
+        keys_of = [
+            c.keys(self.kind, match_on) if c.match_keys is None else c.match_keys for c in cleaned
+        ]
         wanted = {k for keys in keys_of for k in keys}
         found = self.matcher.find(wanted) if wanted else {}
         existing: dict[int, Existing] = {}
@@ -272,6 +282,11 @@ class BulkImport:
 
     # ------------------------------------------------------------ writes
 
+    def _created_data(self, public: uuid.UUID) -> str:
+        """The `<kind>.created` event's data, as `db_json` writes it (a UUID needs no
+        escaping)."""
+        return f'{{"id":"{public}","import_id":{self.import_id_json}}}'
+
     def _owner_public(self, owner: Any) -> str:
         value = self.owner_public.get(owner.pk)
         if value is None:
@@ -316,7 +331,7 @@ class BulkImport:
                 stamp,
                 stamp,
                 public.hex if sqlite else str(public),
-                e.db_json(clean.custom),
+                e.db_json(clean.custom) if clean.custom else "{}",
                 owner.pk,
                 owner.team_id,
                 *(values[f] for f in fields),
@@ -388,7 +403,7 @@ class BulkImport:
                     public.hex if sqlite else str(public),
                     repr_text[:300],
                     e.db_json(changes),
-                    e.db_json({"import_id": self.job_public_id}),
+                    self.import_data,
                     stamp,
                 )
             )
@@ -398,7 +413,7 @@ class BulkImport:
                     self.content_type_id,
                     pk,
                     self.actor_id,
-                    e.db_json({"id": str(public), "import_id": self.job_public_id}),
+                    self._created_data(public),
                     stamp,
                     0,
                     "",
@@ -578,7 +593,7 @@ class BulkImport:
                     pid,
                     name[:300],
                     e.db_json(changes),
-                    e.db_json({"import_id": self.job_public_id}),
+                    self.import_data,
                     stamp,
                 )
             )
@@ -588,7 +603,7 @@ class BulkImport:
                     self.company_type_id,
                     pk,
                     self.actor_id,
-                    e.db_json({"id": str(public), "import_id": self.job_public_id}),
+                    self._created_data(public),
                     stamp,
                     0,
                     "",
@@ -754,7 +769,7 @@ class BulkImport:
                     pid,
                     (title or "—")[:300],
                     e.db_json(changes),
-                    e.db_json({"import_id": self.job_public_id}),
+                    self.import_data,
                     stamp,
                 )
             )

@@ -346,6 +346,9 @@ class Clean:
     company_role: str = ""
     owner: Any = None
     custom: dict[str, Any] = field(default_factory=dict)
+    # The duplicate keys of the row as read (before other rows are merged into it), when
+    # a cleaning worker has computed them already.
+    match_keys: list[str] | None = None
 
     def keys(self, kind: str, match_on: tuple[str, ...]) -> list[str]:
         keys: list[str] = []
@@ -708,23 +711,29 @@ class Matcher:
         digits = [k[2:] for k in keys if k.startswith("p:")]
         names = [k[2:] for k in keys if k.startswith("n:")]
         found: dict[str, int] = {}
-        scope = None if self.admin else self._scope().values("pk")
         if self.kind in ("contact", "company"):
-            owner_field = f"{self.kind}_id"
-            for prefix, values, column in (("e:", emails, "value"), ("p:", digits, "digits")):
-                for chunk in _chunks(values, 2000):
+            owner_field = quote(f"{self.kind}_id")
+            # Raw SQL: the ORM would prepare each of the thousands of values one by one.
+            scope_sql, scope_params = "", []
+            if not self.admin:
+                sql, params = self._scope().values("pk").query.sql_with_params()
+                scope_sql, scope_params = f" AND {owner_field} IN ({sql})", list(params)
+            table = quote(ContactPoint._meta.db_table)
+            with connection.cursor() as cursor:
+                for prefix, values, column in (("e:", emails, "value"), ("p:", digits, "digits")):
                     # Only phones have digits: filtering on the kind too would let SQLite
                     # walk every phone through the (kind, value) index.
-                    kind = {"kind": "email"} if prefix == "e:" else {}
-                    query = ContactPoint.objects.filter(
-                        **kind, **{f"{column}__in": chunk, f"{owner_field}__isnull": False}
-                    )
-                    if scope is not None:
-                        query = query.filter(**{f"{owner_field}__in": scope})
-                    for object_id, value in query.values_list(owner_field, column).order_by(
-                        owner_field
-                    ):
-                        found.setdefault(prefix + value, object_id)
+                    kind_sql = "kind = 'email' AND " if prefix == "e:" else ""
+                    for chunk in _chunks(values, 2000):
+                        marks = ", ".join(["%s"] * len(chunk))
+                        cursor.execute(
+                            f"SELECT {owner_field}, {quote(column)} FROM {table} "  # noqa: S608
+                            f"WHERE {kind_sql}{quote(column)} IN ({marks}) "
+                            f"AND {owner_field} IS NOT NULL{scope_sql} ORDER BY {owner_field}",
+                            [*chunk, *scope_params],
+                        )
+                        for object_id, value in cursor.fetchall():
+                            found.setdefault(prefix + value, object_id)
             if names and self.kind == "company":
                 for chunk in _chunks(names, 2000):
                     rows = self._scope().filter(name_key__in=chunk).values_list("pk", "name_key")
@@ -974,8 +983,12 @@ def db_datetime(value: dt.datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
+# One encoder for every row: `json.dumps` with options builds a new encoder per call.
+_encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
 def db_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _encode_json(value)
 
 
 def db_uuid(value: uuid.UUID) -> str:
@@ -1034,20 +1047,74 @@ def write_events(rows: list[tuple[Any, ...]]) -> None:
             cursor.executemany(insert_sql(OutboxEvent._meta.db_table, EVENT_COLUMNS), rows)
 
 
+# SQLite's trigram index is fed by triggers on the entry table; one statement per row
+# through a trigger costs ~100 µs, while one INSERT ... SELECT over the batch's entries
+# costs ~25 µs a row. `write_search` therefore drops the insert and delete triggers inside
+# the batch's transaction, indexes the batch itself and puts the triggers back before the
+# commit: other connections never see the index without its triggers (they cannot write
+# while the batch holds the write lock, and the DDL commits or rolls back with the rows).
+FTS_TABLE = "core_search_fts"
+FTS_BULK_TRIGGERS = ("core_search_ai", "core_search_ad")
+
+
+def _fts_triggers(cursor: Any) -> list[str]:
+    """The CREATE statements of the index's insert and delete triggers, or [] when they
+    are not both there (a large import has dropped them and rebuilds the index after)."""
+    cursor.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN (%s, %s)",
+        list(FTS_BULK_TRIGGERS),
+    )
+    found = dict(cursor.fetchall())
+    if set(found) != set(FTS_BULK_TRIGGERS):
+        return []
+    return [found[name] for name in FTS_BULK_TRIGGERS]
+
+
 def write_search(rows: list[tuple[Any, ...]], replace: bool = False) -> None:
-    """Insert search entries (with `replace`, delete the records' old entries first)."""
+    """Insert search entries (with `replace`, delete the records' old entries first),
+    keeping SQLite's trigram index in step set by set rather than row by row."""
     if not rows:
         return
     table = SearchEntry._meta.db_table
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        triggers = _fts_triggers(cursor) if connection.vendor == "sqlite" else []
+        for name in FTS_BULK_TRIGGERS if triggers else ():
+            cursor.execute(f"DROP TRIGGER {name}")
         if replace:
             by_kind: dict[str, list[int]] = {}
             for row in rows:
                 by_kind.setdefault(row[0], []).append(row[1])
             for kind, ids in by_kind.items():
-                for chunk in _chunks(ids, 2000):
-                    SearchEntry.objects.filter(kind=kind, object_id__in=chunk).delete()
+                for chunk in _chunks(ids, 900):
+                    marks = ", ".join(["%s"] * len(chunk))
+                    where = f"kind = %s AND object_id IN ({marks})"
+                    if triggers:
+                        # In rowid order: FTS5 flushes its pending terms to a new segment
+                        # whenever a rowid comes lower than the one before.
+                        cursor.execute(
+                            f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, text) "  # noqa: S608
+                            f"SELECT 'delete', id, text FROM {quote(table)} "
+                            f"WHERE {where} ORDER BY id",
+                            [kind, *chunk],
+                        )
+                    cursor.execute(
+                        f"DELETE FROM {quote(table)} WHERE {where}",  # noqa: S608
+                        [kind, *chunk],
+                    )
+        top = 0
+        if triggers:
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {quote(table)}")  # noqa: S608
+            top = cursor.fetchone()[0]
         cursor.executemany(insert_sql(table, SEARCH_COLUMNS), rows)
+        if triggers:
+            # AUTOINCREMENT: the ids above the old maximum are the rows just inserted.
+            cursor.execute(
+                f"INSERT INTO {FTS_TABLE}(rowid, text) "  # noqa: S608
+                f"SELECT id, text FROM {quote(table)} WHERE id > %s",
+                [top],
+            )
+            for statement in triggers:
+                cursor.execute(statement)
 
 
 def ensure_tags(names: Iterable[str], created: list[int]) -> dict[str, int]:
