@@ -167,8 +167,11 @@ class Deal(OwnedRecord):
                 name="deal_expected_close",
             ),
             # Reports: deals won or lost in a period, and open deals over their stage's
-            # usual time.
-            models.Index(fields=["closed_at", "stage"], name="deal_closed_at"),
+            # usual time; with the money, a period's (or a customer's) revenue is summed
+            # from the index alone.
+            models.Index(
+                fields=["closed_at", "stage", "currency", "amount"], name="deal_closed_money"
+            ),
             models.Index(fields=["stage", "stage_entered_at"], name="deal_stage_entered"),
             # Covers the board's column totals (count, sums per currency) with the
             # visibility and owner/team filters, so they never read the table's rows.
