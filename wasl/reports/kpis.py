@@ -207,36 +207,54 @@ def deal_series(
     }, missing
 
 
+def _first_moment_after(field: str, moments: list[dt.datetime]) -> Case:
+    """The index of the first of `moments` (ascending) after `field`'s value; one past the
+    last for a later value or none."""
+    return Case(
+        *[
+            When(**{f"{field}__lt": moment}, then=Value(index))
+            for index, moment in enumerate(moments)
+        ],
+        default=Value(len(moments)),
+        output_field=IntegerField(),
+    )
+
+
 def open_series(
     user: Any, filters: ReportFilters, periods: list[Period], rates: RateTable
 ) -> tuple[list[int], list[Decimal], dict[str, int]]:
     """Deals open at the end of each period (count, and value at the rates of its last
-    day), in one pass over the deals with a conditional count and sum per period."""
+    day). A deal is open at the period ends from the first one after its creation up to,
+    not including, the first one after its close: one pass groups the deals by those two
+    indexes, and each group counts for the ends between them."""
     moments = _ends(periods, filters.tz)
-    aggregates: dict[str, Any] = {}
-    for index, moment in enumerate(moments):
-        condition = Q(created_at__lt=moment) & (
-            Q(closed_at__isnull=True) | Q(closed_at__gte=moment)
-        )
-        aggregates[f"n{index}"] = Count("pk", filter=condition)
-        aggregates[f"v{index}"] = Sum("amount", filter=condition)
-    rows = list(
+    groups = (
         deals_in_scope(user, filters)
         .filter(created_at__lt=moments[-1])
         .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=moments[0]))
+        .annotate(
+            opens=_first_moment_after("created_at", moments),
+            closes=_first_moment_after("closed_at", moments),
+        )
         .order_by()
-        .values("currency")
-        .annotate(**aggregates)
+        .values("currency", "opens", "closes")
+        .annotate(n=Count("pk"), value=Sum("amount"))
     )
-    counts, values = [], []
+    counts = [0 for _m in moments]
+    by_currency: list[dict[str, list[Any]]] = [{} for _m in moments]
+    for group in groups:
+        for index in range(group["opens"], group["closes"]):
+            counts[index] += group["n"]
+            held = by_currency[index].setdefault(group["currency"], [Decimal(0), 0])
+            held[0] += group["value"] or Decimal(0)
+            held[1] += group["n"]
+    values = []
     missing: dict[str, int] = {}
     for index, period in enumerate(periods):
         total = MoneyTotal(rates)
         day = _rate_day(period, filters.today)
-        for row in rows:
-            if row[f"n{index}"]:
-                total.add(row[f"v{index}"], row["currency"], day, row[f"n{index}"])
-        counts.append(sum(row[f"n{index}"] for row in rows))
+        for currency, (value, n) in by_currency[index].items():
+            total.add(value, currency, day, n)
         values.append(total.total)
         if index == len(periods) - 1:
             merge_missing(missing, total.missing)
