@@ -151,6 +151,9 @@ def cpu_per_event(args: argparse.Namespace) -> None:
         profile.disable()
     cpu, wall = time.process_time() - started_cpu, time.perf_counter() - started
     assert tasks_count() == args.cpu, tasks_count()
+    from wasl.automation.models import AutomationRun
+
+    assert AutomationRun.objects.filter(status="done").count() == args.cpu
     print(
         json.dumps(
             {
@@ -163,7 +166,9 @@ def cpu_per_event(args: argparse.Namespace) -> None:
         )
     )
     if profile is not None:
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(
+            int(os.environ.get("BENCH_PROFILE_LINES", "25"))
+        )
 
 
 def main() -> None:

@@ -62,6 +62,7 @@ def test_a_chunk_of_rule_runs_writes_its_tasks_with_one_insert_and_logs_their_id
         Worker(worker_id="bulk-test", batch_seconds=600).run_until_idle()
 
     assert inserts_into(queries, "activities_activity") == 1
+    assert inserts_into(queries, "automation_automationrun") == 1
     for lead in made:
         task = Activity.objects.get(lead=lead)
         assert task.subject == f"Call {lead.first_name}"
@@ -159,6 +160,31 @@ def test_a_task_key_already_written_is_not_written_again_and_the_log_names_it(pe
     run = AutomationRun.objects.get(object_id=lead.pk)
     assert run.outcomes[0]["detail"]["activity_id"] == str(task.public_id)
     assert OutboxEvent.objects.filter(name="activity.created").count() == 1
+
+
+def test_a_run_key_taken_after_the_chunk_loaded_undoes_the_chunk_and_reruns_it_job_by_job(
+    personas, monkeypatch, caplog
+):
+    call_rule(personas.admin)
+    [lead] = leads(personas.rep_a, "Ali")
+    work()
+    task = Activity.objects.get(lead=lead)
+    # The same event again, and the lookup at load misses the run (as when another worker
+    # commits it meanwhile): the chunk's bulk write of the run rows fails.
+    OutboxEvent.objects.filter(name="lead.created").update(dispatched_at=None)
+
+    def sees_nothing_taken(batch):
+        batch.checked = set(batch.events)
+
+    monkeypatch.setattr(engine.Batch, "_check_keys", sees_nothing_taken)
+    work()
+
+    assert "bulk write of a chunk failed" in caplog.text
+    assert Activity.objects.filter(lead=lead).get() == task
+    run = AutomationRun.objects.get(object_id=lead.pk)
+    assert run.outcomes[0]["detail"]["activity_id"] == str(task.public_id)
+    assert OutboxEvent.objects.filter(name="activity.created").count() == 1
+    assert not FailedJob.objects.exists()
 
 
 def test_least_loaded_assignment_counts_tasks_given_earlier_in_the_same_chunk(personas):
