@@ -187,6 +187,50 @@ def test_a_run_key_taken_after_the_chunk_loaded_undoes_the_chunk_and_reruns_it_j
     assert not FailedJob.objects.exists()
 
 
+def test_a_job_costs_one_savepoint_besides_its_actions(personas):
+    call_rule(personas.admin)
+    engine.automation_user()
+    leads(personas.rep_a, "A", "B", "C", "D", "E", "F", "G", "H")
+    dispatch_pending()
+    with CaptureQueriesContext(connection) as queries:
+        Worker(worker_id="bulk-test", batch_seconds=600).run_until_idle()
+
+    statements = [q["sql"] for q in queries.captured_queries]
+    start = next(i for i, sql in enumerate(statements) if sql.startswith('SELECT "key"'))
+    end = next(i for i, sql in enumerate(statements) if "automation_automationrun" in sql[:40])
+    savepoints = [sql for sql in statements[start:end] if sql.startswith("SAVEPOINT")]
+    # Each job's and its one action's, and the bulk write's.
+    assert len(savepoints) == 8 * 2 + 1
+
+
+def test_a_failing_job_in_a_chunk_is_undone_and_queued_again_and_the_others_commit(
+    personas, monkeypatch
+):
+    from django_tasks_db.models import DBTaskResult
+
+    original = actions.ACTIONS["add_tag"]
+
+    def breaks_on_bad(action, step):
+        if step.record.first_name == "Bad":
+            raise RuntimeError("the tag service is down")
+        return original(action, step)
+
+    monkeypatch.setitem(actions.ACTIONS, "add_tag", breaks_on_bad)
+    call_rule(personas.admin, extra_actions=[{"type": "add_tag", "tag": "called"}])
+    good, bad = leads(personas.rep_a, "Good", "Bad")
+    dispatch_pending()
+    Worker(worker_id="bulk-test", batch_seconds=600).run_once()
+
+    assert not Activity.objects.filter(lead=bad).exists()
+    assert not AutomationRun.objects.filter(object_id=bad.pk).exists()
+    assert [t.name for t in bad.tags.all()] == []
+    assert Activity.objects.filter(lead=good).count() == 1
+    retry = DBTaskResult.objects.get(status="READY")
+    assert retry.args_kwargs["kwargs"]["attempt"] == 2
+    finished = DBTaskResult.objects.filter(status="SUCCESSFUL")
+    assert sorted(row.return_value["ok"] for row in finished) == [False, True]
+
+
 def test_least_loaded_assignment_counts_tasks_given_earlier_in_the_same_chunk(personas):
     call_rule(personas.admin, assign={"to": "role", "role": "rep", "strategy": "least_loaded"})
     made = leads(personas.rep_a, "A", "B", "C", "D", "E", "F")
