@@ -202,6 +202,16 @@ class PendingActivities:
             AutomationRun.objects.filter(pk=run.pk).update(outcomes=run.outcomes)
 
 
+def defers_writes(action: Any, step: Step) -> bool:
+    """Whether the action, as configured, writes nothing itself and only queues what it
+    creates for the chunk's bulk write (dropped by `PendingActivities.scope` if it fails),
+    so that it needs no savepoint of its own: a task given to anyone but a round robin
+    (which moves its cursor). `activity_prepare` only reads; a test keeps it so."""
+    if step.pending is None or step.dry_run or action.type != "create_activity":
+        return False
+    return not (action.assign.to == "role" and action.assign.strategy == "round_robin")
+
+
 def short_key(prefix: str, key: str, limit: int = 120) -> str:
     text = f"{prefix}:{key}"
     if len(text) <= limit:

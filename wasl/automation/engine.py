@@ -20,7 +20,13 @@ from pydantic import ValidationError
 
 from wasl.accounts.models import User
 from wasl.automation import schema
-from wasl.automation.actions import ACTIONS, ActionError, PendingActivities, Step
+from wasl.automation.actions import (
+    ACTIONS,
+    ActionError,
+    PendingActivities,
+    Step,
+    defers_writes,
+)
 from wasl.automation.conditions import compare, matches
 from wasl.automation.context import kind_of, load_record, record_context, records_query, resolve
 from wasl.automation.models import AutomationRun, Rule
@@ -417,7 +423,8 @@ def _run_actions(
     key: str | None,
     cause: dict[str, Any],
 ) -> None:
-    """Do (or plan) each action in its own savepoint; set the run's outcomes and status."""
+    """Do (or plan) each action in its own savepoint (unless it writes nothing yet); set
+    the run's outcomes and status."""
     chain = [*cause.get("rules", []), run.rule_id]
     token = events.causation.set(
         {"rules": chain, "depth": run.depth + 1, "run": str(run.public_id)}
@@ -426,8 +433,15 @@ def _run_actions(
     try:
         for index, action in enumerate(document.actions):
             step.key = f"{key or run.public_id}:{index}"
+            # An action that only queues needs no savepoint: nothing of it is written yet.
+            pending = step.pending
+            guard = (
+                pending.scope()
+                if pending is not None and defers_writes(action, step)
+                else savepoint()
+            )
             try:
-                with savepoint():
+                with guard:
                     detail = ACTIONS[action.type](action, step)
             except EXPECTED_ERRORS as error:
                 message = getattr(error, "message", None) or str(error)

@@ -187,7 +187,14 @@ def test_a_run_key_taken_after_the_chunk_loaded_undoes_the_chunk_and_reruns_it_j
     assert not FailedJob.objects.exists()
 
 
-def test_a_job_costs_one_savepoint_besides_its_actions(personas):
+def savepoints_in_chunk(queries) -> int:
+    statements = [q["sql"] for q in queries.captured_queries]
+    start = next(i for i, sql in enumerate(statements) if sql.startswith('SELECT "key"'))
+    end = next(i for i, sql in enumerate(statements) if "automation_automationrun" in sql[:40])
+    return sum(1 for sql in statements[start:end] if sql.startswith("SAVEPOINT"))
+
+
+def test_a_job_whose_action_only_queues_a_task_costs_one_savepoint(personas):
     call_rule(personas.admin)
     engine.automation_user()
     leads(personas.rep_a, "A", "B", "C", "D", "E", "F", "G", "H")
@@ -195,12 +202,50 @@ def test_a_job_costs_one_savepoint_besides_its_actions(personas):
     with CaptureQueriesContext(connection) as queries:
         Worker(worker_id="bulk-test", batch_seconds=600).run_until_idle()
 
-    statements = [q["sql"] for q in queries.captured_queries]
-    start = next(i for i, sql in enumerate(statements) if sql.startswith('SELECT "key"'))
-    end = next(i for i, sql in enumerate(statements) if "automation_automationrun" in sql[:40])
-    savepoints = [sql for sql in statements[start:end] if sql.startswith("SAVEPOINT")]
-    # Each job's and its one action's, and the bulk write's.
-    assert len(savepoints) == 8 * 2 + 1
+    # Each job's, and the bulk write's.
+    assert savepoints_in_chunk(queries) == 8 + 1
+    assert Activity.objects.filter(kind="call").count() == 8
+
+
+def test_an_action_that_writes_at_once_keeps_its_savepoint(personas):
+    call_rule(personas.admin, assign={"to": "role", "role": "rep", "strategy": "round_robin"})
+    engine.automation_user()
+    leads(personas.rep_a, "A", "B", "C", "D")
+    dispatch_pending()
+    with CaptureQueriesContext(connection) as queries:
+        Worker(worker_id="bulk-test", batch_seconds=600).run_until_idle()
+
+    # The round robin moves its cursor: each job's, each action's, and the bulk write's.
+    assert savepoints_in_chunk(queries) >= 4 * 2 + 1
+    owners = [task.owner for task in Activity.objects.order_by("id")]
+    assert owners.count(personas.rep_a) == 2 and owners.count(personas.rep_b) == 2
+
+
+def test_a_queued_task_that_cannot_be_given_fails_its_run_alone(personas):
+    from wasl.accounts.services import user_update
+    from wasl.leads.services import lead_update
+
+    services.rule_create(
+        actor=personas.admin,
+        name="Tag and call",
+        trigger={"type": "lead_created", "source": "web_form"},
+        actions=[
+            {"type": "add_tag", "tag": "seen"},
+            {"type": "create_activity", "kind": "call", "subject": "Call"},
+        ],
+    )
+    good, gone = leads(personas.rep_a, "Good", "Gone")
+    lead_update(actor=personas.admin, lead=gone, owner=personas.rep_b)
+    user_update(actor=personas.admin, user=personas.rep_b, is_active=False)
+    work()
+
+    failed = AutomationRun.objects.get(object_id=gone.pk)
+    assert failed.status == "partial"
+    assert [o["status"] for o in failed.outcomes] == ["done", "failed"]
+    assert [t.name for t in gone.tags.all()] == ["seen"]
+    assert not Activity.objects.filter(lead=gone).exists()
+    assert AutomationRun.objects.get(object_id=good.pk).status == "done"
+    assert Activity.objects.filter(lead=good).count() == 1
 
 
 def test_a_failing_job_in_a_chunk_is_undone_and_queued_again_and_the_others_commit(
