@@ -351,16 +351,10 @@ def execute_rule(
     # In a worker chunk whose keys were looked up at load, the row joins the chunk's bulk
     # write instead (`PendingActivities.flush`); a key taken meanwhile by another worker
     # fails that write, and the worker runs the chunk again job by job.
-    queued = (
-        late
-        and key is not None
-        and batch is not None
-        and batch.pending is not None
-        and event_id in batch.checked
-    )
-    if queued:
-        assert batch is not None and batch.pending is not None
-        if key in batch.taken or batch.pending.has_run(key):
+    queue: PendingActivities | None = None
+    if late and key is not None and batch is not None and event_id in batch.checked:
+        queue = batch.pending
+        if key in batch.taken or (queue is not None and queue.has_run(key)):
             return None
     if not dry_run and not late:
         try:
@@ -382,10 +376,9 @@ def execute_rule(
         pending=batch.pending if batch is not None and not dry_run else None,
         log=run,
     )
-    if queued:
-        assert batch is not None and batch.pending is not None
+    if queue is not None:
         _run_actions(run, step, document, key=key, cause=cause)
-        batch.pending.add_run(run)
+        queue.add_run(run)
         return run
     if late:
         try:
