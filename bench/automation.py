@@ -13,7 +13,10 @@ real `wasl scheduler` (outbox delivery) and one real `wasl worker` run as proces
 With `--cpu N` it measures instead the worker's own CPU time per event, in this process
 and without polling (robust to a loaded machine): N leads are committed and delivered,
 then one `Worker` (batch budget lifted, so every batch is 100 jobs in chunks of 16) runs
-them until idle under `time.process_time()`; `--profile` prints the top of a cProfile.
+them until idle under `time.process_time()`; `--profile` prints the top of a cProfile
+(`BENCH_PROFILE_LINES`, `BENCH_PROFILE_SORT` change its length and order). It also
+reports the CPU the delivery of those events (`dispatch_pending`, the scheduler's part)
+cost per event.
 
 Uses its own database: SQLite in bench/.data/automation/ (recreated each run) or
 --db-url (migrated and flushed first).
