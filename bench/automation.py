@@ -13,7 +13,10 @@ real `wasl scheduler` (outbox delivery) and one real `wasl worker` run as proces
 With `--cpu N` it measures instead the worker's own CPU time per event, in this process
 and without polling (robust to a loaded machine): N leads are committed and delivered,
 then one `Worker` (batch budget lifted, so every batch is 100 jobs in chunks of 16) runs
-them until idle under `time.process_time()`; `--profile` prints the top of a cProfile.
+them until idle under `time.process_time()`; `--profile` prints the top of a cProfile
+(`BENCH_PROFILE_LINES`, `BENCH_PROFILE_SORT` change its length and order). It also
+reports the CPU the delivery of those events (`dispatch_pending`, the scheduler's part)
+cost per event.
 
 Uses its own database: SQLite in bench/.data/automation/ (recreated each run) or
 --db-url (migrated and flushed first).
@@ -138,8 +141,10 @@ def cpu_per_event(args: argparse.Namespace) -> None:
     with transaction.atomic():
         for number in range(args.cpu):
             new_lead(rep, number)
+    dispatch_started = time.process_time()
     while dispatch_pending(limit=1000):
         pass
+    dispatch_cpu = time.process_time() - dispatch_started
     worker = Worker(worker_id="bench", batch_seconds=3600)
     worker.run_until_idle(max_rounds=1)  # warm up: the automation user, first queries
     profile = cProfile.Profile() if args.profile else None
@@ -151,6 +156,9 @@ def cpu_per_event(args: argparse.Namespace) -> None:
         profile.disable()
     cpu, wall = time.process_time() - started_cpu, time.perf_counter() - started
     assert tasks_count() == args.cpu, tasks_count()
+    from wasl.automation.models import AutomationRun
+
+    assert AutomationRun.objects.filter(status="done").count() == args.cpu
     print(
         json.dumps(
             {
@@ -158,12 +166,16 @@ def cpu_per_event(args: argparse.Namespace) -> None:
                 "jobs": ran,
                 "cpu_ms_per_event": round(cpu * 1000 / ran, 2),
                 "wall_ms_per_event": round(wall * 1000 / ran, 2),
+                # The scheduler's side: delivering the events, queueing their jobs.
+                "dispatch_cpu_ms_per_event": round(dispatch_cpu * 1000 / args.cpu, 2),
             },
             indent=2,
         )
     )
     if profile is not None:
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(profile).sort_stats(
+            os.environ.get("BENCH_PROFILE_SORT", "cumulative")
+        ).print_stats(int(os.environ.get("BENCH_PROFILE_LINES", "25")))
 
 
 def main() -> None:

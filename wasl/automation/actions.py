@@ -83,9 +83,10 @@ class _Queued:
 
 class PendingActivities:
     """Activities that the rule runs of a worker's chunk create, checked and validated when
-    the action runs and written together by `flush` (one INSERT each for activities, audit
-    rows and events). What a savepoint that rolls back had queued is dropped with it
-    (`scope`); a key queued twice gives the first activity, as `activity_create` does."""
+    the action runs, and the runs' log rows, written together by `flush` (one INSERT each
+    for activities, audit rows, events and runs). What a savepoint that rolls back had
+    queued is dropped with it (`scope`); a key queued twice gives the first activity, as
+    `activity_create` does."""
 
     def __init__(self) -> None:
         self.items: list[_Queued] = []
@@ -93,6 +94,8 @@ class PendingActivities:
         # (queued activity, the run log detail naming it, its run), to correct the log if
         # the key turns out to be taken already.
         self.logs: list[tuple[_Queued, dict[str, Any], AutomationRun | None]] = []
+        self.runs: list[AutomationRun] = []
+        self.run_keys: set[str] = set()
 
     def add(self, actor: Any, spec: dict[str, Any]) -> _Queued:
         key = spec.get("idempotency_key")
@@ -108,17 +111,29 @@ class PendingActivities:
     def log(self, queued: _Queued, detail: dict[str, Any], run: AutomationRun | None) -> None:
         self.logs.append((queued, detail, run))
 
+    def add_run(self, run: AutomationRun) -> None:
+        """Queue an unsaved run row (its key was checked free when the chunk loaded)."""
+        self.runs.append(run)
+        if run.key:
+            self.run_keys.add(run.key)
+
+    def has_run(self, key: str) -> bool:
+        return key in self.run_keys
+
     @contextmanager
     def scope(self) -> Iterator[None]:
         """Drop what was queued inside if it ends with an error (its savepoint rolls back)."""
-        marks = len(self.items), len(self.logs)
+        marks = len(self.items), len(self.logs), len(self.runs)
         try:
             yield
         except BaseException:
             for queued in self.items[marks[0] :]:
                 self.by_key.pop(queued.prepared.activity.idempotency_key or "", None)
+            for run in self.runs[marks[2] :]:
+                self.run_keys.discard(run.key or "")
             del self.items[marks[0] :]
             del self.logs[marks[1] :]
+            del self.runs[marks[2] :]
             raise
 
     def open_counts(self, users: list[User]) -> dict[int, int]:
@@ -147,12 +162,25 @@ class PendingActivities:
         return counts
 
     def flush(self) -> int:
-        """Write what is queued; correct the run logs of keys found taken. Returns how many
-        activities were queued."""
-        items, logs = self.items, self.logs
+        """Write what is queued; correct the run logs of keys found taken, then write the
+        queued runs. Returns how many activities were queued."""
+        items, logs, runs = self.items, self.logs, self.runs
         self.items, self.by_key, self.logs = [], {}, []
+        self.runs, self.run_keys = [], set()
+        self._write_activities(items, logs)
+        if runs:
+            # A key taken since the chunk loaded (another worker) raises IntegrityError:
+            # the worker undoes the chunk and runs it again job by job.
+            AutomationRun.objects.bulk_create(runs)
+        return len(items)
+
+    def _write_activities(
+        self,
+        items: list[_Queued],
+        logs: list[tuple[_Queued, dict[str, Any], AutomationRun | None]],
+    ) -> None:
         if not items:
-            return 0
+            return
         groups: dict[int | None, list[_Queued]] = {}
         for queued in items:
             groups.setdefault(getattr(queued.actor, "pk", None), []).append(queued)
@@ -163,16 +191,25 @@ class PendingActivities:
             )
             for queued, activity in zip(group, saved, strict=True):
                 written[id(queued)] = activity
-        runs: dict[int, AutomationRun] = {}
+        saved_runs: dict[int, AutomationRun] = {}
         for queued, detail, run in logs:
             activity = written[id(queued)]
             if activity is not queued.prepared.activity:
                 detail["activity_id"] = str(activity.public_id)
                 if run is not None and run.pk is not None:
-                    runs[run.pk] = run
-        for run in runs.values():
+                    saved_runs[run.pk] = run
+        for run in saved_runs.values():
             AutomationRun.objects.filter(pk=run.pk).update(outcomes=run.outcomes)
-        return len(items)
+
+
+def defers_writes(action: Any, step: Step) -> bool:
+    """Whether the action, as configured, writes nothing itself and only queues what it
+    creates for the chunk's bulk write (dropped by `PendingActivities.scope` if it fails),
+    so that it needs no savepoint of its own: a task given to anyone but a round robin
+    (which moves its cursor). `activity_prepare` only reads; a test keeps it so."""
+    if step.pending is None or step.dry_run or action.type != "create_activity":
+        return False
+    return not (action.assign.to == "role" and action.assign.strategy == "round_robin")
 
 
 def short_key(prefix: str, key: str, limit: int = 120) -> str:

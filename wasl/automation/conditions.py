@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from wasl.automation.context import resolve
@@ -11,10 +12,24 @@ from wasl.core.text import normalise
 
 
 def _number(value: Any) -> Decimal | None:
-    if value is None or isinstance(value, bool) or value == "":
+    kind = type(value)
+    if kind is int:
+        return Decimal(value)
+    if value is None or kind is bool or value == "":
         return None
+    if kind is str:
+        return _parse(value)
+    if kind is Decimal:
+        return value if value.is_finite() else None
+    return _parse(str(value))
+
+
+# A rule's constants and a record's values are compared again for every rule of an
+# event: their parses are worth keeping (a Decimal is immutable, so sharing it is safe).
+@lru_cache(maxsize=4096)
+def _parse(text: str) -> Decimal | None:
     try:
-        number = Decimal(str(value).strip().replace(",", ""))
+        number = Decimal(text.strip().replace(",", ""))
     except (InvalidOperation, ValueError):
         return None
     return number if number.is_finite() else None

@@ -13,14 +13,20 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.template import TemplateSyntaxError
 from django.utils import timezone
 from pydantic import ValidationError
 
 from wasl.accounts.models import User
 from wasl.automation import schema
-from wasl.automation.actions import ACTIONS, ActionError, PendingActivities, Step
+from wasl.automation.actions import (
+    ACTIONS,
+    ActionError,
+    PendingActivities,
+    Step,
+    defers_writes,
+)
 from wasl.automation.conditions import compare, matches
 from wasl.automation.context import kind_of, load_record, record_context, records_query, resolve
 from wasl.automation.models import AutomationRun, Rule
@@ -100,6 +106,10 @@ class Batch:
     actor_checked: int | None = None
     # Activities the chunk's rules create, written together at its end (None: at once).
     pending: PendingActivities | None = None
+    # With `pending`: the events whose run keys were looked up when the chunk was loaded,
+    # and the keys found taken. Their runs are logged by the same bulk write.
+    checked: set[int] = field(default_factory=set)
+    taken: set[str] = field(default_factory=set)
 
     def load(self, event_ids: Iterable[int]) -> None:
         ids = sorted(set(event_ids))
@@ -127,6 +137,31 @@ class Batch:
             found = {record.pk: record for record in query.filter(pk__in=sorted(pks))}
             for pk in pks:
                 self.records[(kind, pk)] = found.get(pk)
+        if self.pending is not None:
+            self._check_keys()
+
+    def _check_keys(self) -> None:
+        """Look up at once which run keys of the chunk's events are taken (a rerun of a
+        job that committed, a duplicated job), so that each run need not insert its row
+        first to find out."""
+        keys = [
+            f"event:{event.pk}:{rule.pk}"
+            for event in self.events.values()
+            for rule in self.rules.get(event.name, ())
+        ]
+        table = connection.ops.quote_name(AutomationRun._meta.db_table)
+        column = connection.ops.quote_name(AutomationRun._meta.get_field("key").column)
+        with connection.cursor() as cursor:
+            # Plain SQL: the ORM spends longer building this IN list than the database
+            # spends answering it. Slices keep it under SQLite's variable limit.
+            for start in range(0, len(keys), 500):
+                part = keys[start : start + 500]
+                marks = ", ".join(["%s"] * len(part))
+                # Names come from the model, values are bound.
+                sql = f"SELECT {column} FROM {table} WHERE {column} IN ({marks})"  # noqa: S608
+                cursor.execute(sql, part)
+                self.taken.update(row[0] for row in cursor.fetchall())
+        self.checked = {event.pk for event in self.events.values() if self.rules.get(event.name)}
 
     def record(self, kind: str, pk: int | None) -> Any:
         if pk is None:
@@ -312,6 +347,15 @@ def execute_rule(
     # written once, after the actions, in the savepoint that holds them: a key already
     # taken (a duplicated job) rolls the actions back.
     late = not dry_run and not any(a.type in RUN_BOUND_ACTIONS for a in document.actions)
+    batch = _batch.get()
+    # In a worker chunk whose keys were looked up at load, the row joins the chunk's bulk
+    # write instead (`PendingActivities.flush`); a key taken meanwhile by another worker
+    # fails that write, and the worker runs the chunk again job by job.
+    queue: PendingActivities | None = None
+    if late and key is not None and batch is not None and event_id in batch.checked:
+        queue = batch.pending
+        if key in batch.taken or (queue is not None and queue.has_run(key)):
+            return None
     if not dry_run and not late:
         try:
             with transaction.atomic():
@@ -319,7 +363,6 @@ def execute_rule(
         except IntegrityError:
             return None
     context = context if context is not None else (record_context(record) if record else {})
-    batch = _batch.get()
     step = Step(
         rule=rule,
         record=record,
@@ -333,6 +376,10 @@ def execute_rule(
         pending=batch.pending if batch is not None and not dry_run else None,
         log=run,
     )
+    if queue is not None:
+        _run_actions(run, step, document, key=key, cause=cause)
+        queue.add_run(run)
+        return run
     if late:
         try:
             with savepoint():
@@ -369,7 +416,8 @@ def _run_actions(
     key: str | None,
     cause: dict[str, Any],
 ) -> None:
-    """Do (or plan) each action in its own savepoint; set the run's outcomes and status."""
+    """Do (or plan) each action in its own savepoint (unless it writes nothing yet); set
+    the run's outcomes and status."""
     chain = [*cause.get("rules", []), run.rule_id]
     token = events.causation.set(
         {"rules": chain, "depth": run.depth + 1, "run": str(run.public_id)}
@@ -378,8 +426,15 @@ def _run_actions(
     try:
         for index, action in enumerate(document.actions):
             step.key = f"{key or run.public_id}:{index}"
+            # An action that only queues needs no savepoint: nothing of it is written yet.
+            pending = step.pending
+            guard = (
+                pending.scope()
+                if pending is not None and defers_writes(action, step)
+                else savepoint()
+            )
             try:
-                with savepoint():
+                with guard:
                     detail = ACTIONS[action.type](action, step)
             except EXPECTED_ERRORS as error:
                 message = getattr(error, "message", None) or str(error)

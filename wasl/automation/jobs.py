@@ -21,8 +21,11 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -83,14 +86,39 @@ def enqueue(task: Any, **kwargs: Any) -> None:
         enqueue_after_commit(task, kwargs)
 
 
+# Set while the batch worker runs a job inside a savepoint of its own (`_guarded`).
+_in_job_savepoint: ContextVar[bool] = ContextVar("wasl_in_job_savepoint", default=False)
+
+
+class _Failed(Exception):
+    """A job's work failed inside the worker's savepoint: once that savepoint has rolled
+    back, `settle()` queues the next attempt or parks the job (see `run_with_retry`)."""
+
+    def __init__(self, settle: Callable[[], dict[str, Any]]) -> None:
+        super().__init__("job failed")
+        self.settle = settle
+
+
 def run_with_retry(
     task: Any, kwargs: dict[str, Any], work: Callable[[], Any], *, attempt: int, policy: RetryPolicy
 ) -> dict[str, Any]:
     """Run `work`; on an error queue the next attempt after a backoff, or after the last
-    attempt park the job as failed (visible to administrators, retryable by hand)."""
-    from wasl.automation.engine import savepoint
-    from wasl.automation.services import failed_job_park
+    attempt park the job as failed (visible to administrators, retryable by hand).
 
+    A transactional job runs in a savepoint that its failure rolls back before the retry
+    is queued: its own, or in the batch worker the job's savepoint, which then queues the
+    retry (`_Failed`) so that a job costs one savepoint, not two."""
+    from wasl.automation.engine import savepoint
+
+    settle = partial(_settle, task, kwargs, attempt=attempt, policy=policy)
+    if policy.transactional and _in_job_savepoint.get():
+        token = _in_job_savepoint.set(False)
+        try:
+            return {"ok": True, "result": work()}
+        except Exception as error:
+            raise _Failed(partial(settle, error)) from error
+        finally:
+            _in_job_savepoint.reset(token)
     try:
         if policy.transactional:
             with savepoint():
@@ -99,14 +127,31 @@ def run_with_retry(
             result = work()
         return {"ok": True, "result": result}
     except Exception as error:
-        message = "".join(traceback.format_exception(error))[-4000:]
-        logger.warning("job %s failed (attempt %d): %r", task.module_path, attempt, error)
-        if attempt < policy.max_attempts:
-            run_after = timezone.now() + dt.timedelta(seconds=backoff(attempt, policy))
-            enqueue(task.using(run_after=run_after), **kwargs, attempt=attempt + 1)
-            return {"ok": False, "retry": attempt + 1, "error": repr(error)[:500]}
-        failed_job_park(task_path=task.module_path, kwargs=kwargs, attempts=attempt, error=message)
-        return {"ok": False, "parked": True, "error": repr(error)[:500]}
+        return settle(error)
+
+
+def _settle(
+    task: Any, kwargs: dict[str, Any], error: Exception, *, attempt: int, policy: RetryPolicy
+) -> dict[str, Any]:
+    from wasl.automation.services import failed_job_park
+
+    message = "".join(traceback.format_exception(error))[-4000:]
+    logger.warning("job %s failed (attempt %d): %r", task.module_path, attempt, error)
+    if attempt < policy.max_attempts:
+        run_after = timezone.now() + dt.timedelta(seconds=backoff(attempt, policy))
+        enqueue(task.using(run_after=run_after), **kwargs, attempt=attempt + 1)
+        return {"ok": False, "retry": attempt + 1, "error": repr(error)[:500]}
+    failed_job_park(task_path=task.module_path, kwargs=kwargs, attempts=attempt, error=message)
+    return {"ok": False, "parked": True, "error": repr(error)[:500]}
+
+
+@contextmanager
+def _guarded() -> Iterator[None]:
+    token = _in_job_savepoint.set(True)
+    try:
+        yield
+    finally:
+        _in_job_savepoint.reset(token)
 
 
 # ---------------------------------------------------------------- the worker
@@ -347,8 +392,13 @@ class Worker:
                 row.started_at = timezone.now()
                 try:
                     task = row.task
-                    with engine.savepoint():
-                        value = task.call(*row.args_kwargs["args"], **row.args_kwargs["kwargs"])
+                    try:
+                        with engine.savepoint(), _guarded():
+                            value = task.call(*row.args_kwargs["args"], **row.args_kwargs["kwargs"])
+                    except _Failed as failed:
+                        # The job's work is undone: queue its retry (or park it).
+                        with engine.savepoint():
+                            value = failed.settle()
                     done.append((row, value))
                 except Exception as error:
                     logger.exception("job %s failed", row.pk)

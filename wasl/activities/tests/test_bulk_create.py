@@ -264,3 +264,24 @@ class TestRefusals:
                 actor=personas.rep_a, kind="task", subject="Peek", contact=hidden
             )
         assert not Activity.objects.exists()
+
+
+def test_preparing_an_activity_only_reads(personas):
+    # The automation worker runs `activity_prepare` without a savepoint of its own: it
+    # must write nothing (an error after a write would leave the write behind).
+    lead = lead_create(actor=personas.rep_a, first_name="Ali", source="web_form")
+    with CaptureQueriesContext(connection) as queries:
+        services.activity_prepare(
+            actor=personas.rep_a,
+            kind="call",
+            subject="Call Ali",
+            owner=personas.rep_a,
+            lead=lead,
+            due_at=T0 + HOUR,
+            idempotency_key="auto:k",
+        )
+        with pytest.raises(Invalid):
+            services.activity_prepare(actor=personas.rep_a, kind="call", subject="")
+    statements = [q["sql"].lstrip().upper() for q in queries.captured_queries]
+    assert statements, "expected the checks to read"
+    assert all(sql.startswith("SELECT") for sql in statements), statements

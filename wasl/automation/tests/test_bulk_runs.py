@@ -62,6 +62,7 @@ def test_a_chunk_of_rule_runs_writes_its_tasks_with_one_insert_and_logs_their_id
         Worker(worker_id="bulk-test", batch_seconds=600).run_until_idle()
 
     assert inserts_into(queries, "activities_activity") == 1
+    assert inserts_into(queries, "automation_automationrun") == 1
     for lead in made:
         task = Activity.objects.get(lead=lead)
         assert task.subject == f"Call {lead.first_name}"
@@ -159,6 +160,120 @@ def test_a_task_key_already_written_is_not_written_again_and_the_log_names_it(pe
     run = AutomationRun.objects.get(object_id=lead.pk)
     assert run.outcomes[0]["detail"]["activity_id"] == str(task.public_id)
     assert OutboxEvent.objects.filter(name="activity.created").count() == 1
+
+
+def test_a_run_key_taken_after_the_chunk_loaded_undoes_the_chunk_and_reruns_it_job_by_job(
+    personas, monkeypatch, caplog
+):
+    call_rule(personas.admin)
+    [lead] = leads(personas.rep_a, "Ali")
+    work()
+    task = Activity.objects.get(lead=lead)
+    # The same event again, and the lookup at load misses the run (as when another worker
+    # commits it meanwhile): the chunk's bulk write of the run rows fails.
+    OutboxEvent.objects.filter(name="lead.created").update(dispatched_at=None)
+
+    def sees_nothing_taken(batch):
+        batch.checked = set(batch.events)
+
+    monkeypatch.setattr(engine.Batch, "_check_keys", sees_nothing_taken)
+    work()
+
+    assert "bulk write of a chunk failed" in caplog.text
+    assert Activity.objects.filter(lead=lead).get() == task
+    run = AutomationRun.objects.get(object_id=lead.pk)
+    assert run.outcomes[0]["detail"]["activity_id"] == str(task.public_id)
+    assert OutboxEvent.objects.filter(name="activity.created").count() == 1
+    assert not FailedJob.objects.exists()
+
+
+def savepoints_in_chunk(queries) -> int:
+    statements = [q["sql"] for q in queries.captured_queries]
+    start = next(i for i, sql in enumerate(statements) if sql.startswith('SELECT "key"'))
+    end = next(i for i, sql in enumerate(statements) if "automation_automationrun" in sql[:40])
+    return sum(1 for sql in statements[start:end] if sql.startswith("SAVEPOINT"))
+
+
+def test_a_job_whose_action_only_queues_a_task_costs_one_savepoint(personas):
+    call_rule(personas.admin)
+    engine.automation_user()
+    leads(personas.rep_a, "A", "B", "C", "D", "E", "F", "G", "H")
+    dispatch_pending()
+    with CaptureQueriesContext(connection) as queries:
+        Worker(worker_id="bulk-test", batch_seconds=600).run_until_idle()
+
+    # Each job's, and the bulk write's.
+    assert savepoints_in_chunk(queries) == 8 + 1
+    assert Activity.objects.filter(kind="call").count() == 8
+
+
+def test_an_action_that_writes_at_once_keeps_its_savepoint(personas):
+    call_rule(personas.admin, assign={"to": "role", "role": "rep", "strategy": "round_robin"})
+    engine.automation_user()
+    leads(personas.rep_a, "A", "B", "C", "D")
+    dispatch_pending()
+    with CaptureQueriesContext(connection) as queries:
+        Worker(worker_id="bulk-test", batch_seconds=600).run_until_idle()
+
+    # The round robin moves its cursor: each job's, each action's, and the bulk write's.
+    assert savepoints_in_chunk(queries) >= 4 * 2 + 1
+    owners = [task.owner for task in Activity.objects.order_by("id")]
+    assert owners.count(personas.rep_a) == 2 and owners.count(personas.rep_b) == 2
+
+
+def test_a_queued_task_that_cannot_be_given_fails_its_run_alone(personas):
+    from wasl.accounts.services import user_update
+    from wasl.leads.services import lead_update
+
+    services.rule_create(
+        actor=personas.admin,
+        name="Tag and call",
+        trigger={"type": "lead_created", "source": "web_form"},
+        actions=[
+            {"type": "add_tag", "tag": "seen"},
+            {"type": "create_activity", "kind": "call", "subject": "Call"},
+        ],
+    )
+    good, gone = leads(personas.rep_a, "Good", "Gone")
+    lead_update(actor=personas.admin, lead=gone, owner=personas.rep_b)
+    user_update(actor=personas.admin, user=personas.rep_b, is_active=False)
+    work()
+
+    failed = AutomationRun.objects.get(object_id=gone.pk)
+    assert failed.status == "partial"
+    assert [o["status"] for o in failed.outcomes] == ["done", "failed"]
+    assert [t.name for t in gone.tags.all()] == ["seen"]
+    assert not Activity.objects.filter(lead=gone).exists()
+    assert AutomationRun.objects.get(object_id=good.pk).status == "done"
+    assert Activity.objects.filter(lead=good).count() == 1
+
+
+def test_a_failing_job_in_a_chunk_is_undone_and_queued_again_and_the_others_commit(
+    personas, monkeypatch
+):
+    from django_tasks_db.models import DBTaskResult
+
+    original = actions.ACTIONS["add_tag"]
+
+    def breaks_on_bad(action, step):
+        if step.record.first_name == "Bad":
+            raise RuntimeError("the tag service is down")
+        return original(action, step)
+
+    monkeypatch.setitem(actions.ACTIONS, "add_tag", breaks_on_bad)
+    call_rule(personas.admin, extra_actions=[{"type": "add_tag", "tag": "called"}])
+    good, bad = leads(personas.rep_a, "Good", "Bad")
+    dispatch_pending()
+    Worker(worker_id="bulk-test", batch_seconds=600).run_once()
+
+    assert not Activity.objects.filter(lead=bad).exists()
+    assert not AutomationRun.objects.filter(object_id=bad.pk).exists()
+    assert [t.name for t in bad.tags.all()] == []
+    assert Activity.objects.filter(lead=good).count() == 1
+    retry = DBTaskResult.objects.get(status="READY")
+    assert retry.args_kwargs["kwargs"]["attempt"] == 2
+    finished = DBTaskResult.objects.filter(status="SUCCESSFUL")
+    assert sorted(row.return_value["ok"] for row in finished) == [False, True]
 
 
 def test_least_loaded_assignment_counts_tasks_given_earlier_in_the_same_chunk(personas):
