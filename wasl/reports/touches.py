@@ -299,6 +299,11 @@ class Affected:
             self.activities.add(object_id)
         elif name.startswith("deal."):
             self.deals.add(object_id)
+        elif name in ("contact.created", "company.created"):
+            # A new contact or company has nothing yet, but one restored by undoing a
+            # merge takes its activities and deals back.
+            if (data or {}).get("unmerged"):
+                (self.contacts if name == "contact.created" else self.companies).add(object_id)
         elif name == "contact.updated":
             # Only a change of companies moves a contact's activities and deals.
             fields = (data or {}).get("fields")

@@ -213,3 +213,25 @@ def test_a_report_folds_an_undelivered_event_once(
     with django_assert_max_num_queries(3):  # the state, the organisation, the events
         touches.ensure_current()
     assert CustomerEpisode.objects.filter(customer_id=acme.pk).count() == 1
+
+
+def test_a_merge_and_its_undo_are_folded_as_a_rebuild_would_make_them(
+    personas, stages, thirty_days
+):
+    from wasl.imports.merge import contact_merge, merge_undo
+
+    rep = personas.rep_a
+    ali = contact_create(actor=rep, first_name="Ali", last_name="Rezai")
+    twin = contact_create(actor=rep, first_name="Ali", last_name="Rezaee")
+    with frozen(at(1, 10)):
+        deal_create(actor=rep, title="Own", stage=stages["won"], contacts=[twin])
+    call = activity_create(actor=rep, kind="email", subject="Mail", contact=twin, done_at=at(2, 1))
+    attributions, _episodes = assert_as_rebuilt()
+    contact = CustomerAttribution.CustomerKind.CONTACT
+    assert (call.pk, None, contact, twin.pk, at(2, 1)) in attributions
+    entry = contact_merge(actor=rep, survivor=ali, others=[twin])
+    attributions, _episodes = assert_as_rebuilt()
+    assert (call.pk, None, contact, ali.pk, at(2, 1)) in attributions
+    merge_undo(actor=rep, audit_entry=entry)
+    attributions, _episodes = assert_as_rebuilt()
+    assert (call.pk, None, contact, twin.pk, at(2, 1)) in attributions
