@@ -976,12 +976,14 @@ class ListPage:
     `page.inline_view`, and `page.urls(prefix)` names them after the spec's URL names.
 
     `inline_create(actor, cleaned_data)` calls the create service; `inline_aliases` maps
-    the service's field names to the form's."""
+    the service's field names to the form's; `inline_form_kwargs(actor)` gives the form
+    what it offers the actor (stages, say)."""
 
     spec: ListSpec
     section: str
     inline_form: Any = None
     inline_create: Callable[[Any, dict[str, Any]], Any] | None = None
+    inline_form_kwargs: Callable[[Any], dict[str, Any]] | None = None
     inline_aliases: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -997,8 +999,13 @@ class ListPage:
 
     def _list(self, request: HttpRequest) -> HttpResponse:
         request.wasl_section = self.section  # type: ignore[attr-defined]
-        extra = {"inline_form": self.inline_form()} if self.inline_form is not None else None
+        extra = None
+        if self.inline_form is not None and _can_write_records(request.user):
+            extra = {"inline_form": self.inline_form(**self._inline_kwargs(request.user))}
         return list_response(request, self.spec, extra)
+
+    def _inline_kwargs(self, actor: Any) -> dict[str, Any]:
+        return self.inline_form_kwargs(actor) if self.inline_form_kwargs is not None else {}
 
     def _bulk(self, request: HttpRequest) -> HttpResponse:
         return bulk_response(request, self.spec)
@@ -1016,7 +1023,7 @@ class ListPage:
         actor = request.user
         if not _can_write_records(actor):
             raise Forbidden()
-        form = self.inline_form(request.POST)
+        form = self.inline_form(request.POST, **self._inline_kwargs(actor))
         if form.is_valid():
             try:
                 record = self.inline_create(actor, form.cleaned_data)
