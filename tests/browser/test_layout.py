@@ -56,3 +56,41 @@ def test_the_navbar_fits_laptop_widths_without_sideways_scrolling(page, site, ad
             menu = page.locator("#wasl-nav .dropdown-toggle").last.bounding_box()
             assert abs(menu["y"] - brand["y"]) < brand["height"], f"{language} {width}px"
     screenshot(page, f"navbar-{language}-1600")
+
+
+INSIDE = """(el) => {
+  const box = el.getBoundingClientRect();
+  const root = document.documentElement;
+  return {left: box.left, right: box.right, top: box.top, bottom: box.bottom,
+          width: root.clientWidth, height: root.clientHeight};
+}"""
+
+
+@pytest.mark.parametrize("language", ("en", "fa"))
+def test_the_list_popovers_open_inside_a_phone_screen(page, site, admin, language):
+    _use_language(admin, language)
+    page.set_viewport_size(PHONE)
+    sign_in(page, site, "nadia", PASSWORD)
+    page.wait_for_url(f"{site}/")
+    for path in ("/contacts/", "/deals/"):
+        page.goto(f"{site}{path}")
+        for button, panel in (
+            ("[aria-controls=column-chooser]", "#column-chooser"),
+            ("[aria-controls=views-panel]", "#views-panel"),
+            ("[aria-controls=export-list]", "#export-list"),
+        ):
+            page.locator(button).click()
+            box = page.locator(panel)
+            box.wait_for(state="visible")
+            edges = box.evaluate(INSIDE)
+            where = f"{panel} on {path} in {language}: {edges}"
+            assert edges["left"] >= 0 and edges["right"] <= edges["width"], where
+            assert edges["top"] >= 0 and edges["bottom"] <= edges["height"], where
+            if panel == "#column-chooser":
+                # Every checkbox can be reached and used.
+                last = box.locator("input[type=checkbox]").last
+                last.scroll_into_view_if_needed()
+                last.click()
+                screenshot(page, f"columns-{language}-phone")
+            page.keyboard.press("Escape")
+            box.wait_for(state="hidden")
