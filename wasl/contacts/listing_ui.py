@@ -45,7 +45,7 @@ from wasl.core.errors import Conflict, Forbidden, Invalid, NotFound
 from wasl.core.forms import CalendarDateField
 from wasl.core.pagination import MAX_LIMIT, _decode, _encode, keyset_page, resolve_sort
 from wasl.core.text import normalise
-from wasl.core.visibility import Role
+from wasl.core.visibility import Role, can_assign_to
 
 PAGE_SIZE = 25
 COUNT_CAP = 1000
@@ -706,6 +706,7 @@ def list_context(request: HttpRequest, spec: ListSpec, state: ListState) -> dict
         headers.append(header)
     people = [u for u in user_list(actor=actor) if u.is_active]
     writer = _can_write_records(actor)
+    assignees = [u for u in people if can_assign_to(actor, u)]
     return {
         "spec": spec,
         "state": state,
@@ -722,7 +723,8 @@ def list_context(request: HttpRequest, spec: ListSpec, state: ListState) -> dict
         "more_filters_open": _more_filters_open(spec, state),
         "views": state.views,
         "may_share": actor.role in (Role.ADMIN, Role.MANAGER),
-        "bulk_actions": spec.bulk_actions if writer else (),
+        "bulk_actions": _offered_actions(spec, assignees) if writer else (),
+        "assignees": assignees,
         "needs_tag": writer and any(a.needs == "tag" for a in spec.bulk_actions),
         "create_url": reverse(spec.create_url_name) if spec.create_url_name and writer else "",
         "create_label": spec.create_label,
@@ -737,6 +739,14 @@ def list_context(request: HttpRequest, spec: ListSpec, state: ListState) -> dict
         "all_columns": spec.columns,
         "shown_columns": {c.key for c in state.columns},
     }
+
+
+def _offered_actions(spec: ListSpec, assignees: list[Any]) -> tuple[BulkAction, ...]:
+    """The bulk actions a writer is offered: "assign" only when someone other than the
+    actor may receive the records (`can_assign_to` gave `assignees`)."""
+    if len(assignees) > 1:
+        return spec.bulk_actions
+    return tuple(a for a in spec.bulk_actions if a.needs != "owner")
 
 
 def _more_filters_open(spec: ListSpec, state: ListState) -> bool:
