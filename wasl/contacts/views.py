@@ -40,7 +40,7 @@ from wasl.contacts.listing_ui import (
 from wasl.contacts.models import Company, Contact, CustomFieldDefinition, Source
 from wasl.contacts.selectors import company_list, company_match, contact_list
 from wasl.core.errors import Invalid
-from wasl.core.formatting import format_number, local_date, relative
+from wasl.core.formatting import digits, format_number, local_date, relative
 from wasl.core.phones import format_phone, significant_digits
 from wasl.core.text import normalise
 from wasl.core.visibility import can_assign_to, can_write, require_can_create
@@ -60,7 +60,9 @@ def _first_point(record: Any, kind: str) -> str:
 
 def _phone_cell(record: Any) -> str:
     phone = _first_point(record, "phone")
-    return format_html("<bdi>{}</bdi>", format_phone(phone)) if phone else ""
+    if not phone:
+        return ""
+    return format_html('<bdi dir="ltr">{}</bdi>', digits(format_phone(phone)))
 
 
 def _email_cell(record: Any) -> str:
@@ -355,14 +357,15 @@ def _section(request: HttpRequest, name: str) -> None:
 
 
 def _phone_links(phone: str) -> dict[str, str]:
-    """Links a user opens to reach a phone number: call, WhatsApp, Telegram."""
-    digits = re.sub(r"\D", "", phone)
+    """Links a user opens to reach a phone number: call, WhatsApp, Telegram. The number is
+    shown in the user's digits; the links keep Latin ones, which dialers read."""
+    latin = re.sub(r"\D", "", phone)
     return {
         "value": phone,
-        "display": format_phone(phone),
+        "display": digits(format_phone(phone)),
         "tel": f"tel:{phone}",
-        "whatsapp": f"https://wa.me/{digits}",
-        "telegram": f"https://t.me/+{digits}",
+        "whatsapp": f"https://wa.me/{latin}",
+        "telegram": f"https://t.me/+{latin}",
         "digits": significant_digits(phone),
     }
 

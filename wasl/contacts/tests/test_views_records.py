@@ -249,3 +249,24 @@ def test_record_pages_stay_within_the_statement_budget(
     client.get(timeline)
     with django_assert_max_num_queries(15):
         client.get(timeline)
+
+
+def test_phones_are_shown_in_the_users_digits_and_dialled_in_latin_ones(personas, contact):
+    from wasl.accounts.services import user_update
+    from wasl.core.phones import format_phone
+
+    user_update(actor=None, user=personas.rep_a, language="fa", digits="native")
+    client = client_for(personas.rep_a)
+    shown = format_phone("+989121234567").translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    company = contact.primary_company
+
+    page = client.get(reverse("contacts:contact-detail", args=[contact.public_id])).content
+    listing = client.get(reverse("contacts:contact-list")).content.decode()
+    company_create(actor=personas.rep_a, name="Tehran Co", phones=["+98 21 8888 1234"])
+    companies = client.get(reverse("contacts:company-list")).content.decode()
+    html = page.decode()
+
+    assert shown in html and shown in listing
+    assert format_phone("+989121234567") not in html + listing
+    assert 'href="tel:+989121234567"' in html and 'href="https://wa.me/989121234567"' in html
+    assert "۸۸۸۸" in companies and company is not None
