@@ -26,7 +26,15 @@ from wasl.accounts.selectors import user_list
 from wasl.contacts import services
 from wasl.contacts.access import access_company, access_contact
 from wasl.contacts.custom_fields import definitions_for
-from wasl.contacts.forms import CompanyForm, CompanyInlineForm, ContactForm, ContactInlineForm
+from wasl.contacts.forms import (
+    CompanyForm,
+    CompanyInlineForm,
+    ContactForm,
+    ContactInlineForm,
+    important_dates_formset,
+    important_dates_from,
+    important_dates_valid,
+)
 from wasl.contacts.listing_ui import (
     BulkAction,
     ChoiceFilter,
@@ -503,7 +511,8 @@ def contact_create_view(request: HttpRequest) -> HttpResponse:
     form = ContactForm(
         request.POST or None, people=people, definitions=definitions, initial=initial
     )
-    if request.method == "POST" and form.is_valid():
+    dates = important_dates_formset(request.POST or None)
+    if request.method == "POST" and all([form.is_valid(), important_dates_valid(dates)]):
         found, company = _company_for(actor, form)
         if found:
             fields = form.service_fields()
@@ -512,6 +521,7 @@ def contact_create_view(request: HttpRequest) -> HttpResponse:
                     actor=actor,
                     owner=_owner_from(people, form.cleaned_data["owner"]),
                     company=company,
+                    important_dates=important_dates_from(dates) or (),
                     **fields,
                 )
             except Invalid as error:
@@ -523,6 +533,7 @@ def contact_create_view(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "title": _("New contact"),
+        "dates": dates,
         "cancel": reverse("contacts:contact-list"),
         "duplicate_check": _duplicate_check_url("contact"),
     }
@@ -547,7 +558,8 @@ def contact_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         custom=contact.custom,
         initial=_contact_initial(contact),
     )
-    if request.method == "POST" and form.is_valid():
+    dates = important_dates_formset(request.POST or None, contact)
+    if request.method == "POST" and all([form.is_valid(), important_dates_valid(dates)]):
         found, company = _company_for(actor, form)
         if found:
             fields = form.service_fields()
@@ -558,6 +570,7 @@ def contact_edit(request: HttpRequest, public_id: str) -> HttpResponse:
                     actor=actor,
                     contact=contact,
                     owner=_owner_from(people, form.cleaned_data["owner"]),
+                    important_dates=important_dates_from(dates),
                     **fields,
                 )
             except Invalid as error:
@@ -569,6 +582,7 @@ def contact_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     context = {
         "form": form,
         "title": _("Edit %(name)s") % {"name": contact.full_name},
+        "dates": dates,
         "cancel": reverse("contacts:contact-detail", args=[contact.public_id]),
         "delete_url": reverse("contacts:contact-delete", args=[contact.public_id]),
         "duplicate_check": _duplicate_check_url("contact", contact.public_id),
@@ -611,6 +625,7 @@ def company_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "people": people[:COMPANY_CONTACTS],
         "more_people": len(people) > COMPANY_CONTACTS,
         "tags": [t.name for t in company.tags.all()],
+        "important_dates": list(company.important_dates.all()),
         "custom_rows": _custom_rows("company", company.custom),
         "writable": can_write(actor, company),
         "record_kind": "company",
@@ -682,12 +697,14 @@ def company_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         custom=company.custom,
         initial=_company_initial(company),
     )
-    if request.method == "POST" and form.is_valid():
+    dates = important_dates_formset(request.POST or None, company)
+    if request.method == "POST" and all([form.is_valid(), important_dates_valid(dates)]):
         try:
             services.company_update(
                 actor=actor,
                 company=company,
                 owner=_owner_from(people, form.cleaned_data["owner"]),
+                important_dates=important_dates_from(dates),
                 **form.service_fields(),
             )
         except Invalid as error:
@@ -699,6 +716,7 @@ def company_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     context = {
         "form": form,
         "title": _("Edit %(name)s") % {"name": company.name},
+        "dates": dates,
         "cancel": reverse("contacts:company-detail", args=[company.public_id]),
         "delete_url": reverse("contacts:company-delete", args=[company.public_id]),
         "duplicate_check": _duplicate_check_url("company", company.public_id),
