@@ -94,3 +94,35 @@ def test_the_list_popovers_open_inside_a_phone_screen(page, site, admin, languag
                 screenshot(page, f"columns-{language}-phone")
             page.keyboard.press("Escape")
             box.wait_for(state="hidden")
+
+
+FOCUS = """() => {
+  const el = document.activeElement;
+  const style = getComputedStyle(el);
+  return {tag: el.tagName, cls: el.className, style: style.outlineStyle,
+          width: parseFloat(style.outlineWidth), color: style.outlineColor};
+}"""
+
+
+def test_the_keyboard_focus_is_a_visible_outline_on_links_buttons_and_fields(page, site, admin):
+    sign_in(page, site, "nadia", PASSWORD)
+    page.wait_for_url(f"{site}/")
+    page.goto(f"{site}/contacts/")
+    seen = {}
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        focus = page.evaluate(FOCUS)
+        kind = (
+            "nav-link"
+            if "nav-link" in focus["cls"]
+            else "button"
+            if focus["tag"] == "BUTTON" or "btn" in focus["cls"]
+            else focus["tag"].lower()
+        )
+        seen.setdefault(kind, focus)
+        if {"nav-link", "button", "input", "select"} <= set(seen):
+            break
+    assert {"nav-link", "button", "input", "select"} <= set(seen), seen
+    for kind, focus in seen.items():
+        assert focus["style"] == "solid" and focus["width"] >= 2, (kind, focus)
+        assert focus["color"] not in ("rgba(0, 0, 0, 0)", "transparent"), (kind, focus)
