@@ -37,7 +37,7 @@ from wasl.contacts.listing_ui import (
 )
 from wasl.contacts.listing_ui import Column as ListColumn
 from wasl.contacts.selectors import company_match, contact_list, writable_ids
-from wasl.contacts.views import bulk_actions, custom_display
+from wasl.contacts.views import SOURCE_FILTER, bulk_actions, custom_display
 from wasl.core import calendars, formatting
 from wasl.core.errors import Invalid, NotFound
 from wasl.core.formatting import digits
@@ -806,6 +806,7 @@ DEALS = ListSpec(
             lambda qs, value: qs.filter(stage__in=_stages_where(kind=value)),
         ),
         ChoiceFilter("close", gettext_lazy("Expected close"), _close_choices, _apply_close),
+        SOURCE_FILTER,
     ),
     bulk_actions=(
         BulkAction(
