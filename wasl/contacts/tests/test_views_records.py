@@ -360,3 +360,19 @@ def test_a_company_takes_important_dates_and_shows_them(personas, contact):
     assert company.important_dates.get().date == dt.date(2027, 1, 15)
     page = client.get(reverse("contacts:company-detail", args=[company.public_id])).content
     assert "Licence renewal" in page.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "comma"), [("en", "Tehran, Tehran Province"), ("fa", "Tehran، Tehran Province")]
+)
+def test_the_address_joins_city_and_region_with_the_languages_comma(personas, language, comma):
+    from wasl.accounts.services import user_update
+
+    user_update(actor=None, user=personas.rep_a, language=language)
+    company = company_create(
+        actor=personas.rep_a, name="Pars", city="Tehran", region="Tehran Province"
+    )
+    html = client_for(personas.rep_a).get(
+        reverse("contacts:company-detail", args=[company.public_id])
+    )
+    assert comma in html.content.decode()
