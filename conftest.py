@@ -39,3 +39,14 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _language_kept():
+    """A request through the test client activates its user's language in the test's
+    thread; put back the language the test started with, so no test runs in the language
+    an earlier one left behind."""
+    from django.utils import translation
+
+    with translation.override(translation.get_language()):
+        yield

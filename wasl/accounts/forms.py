@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from functools import cache
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -13,13 +14,90 @@ from django.utils.translation import gettext_lazy as _
 from wasl.accounts.models import Organisation, User
 from wasl.core.forms import BootstrapFormMixin
 
+# The zones this product's users mostly live in, named in the page's language and grouped
+# by region; every other IANA zone follows under its id.
+COMMON_ZONES: tuple[tuple[Any, tuple[tuple[str, Any], ...]], ...] = (
+    (
+        _("Iran and its neighbours"),
+        (
+            ("Asia/Tehran", _("Tehran, Iran")),
+            ("Asia/Kabul", _("Kabul, Afghanistan")),
+            ("Asia/Baku", _("Baku, Azerbaijan")),
+            ("Asia/Yerevan", _("Yerevan, Armenia")),
+            ("Asia/Tbilisi", _("Tbilisi, Georgia")),
+            ("Asia/Ashgabat", _("Ashgabat, Turkmenistan")),
+            ("Asia/Dushanbe", _("Dushanbe, Tajikistan")),
+            ("Asia/Karachi", _("Karachi, Pakistan")),
+        ),
+    ),
+    (
+        _("Gulf states"),
+        (
+            ("Asia/Dubai", _("Dubai, United Arab Emirates")),
+            ("Asia/Riyadh", _("Riyadh, Saudi Arabia")),
+            ("Asia/Qatar", _("Doha, Qatar")),
+            ("Asia/Kuwait", _("Kuwait")),
+            ("Asia/Bahrain", _("Manama, Bahrain")),
+            ("Asia/Muscat", _("Muscat, Oman")),
+        ),
+    ),
+    (
+        _("Arab states"),
+        (
+            ("Asia/Baghdad", _("Baghdad, Iraq")),
+            ("Asia/Amman", _("Amman, Jordan")),
+            ("Asia/Beirut", _("Beirut, Lebanon")),
+            ("Asia/Damascus", _("Damascus, Syria")),
+            ("Asia/Aden", _("Aden, Yemen")),
+            ("Africa/Cairo", _("Cairo, Egypt")),
+            ("Africa/Khartoum", _("Khartoum, Sudan")),
+            ("Africa/Tripoli", _("Tripoli, Libya")),
+            ("Africa/Tunis", _("Tunis, Tunisia")),
+            ("Africa/Algiers", _("Algiers, Algeria")),
+            ("Africa/Casablanca", _("Casablanca, Morocco")),
+        ),
+    ),
+    (
+        _("Turkey and Europe"),
+        (
+            ("Europe/Istanbul", _("Istanbul, Turkey")),
+            ("Europe/London", _("London, United Kingdom")),
+            ("Europe/Paris", _("Paris, France")),
+            ("Europe/Berlin", _("Berlin, Germany")),
+            ("Europe/Amsterdam", _("Amsterdam, Netherlands")),
+            ("Europe/Stockholm", _("Stockholm, Sweden")),
+            ("Europe/Moscow", _("Moscow, Russia")),
+        ),
+    ),
+    (
+        _("Elsewhere"),
+        (
+            ("UTC", _("Coordinated Universal Time (UTC)")),
+            ("Asia/Kolkata", _("Delhi, India")),
+            ("Asia/Shanghai", _("Beijing, China")),
+            ("America/New_York", _("New York, United States")),
+            ("America/Toronto", _("Toronto, Canada")),
+            ("America/Los_Angeles", _("Los Angeles, United States")),
+            ("Australia/Sydney", _("Sydney, Australia")),
+        ),
+    ),
+)
+
 
 @cache
-def time_zone_choices() -> list[tuple[str, str]]:
-    zones = sorted(
-        z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith("Etc/")
+def time_zone_choices() -> list[tuple[Any, Any]]:
+    """The common zones by region with translated names, then every other IANA zone by its
+    id (so any valid zone stays selectable)."""
+    named = {zone for _group, zones in COMMON_ZONES for zone, _label in zones}
+    others = sorted(
+        z
+        for z in zoneinfo.available_timezones()
+        if "/" in z and not z.startswith("Etc/") and z not in named
     )
-    return [(z, z.replace("_", " ")) for z in ["UTC", *zones]]
+    return [
+        *((group, list(zones)) for group, zones in COMMON_ZONES),
+        (_("Other time zones"), [(z, z.replace("_", " ")) for z in others]),
+    ]
 
 
 def _language_choices(empty_label: str) -> list[tuple[str, str]]:

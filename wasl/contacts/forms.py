@@ -14,7 +14,7 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from wasl.contacts.models import CustomFieldDefinition, Source
+from wasl.contacts.models import CustomFieldDefinition, ImportantDate, Source
 from wasl.core.forms import BootstrapFormMixin, CalendarDateField
 
 Kind = CustomFieldDefinition.Kind
@@ -255,3 +255,56 @@ class CompanyInlineForm(BootstrapFormMixin, forms.Form):
     website = forms.CharField(
         label=_("Website"), max_length=300, required=False, widget=forms.TextInput({"dir": "ltr"})
     )
+
+
+class ImportantDateForm(BootstrapFormMixin, forms.Form):
+    """One important date (contract end, renewal, …); a row left empty is ignored."""
+
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", "—"), *ImportantDate.Kind.choices]
+    )
+    date = CalendarDateField(label=_("Date"), required=False)
+    label = forms.CharField(label=_("Label"), required=False, max_length=120)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (data.get("kind") or data.get("label")) and not data.get("date"):
+            self.add_error("date", _("Give a kind and a date."))
+        elif data.get("date") and not data.get("kind"):
+            self.add_error("kind", _("Give a kind and a date."))
+        return data
+
+
+ImportantDateFormSet = forms.formset_factory(ImportantDateForm, extra=2, max_num=20)
+
+
+def important_dates_formset(data: Any = None, record: Any = None) -> Any:
+    """The important-dates rows of a contact or company form: the record's dates, then two
+    empty rows; clearing a row removes its date. A post without the rows (an older form, a
+    script) leaves the dates alone."""
+    initial = (
+        [{"kind": d.kind, "date": d.date, "label": d.label} for d in record.important_dates.all()]
+        if record is not None
+        else []
+    )
+    posted = data is not None and "dates-TOTAL_FORMS" in data
+    return ImportantDateFormSet(data if posted else None, initial=initial, prefix="dates")
+
+
+def important_dates_valid(formset: Any) -> bool:
+    return formset.is_valid() if formset.is_bound else True
+
+
+def important_dates_from(formset: Any) -> list[dict[str, Any]] | None:
+    """The filled rows of a valid formset in the services' form; None when not posted."""
+    if not formset.is_bound:
+        return None
+    return [
+        {
+            "kind": f.cleaned_data["kind"],
+            "date": f.cleaned_data["date"],
+            "label": f.cleaned_data["label"],
+        }
+        for f in formset.forms
+        if f.cleaned_data.get("kind") and f.cleaned_data.get("date")
+    ]

@@ -45,7 +45,7 @@ from wasl.core.errors import Conflict, Forbidden, Invalid, NotFound
 from wasl.core.forms import CalendarDateField
 from wasl.core.pagination import MAX_LIMIT, _decode, _encode, keyset_page, resolve_sort
 from wasl.core.text import normalise
-from wasl.core.visibility import Role
+from wasl.core.visibility import Role, can_assign_to
 
 PAGE_SIZE = 25
 COUNT_CAP = 1000
@@ -706,6 +706,7 @@ def list_context(request: HttpRequest, spec: ListSpec, state: ListState) -> dict
         headers.append(header)
     people = [u for u in user_list(actor=actor) if u.is_active]
     writer = _can_write_records(actor)
+    assignees = [u for u in people if can_assign_to(actor, u)]
     return {
         "spec": spec,
         "state": state,
@@ -722,7 +723,8 @@ def list_context(request: HttpRequest, spec: ListSpec, state: ListState) -> dict
         "more_filters_open": _more_filters_open(spec, state),
         "views": state.views,
         "may_share": actor.role in (Role.ADMIN, Role.MANAGER),
-        "bulk_actions": spec.bulk_actions if writer else (),
+        "bulk_actions": _offered_actions(spec, assignees) if writer else (),
+        "assignees": assignees,
         "needs_tag": writer and any(a.needs == "tag" for a in spec.bulk_actions),
         "create_url": reverse(spec.create_url_name) if spec.create_url_name and writer else "",
         "create_label": spec.create_label,
@@ -737,6 +739,14 @@ def list_context(request: HttpRequest, spec: ListSpec, state: ListState) -> dict
         "all_columns": spec.columns,
         "shown_columns": {c.key for c in state.columns},
     }
+
+
+def _offered_actions(spec: ListSpec, assignees: list[Any]) -> tuple[BulkAction, ...]:
+    """The bulk actions a writer is offered: "assign" only when someone other than the
+    actor may receive the records (`can_assign_to` gave `assignees`)."""
+    if len(assignees) > 1:
+        return spec.bulk_actions
+    return tuple(a for a in spec.bulk_actions if a.needs != "owner")
 
 
 def _more_filters_open(spec: ListSpec, state: ListState) -> bool:
@@ -976,12 +986,14 @@ class ListPage:
     `page.inline_view`, and `page.urls(prefix)` names them after the spec's URL names.
 
     `inline_create(actor, cleaned_data)` calls the create service; `inline_aliases` maps
-    the service's field names to the form's."""
+    the service's field names to the form's; `inline_form_kwargs(actor)` gives the form
+    what it offers the actor (stages, say)."""
 
     spec: ListSpec
     section: str
     inline_form: Any = None
     inline_create: Callable[[Any, dict[str, Any]], Any] | None = None
+    inline_form_kwargs: Callable[[Any], dict[str, Any]] | None = None
     inline_aliases: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -997,8 +1009,13 @@ class ListPage:
 
     def _list(self, request: HttpRequest) -> HttpResponse:
         request.wasl_section = self.section  # type: ignore[attr-defined]
-        extra = {"inline_form": self.inline_form()} if self.inline_form is not None else None
+        extra = None
+        if self.inline_form is not None and _can_write_records(request.user):
+            extra = {"inline_form": self.inline_form(**self._inline_kwargs(request.user))}
         return list_response(request, self.spec, extra)
+
+    def _inline_kwargs(self, actor: Any) -> dict[str, Any]:
+        return self.inline_form_kwargs(actor) if self.inline_form_kwargs is not None else {}
 
     def _bulk(self, request: HttpRequest) -> HttpResponse:
         return bulk_response(request, self.spec)
@@ -1016,7 +1033,7 @@ class ListPage:
         actor = request.user
         if not _can_write_records(actor):
             raise Forbidden()
-        form = self.inline_form(request.POST)
+        form = self.inline_form(request.POST, **self._inline_kwargs(actor))
         if form.is_valid():
             try:
                 record = self.inline_create(actor, form.cleaned_data)

@@ -476,6 +476,20 @@ def _clean_important_dates(
     return cleaned
 
 
+def _date_values(record: Any, asked: Any) -> dict[str, list[str]]:
+    """The record's important dates for the audit trail, when the caller changes them."""
+    if asked is None:
+        return {}
+    rows = record.important_dates.order_by("date", "id")
+    return {"important_dates": [f"{d.kind} {d.date.isoformat()} {d.label}".strip() for d in rows]}
+
+
+def _replace_important_dates(record: Any, dates: list[dict[str, Any]]) -> None:
+    owner = {"company" if isinstance(record, Company) else "contact": record}
+    ImportantDate.objects.filter(**owner).delete()
+    ImportantDate.objects.bulk_create(ImportantDate(**owner, **d) for d in dates)
+
+
 def contact_update(
     *,
     actor: Any,
@@ -487,9 +501,11 @@ def contact_update(
     company_role: str = "",
     tags: Iterable[str] | None = None,
     custom: dict[str, Any] | None = None,
+    important_dates: Sequence[dict[str, Any]] | None = None,
     **fields: Any,
 ) -> Contact:
-    """Change the fields given (others stay). Lists given replace the old ones.
+    """Change the fields given (others stay). Lists given (e-mails, phones, tags, important
+    dates) replace the old ones.
 
     Locks the row, validates everything first, audits old and new values."""
     if actor is not None:
@@ -505,6 +521,7 @@ def contact_update(
             **snapshot(contact, _AUDITED_CONTACT),
             **_point_values(contact),
             "tags": sorted(contact.tags.values_list("name", flat=True)),
+            **_date_values(contact, important_dates),
         }
         for name, value in fields.items():
             setattr(contact, name, value.strip() if isinstance(value, str) else value)
@@ -517,9 +534,12 @@ def contact_update(
             contact.custom = clean_custom_values(
                 entity="contact", values=custom, existing=contact.custom, errors=errors
             )
+        dates = None if important_dates is None else _clean_important_dates(important_dates, errors)
         errors.raise_if_any()
         if points is not None:
             _replace_points(contact, points)
+        if dates is not None:
+            _replace_important_dates(contact, dates)
         if company is not UNSET:
             _set_primary_company(contact, company, company_role)
         if tags is not None:
@@ -530,6 +550,7 @@ def contact_update(
             **snapshot(contact, _AUDITED_CONTACT),
             **_point_values(contact),
             "tags": sorted(contact.tags.values_list("name", flat=True)),
+            **_date_values(contact, important_dates),
         }
         changes = diff(before, after)
         if changes:
@@ -659,9 +680,11 @@ def company_update(
     phones: Sequence[Any] | None = None,
     tags: Iterable[str] | None = None,
     custom: dict[str, Any] | None = None,
+    important_dates: Sequence[dict[str, Any]] | None = None,
     **fields: Any,
 ) -> Company:
-    """Change the fields given; lists given replace the old ones. Audited."""
+    """Change the fields given; lists given (e-mails, phones, tags, important dates)
+    replace the old ones. Audited."""
     if actor is not None:
         require_write(actor, company)
     errors = FieldErrors()
@@ -674,6 +697,7 @@ def company_update(
             **snapshot(company, _AUDITED_COMPANY),
             **_point_values(company),
             "tags": sorted(company.tags.values_list("name", flat=True)),
+            **_date_values(company, important_dates),
         }
         for name, value in fields.items():
             setattr(company, name, value.strip() if isinstance(value, str) else value)
@@ -686,9 +710,12 @@ def company_update(
             company.custom = clean_custom_values(
                 entity="company", values=custom, existing=company.custom, errors=errors
             )
+        dates = None if important_dates is None else _clean_important_dates(important_dates, errors)
         errors.raise_if_any()
         if points is not None:
             _replace_points(company, points)
+        if dates is not None:
+            _replace_important_dates(company, dates)
         if tags is not None:
             company.tags.set(tags_resolve(actor=actor, names=tags))
         company.name_key = normalise(company.name)
@@ -697,6 +724,7 @@ def company_update(
             **snapshot(company, _AUDITED_COMPANY),
             **_point_values(company),
             "tags": sorted(company.tags.values_list("name", flat=True)),
+            **_date_values(company, important_dates),
         }
         changes = diff(before, after)
         if changes:

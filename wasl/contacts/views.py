@@ -26,7 +26,15 @@ from wasl.accounts.selectors import user_list
 from wasl.contacts import services
 from wasl.contacts.access import access_company, access_contact
 from wasl.contacts.custom_fields import definitions_for
-from wasl.contacts.forms import CompanyForm, CompanyInlineForm, ContactForm, ContactInlineForm
+from wasl.contacts.forms import (
+    CompanyForm,
+    CompanyInlineForm,
+    ContactForm,
+    ContactInlineForm,
+    important_dates_formset,
+    important_dates_from,
+    important_dates_valid,
+)
 from wasl.contacts.listing_ui import (
     BulkAction,
     ChoiceFilter,
@@ -40,7 +48,7 @@ from wasl.contacts.listing_ui import (
 from wasl.contacts.models import Company, Contact, CustomFieldDefinition, Source
 from wasl.contacts.selectors import company_list, company_match, contact_list
 from wasl.core.errors import Invalid
-from wasl.core.formatting import format_number, local_date, relative
+from wasl.core.formatting import digits, format_number, local_date, relative
 from wasl.core.phones import format_phone, significant_digits
 from wasl.core.text import normalise
 from wasl.core.visibility import can_assign_to, can_write, require_can_create
@@ -60,7 +68,9 @@ def _first_point(record: Any, kind: str) -> str:
 
 def _phone_cell(record: Any) -> str:
     phone = _first_point(record, "phone")
-    return format_html("<bdi>{}</bdi>", format_phone(phone)) if phone else ""
+    if not phone:
+        return ""
+    return format_html('<bdi dir="ltr">{}</bdi>', digits(format_phone(phone)))
 
 
 def _email_cell(record: Any) -> str:
@@ -355,14 +365,15 @@ def _section(request: HttpRequest, name: str) -> None:
 
 
 def _phone_links(phone: str) -> dict[str, str]:
-    """Links a user opens to reach a phone number: call, WhatsApp, Telegram."""
-    digits = re.sub(r"\D", "", phone)
+    """Links a user opens to reach a phone number: call, WhatsApp, Telegram. The number is
+    shown in the user's digits; the links keep Latin ones, which dialers read."""
+    latin = re.sub(r"\D", "", phone)
     return {
         "value": phone,
-        "display": format_phone(phone),
+        "display": digits(format_phone(phone)),
         "tel": f"tel:{phone}",
-        "whatsapp": f"https://wa.me/{digits}",
-        "telegram": f"https://t.me/+{digits}",
+        "whatsapp": f"https://wa.me/{latin}",
+        "telegram": f"https://t.me/+{latin}",
         "digits": significant_digits(phone),
     }
 
@@ -500,7 +511,8 @@ def contact_create_view(request: HttpRequest) -> HttpResponse:
     form = ContactForm(
         request.POST or None, people=people, definitions=definitions, initial=initial
     )
-    if request.method == "POST" and form.is_valid():
+    dates = important_dates_formset(request.POST or None)
+    if request.method == "POST" and all([form.is_valid(), important_dates_valid(dates)]):
         found, company = _company_for(actor, form)
         if found:
             fields = form.service_fields()
@@ -509,6 +521,7 @@ def contact_create_view(request: HttpRequest) -> HttpResponse:
                     actor=actor,
                     owner=_owner_from(people, form.cleaned_data["owner"]),
                     company=company,
+                    important_dates=important_dates_from(dates) or (),
                     **fields,
                 )
             except Invalid as error:
@@ -520,6 +533,7 @@ def contact_create_view(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "title": _("New contact"),
+        "dates": dates,
         "cancel": reverse("contacts:contact-list"),
         "duplicate_check": _duplicate_check_url("contact"),
     }
@@ -544,7 +558,8 @@ def contact_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         custom=contact.custom,
         initial=_contact_initial(contact),
     )
-    if request.method == "POST" and form.is_valid():
+    dates = important_dates_formset(request.POST or None, contact)
+    if request.method == "POST" and all([form.is_valid(), important_dates_valid(dates)]):
         found, company = _company_for(actor, form)
         if found:
             fields = form.service_fields()
@@ -555,6 +570,7 @@ def contact_edit(request: HttpRequest, public_id: str) -> HttpResponse:
                     actor=actor,
                     contact=contact,
                     owner=_owner_from(people, form.cleaned_data["owner"]),
+                    important_dates=important_dates_from(dates),
                     **fields,
                 )
             except Invalid as error:
@@ -566,6 +582,7 @@ def contact_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     context = {
         "form": form,
         "title": _("Edit %(name)s") % {"name": contact.full_name},
+        "dates": dates,
         "cancel": reverse("contacts:contact-detail", args=[contact.public_id]),
         "delete_url": reverse("contacts:contact-delete", args=[contact.public_id]),
         "duplicate_check": _duplicate_check_url("contact", contact.public_id),
@@ -608,6 +625,7 @@ def company_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "people": people[:COMPANY_CONTACTS],
         "more_people": len(people) > COMPANY_CONTACTS,
         "tags": [t.name for t in company.tags.all()],
+        "important_dates": list(company.important_dates.all()),
         "custom_rows": _custom_rows("company", company.custom),
         "writable": can_write(actor, company),
         "record_kind": "company",
@@ -679,12 +697,14 @@ def company_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         custom=company.custom,
         initial=_company_initial(company),
     )
-    if request.method == "POST" and form.is_valid():
+    dates = important_dates_formset(request.POST or None, company)
+    if request.method == "POST" and all([form.is_valid(), important_dates_valid(dates)]):
         try:
             services.company_update(
                 actor=actor,
                 company=company,
                 owner=_owner_from(people, form.cleaned_data["owner"]),
+                important_dates=important_dates_from(dates),
                 **form.service_fields(),
             )
         except Invalid as error:
@@ -696,6 +716,7 @@ def company_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     context = {
         "form": form,
         "title": _("Edit %(name)s") % {"name": company.name},
+        "dates": dates,
         "cancel": reverse("contacts:company-detail", args=[company.public_id]),
         "delete_url": reverse("contacts:company-delete", args=[company.public_id]),
         "duplicate_check": _duplicate_check_url("company", company.public_id),

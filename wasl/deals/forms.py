@@ -202,3 +202,55 @@ class LineItemForm(BootstrapFormMixin, forms.Form):
         self.fields["product"].choices = [("", _("No product"))] + [
             (str(p.public_id), p.name) for p in products
         ]
+
+
+class DealCreateForm(BootstrapFormMixin, forms.Form):
+    """A new deal: the stage list holds each active pipeline's open and won stages (a deal
+    is never created lost), the company is named as on the contact form."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    amount = forms.DecimalField(
+        label=_("Amount"), required=False, min_value=0, max_digits=20, decimal_places=2
+    )
+    currency = forms.CharField(label=_("Currency"), max_length=3)
+    stage = forms.ChoiceField(label=_("Pipeline and stage"), choices=[])
+    company = forms.CharField(
+        label=_("Company"),
+        max_length=200,
+        required=False,
+        help_text=_("The name of a company you can see."),
+    )
+    contact = forms.ChoiceField(label=_("Contact"), required=False, choices=[])
+    expected_close = CalendarDateField(label=_("Expected close"), required=False)
+    owner = forms.ChoiceField(label=_("Owner"), choices=[])
+
+    def __init__(
+        self,
+        *args: Any,
+        stages: Iterable[Any] = (),
+        contacts: Iterable[Any] = (),
+        owners: Iterable[Any] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        groups: dict[int, tuple[str, list[tuple[str, str]]]] = {}
+        for stage in stages:
+            if stage.kind != "lost":
+                group = groups.setdefault(stage.pipeline_id, (stage.pipeline.name, []))
+                group[1].append((str(stage.public_id), stage.name))
+        self.fields["stage"].choices = list(groups.values())
+        self.fields["contact"].choices = [("", "—")] + [
+            (str(c.public_id), str(c)) for c in contacts
+        ]
+        self.fields["owner"].choices = [(str(u.public_id), str(u)) for u in owners]
+        self.fields["currency"].widget.attrs.update({"dir": "ltr", "size": 3})
+
+
+class QuickDealForm(DealCreateForm):
+    """The list's inline create: title, amount, currency, stage and expected close; the
+    actor owns the deal."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("company", "contact", "owner"):
+            del self.fields[name]

@@ -8,6 +8,7 @@ app_name = "deals"
 
 urlpatterns = [
     *views.DEAL_PAGE.urls(),
+    path("new/", views.deal_create_view, name="deal-create"),
     path("board/", views.board, name="board"),
     path("board/column/", views.board_column, name="board-column"),
     path("<uuid:public_id>/", views.deal_detail, name="deal-detail"),

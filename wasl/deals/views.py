@@ -25,25 +25,27 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wasl.accounts.selectors import team_list, user_list
+from wasl.contacts.access import access_company, access_contact
 from wasl.contacts.custom_fields import definitions_for
 from wasl.contacts.listing_ui import (
     BulkAction,
     ChoiceFilter,
     ListPage,
     ListSpec,
+    add_service_errors,
     record_link,
 )
 from wasl.contacts.listing_ui import Column as ListColumn
-from wasl.contacts.selectors import writable_ids
-from wasl.contacts.views import bulk_actions, custom_display
+from wasl.contacts.selectors import company_match, contact_list, writable_ids
+from wasl.contacts.views import SOURCE_FILTER, bulk_actions, custom_display
 from wasl.core import calendars, formatting
 from wasl.core.errors import Invalid, NotFound
 from wasl.core.formatting import digits
 from wasl.core.pagination import keyset_page
-from wasl.core.visibility import Role, can_write
+from wasl.core.visibility import Role, can_assign_to, can_write, require_can_create
 from wasl.deals import services
 from wasl.deals.access import access_deal, access_lost_reason, access_product, access_stage
-from wasl.deals.forms import DealForm, LineItemForm, MoveForm
+from wasl.deals.forms import DealCreateForm, DealForm, LineItemForm, MoveForm, QuickDealForm
 from wasl.deals.models import Deal, Pipeline, Stage
 from wasl.deals.selectors import (
     BOARD_PAGE,
@@ -804,6 +806,7 @@ DEALS = ListSpec(
             lambda qs, value: qs.filter(stage__in=_stages_where(kind=value)),
         ),
         ChoiceFilter("close", gettext_lazy("Expected close"), _close_choices, _apply_close),
+        SOURCE_FILTER,
     ),
     bulk_actions=(
         BulkAction(
@@ -819,8 +822,146 @@ DEALS = ListSpec(
     columns_url_name="deals:deal-columns",
     views_url_name="deals:deal-views",
     stage_choices=lambda actor: _stage_choices(actor, closing=False),
+    create_url_name="deals:deal-create",
+    create_label=gettext_lazy("New deal"),
+    inline_url_name="deals:deal-inline",
+    inline_template="deals/partials/deal_inline.html",
     template="deals/deal_list.html",
 )
 
 
-DEAL_PAGE = ListPage(DEALS, section="deals")
+# ---------------------------------------------------------------- new deals
+
+_CREATE_ALIASES = {
+    "pipeline_id": "stage",
+    "stage_id": "stage",
+    "owner_id": "owner",
+    "company_id": "company",
+    "contact_ids": "contact",
+}
+_COMPANY_CONTACTS = 50
+
+
+def _initial_stage(stages: list[Stage], pipeline_id: str | None) -> str:
+    """The first open stage of the pipeline asked for, else of the default pipeline (the
+    one marked default, else the first)."""
+    pipelines = list({s.pipeline_id: s.pipeline for s in stages}.values())
+    chosen = _pick(pipelines, pipeline_id) or next(
+        (p for p in pipelines if p.is_default), pipelines[0] if pipelines else None
+    )
+    first = next((s for s in stages if s.pipeline == chosen and s.kind == Kind.OPEN), None)
+    return str(first.public_id) if first is not None else ""
+
+
+def _stage_from(stages: list[Stage], public_id: str) -> Stage | None:
+    return next((s for s in stages if str(s.public_id) == public_id), None)
+
+
+def _quick_form_kwargs(actor: Any) -> dict[str, Any]:
+    stages = _stages(actor)
+    return {
+        "stages": stages,
+        "initial": {
+            "currency": formatting.current_prefs().currency,
+            "stage": _initial_stage(stages, None),
+        },
+    }
+
+
+def _quick_add(actor: Any, data: dict[str, Any]) -> Deal:
+    stage = _stage_from(_stages(actor), data["stage"])
+    return services.deal_create(
+        actor=actor,
+        title=data["title"],
+        stage=stage,
+        amount=data["amount"],
+        currency=data["currency"].upper(),
+        expected_close=data["expected_close"],
+    )
+
+
+def _prefill(actor: Any, params: Any) -> tuple[Any, Any, list[Any]]:
+    """The company and contact a "New deal" link names (each checked for visibility),
+    and the contacts the form offers: the named one and the company's first ones."""
+    company = access_company(actor, params["company"]) if params.get("company") else None
+    contact = (
+        access_contact(actor, params["contact"], related=False) if params.get("contact") else None
+    )
+    if company is None and contact is not None and contact.primary_company_id:
+        company = contact.primary_company
+    offered: list[Any] = [contact] if contact is not None else []
+    if company is not None:
+        members = contact_list(actor=actor).filter(memberships__company=company).distinct()
+        offered += [c for c in members.order_by("id")[:_COMPANY_CONTACTS] if c != contact]
+    return company, contact, offered
+
+
+@require_http_methods(["GET", "POST"])
+def deal_create_view(request: HttpRequest) -> HttpResponse:
+    """The full form for a new deal through `deal_create`. `?pipeline=`, `?company=` and
+    `?contact=` pre-fill it (the board's and the 360 page's "New deal")."""
+    actor = request.user
+    require_can_create(actor)
+    request.wasl_section = "deals"  # type: ignore[attr-defined]
+    params = request.GET
+    company, contact, offered = _prefill(actor, params)
+    stages = _stages(actor)
+    owners = [u for u in user_list(actor=actor) if can_assign_to(actor, u)]
+    form = DealCreateForm(
+        request.POST or None,
+        stages=stages,
+        contacts=offered,
+        owners=owners,
+        initial={
+            "currency": formatting.current_prefs().currency,
+            "stage": _initial_stage(stages, params.get("pipeline")),
+            "company": company.name if company is not None else "",
+            "contact": str(contact.public_id) if contact is not None else "",
+            "owner": str(actor.public_id),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        chosen = company_match(actor=actor, name=data["company"]) if data["company"] else None
+        if data["company"] and chosen is None:
+            form.add_error("company", _("No company you can see has this name."))
+        else:
+            person = next((c for c in offered if str(c.public_id) == data["contact"]), None)
+            try:
+                deal = services.deal_create(
+                    actor=actor,
+                    title=data["title"],
+                    stage=_stage_from(stages, data["stage"]),
+                    amount=data["amount"],
+                    currency=data["currency"].upper(),
+                    expected_close=data["expected_close"],
+                    owner=_pick(owners, data["owner"]),
+                    company=chosen,
+                    contacts=[person] if person is not None else [],
+                )
+            except Invalid as error:
+                add_service_errors(form, error, _CREATE_ALIASES)
+            else:
+                messages.success(request, _("The deal was added."))
+                return redirect("deals:deal-detail", public_id=deal.public_id)
+    if contact is not None:
+        cancel = reverse("contacts:contact-detail", args=[contact.public_id])
+    elif company is not None:
+        cancel = reverse("contacts:company-detail", args=[company.public_id])
+    elif params.get("pipeline"):
+        cancel = f"{reverse('deals:board')}?{urlencode({'pipeline': params['pipeline']})}"
+    else:
+        cancel = reverse("deals:deal-list")
+    context = {"form": form, "title": _("New deal"), "cancel": cancel}
+    status = 422 if request.method == "POST" else 200
+    return render(request, "contacts/record_form.html", context, status=status)
+
+
+DEAL_PAGE = ListPage(
+    DEALS,
+    section="deals",
+    inline_form=QuickDealForm,
+    inline_form_kwargs=_quick_form_kwargs,
+    inline_create=_quick_add,
+    inline_aliases=_CREATE_ALIASES,
+)

@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rapidfuzz import fuzz, process
 
 from wasl.contacts.models import Company, Contact, ContactPoint
@@ -88,16 +89,17 @@ def score(
 
 
 REASON_TEXT = {
-    "email": "Same e-mail address",
-    "phone": "Same phone number",
-    "name": "Same name",
-    "similar_name": "Similar name",
-    "company": "Same company",
+    "email": gettext_lazy("Same e-mail address"),
+    "phone": gettext_lazy("Same phone number"),
+    "name": gettext_lazy("Same name"),
+    "similar_name": gettext_lazy("Similar name"),
+    "company": gettext_lazy("Same company"),
 }
 
 
 def reason_labels(reasons: Iterable[str]) -> list[str]:
-    return [_(REASON_TEXT.get(r, r)) for r in reasons]
+    """The reasons a pair looks alike, in the active language (unknown codes as given)."""
+    return [str(REASON_TEXT.get(r, r)) for r in reasons]
 
 
 # ---------------------------------------------------------------- the check on create

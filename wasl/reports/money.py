@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from wasl.accounts.selectors import organisation_get
+from wasl.core import formatting
 from wasl.core.audit import record_audit
 from wasl.core.errors import FieldErrors, Invalid, NotFound
 from wasl.core.visibility import require_admin
@@ -95,7 +96,7 @@ def missing_rate_warnings(missing: dict[str, int]) -> list[str]:
             "amounts.",
             count,
         )
-        % {"count": count, "currency": currency}
+        % {"count": formatting.digits(count), "currency": currency}
         for currency, count in sorted(missing.items())
         if count
     ]

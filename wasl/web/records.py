@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
@@ -376,4 +377,8 @@ def related_deals(request: HttpRequest, kind: str, public_id: Any) -> HttpRespon
         "more": len(rows) > RELATED_DEALS,
         "shown": RELATED_DEALS,
     }
+    actor = request.user
+    if actor.is_active and actor.role != Role.READONLY:
+        query = urlencode({kind: str(record.public_id)})
+        context["new_deal_url"] = f"{reverse('deals:deal-create')}?{query}"
     return render(request, "records/deals.html", context)

@@ -144,6 +144,30 @@ def test_preferences_refuse_an_unknown_time_zone(rep):
     assert rep.time_zone == ""
 
 
+@pytest.mark.parametrize(
+    ("language", "tehran", "gulf"),
+    [("fa", "تهران، ایران", "کشورهای حوزه خلیج فارس"), ("ar", "طهران، إيران", "دول الخليج")],
+)
+def test_time_zones_are_named_in_the_users_language_and_every_zone_stays(
+    rep, language, tehran, gulf
+):
+    organisation_update(actor=None, language=language)
+    client = signed_in(rep)
+    for url in (reverse("accounts:preferences"),):
+        html = client.get(url).content.decode()
+        assert f'<option value="Asia/Tehran">{tehran}</option>' in html
+        assert f'<optgroup label="{gulf}">' in html
+        assert ">Asia/Tehran<" not in html and ">Asia/Dubai<" not in html
+        assert '<option value="America/Indiana/Marengo">' in html
+
+    response = client.post(
+        reverse("accounts:preferences"), {"time_zone": "America/Indiana/Marengo", "language": ""}
+    )
+    assert response.status_code == 302
+    rep.refresh_from_db()
+    assert rep.time_zone == "America/Indiana/Marengo"
+
+
 def test_empty_preferences_follow_the_organisation(rep):
     organisation_update(actor=None, language="ar", calendar="hijri", digits="native")
     html = signed_in(rep).get(reverse("web:home")).content.decode()

@@ -252,6 +252,26 @@ def test_bulk_assign_and_tags_go_through_the_services(personas):
     assert [t.name for t in Contact.objects.get(pk=contacts[0].pk).tags.all()] == []
 
 
+def _bulk_owner_options(html: str) -> str:
+    start = html.find('aria-label="New owner"')
+    return html[start : html.find("</select>", start)] if start >= 0 else ""
+
+
+def test_bulk_assign_offers_only_people_the_actor_may_give_records_to(personas):
+    make_contacts(personas.rep_a, 1)
+    manager = client_for(personas.manager_a).get(reverse("contacts:contact-list")).content
+    rep = client_for(personas.rep_a).get(reverse("contacts:contact-list")).content.decode()
+    offered = _bulk_owner_options(manager.decode())
+
+    for teammate in (personas.rep_a, personas.rep_b, personas.manager_a):
+        assert str(teammate.public_id) in offered
+    for outsider in (personas.rep_c, personas.manager_b, personas.admin):
+        assert str(outsider.public_id) not in offered
+    # A rep may give records only to themselves: no assign action, the others stay.
+    assert _bulk_owner_options(rep) == ""
+    assert 'value="assign"' not in rep and 'value="tag_add"' in rep
+
+
 def test_bulk_is_all_or_nothing_and_delete_asks_first(personas):
     mine = make_contacts(personas.manager_a, 1)[0]
     teammate = make_contacts(personas.rep_a, 1, "Team")[0]

@@ -249,3 +249,130 @@ def test_record_pages_stay_within_the_statement_budget(
     client.get(timeline)
     with django_assert_max_num_queries(15):
         client.get(timeline)
+
+
+def test_phones_are_shown_in_the_users_digits_and_dialled_in_latin_ones(personas, contact):
+    from wasl.accounts.services import user_update
+    from wasl.core.phones import format_phone
+
+    user_update(actor=None, user=personas.rep_a, language="fa", digits="native")
+    client = client_for(personas.rep_a)
+    shown = format_phone("+989121234567").translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    company = contact.primary_company
+
+    page = client.get(reverse("contacts:contact-detail", args=[contact.public_id])).content
+    listing = client.get(reverse("contacts:contact-list")).content.decode()
+    company_create(actor=personas.rep_a, name="Tehran Co", phones=["+98 21 8888 1234"])
+    companies = client.get(reverse("contacts:company-list")).content.decode()
+    html = page.decode()
+
+    assert shown in html and shown in listing
+    assert format_phone("+989121234567") not in html + listing
+    assert 'href="tel:+989121234567"' in html and 'href="https://wa.me/989121234567"' in html
+    assert "۸۸۸۸" in companies and company is not None
+
+
+def _form_data(client, url):
+    """The edit form's current values, as a browser would post them back."""
+    import re
+
+    html = client.get(url).content.decode()
+    data = {}
+    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html):
+        data[name] = value
+    return html, data
+
+
+def test_important_dates_are_entered_changed_and_cleared_on_the_edit_form(personas, contact):
+    import datetime as dt
+
+    from wasl.accounts.services import organisation_update
+    from wasl.contacts.models import ImportantDate
+    from wasl.core.models import AuditEntry
+
+    organisation_update(actor=None, calendar="jalali")
+    client = client_for(personas.rep_a)
+    url = reverse("contacts:contact-edit", args=[contact.public_id])
+    html, _ = _form_data(client, url)
+    assert 'name="dates-0-kind"' in html and 'name="dates-TOTAL_FORMS"' in html
+    base = {
+        "first_name": contact.first_name,
+        "last_name": contact.last_name,
+        "company": "Pars Trading",
+        "phones": "+98 912 123 4567",
+        "emails": "maryam@example.com",
+        "owner": str(personas.rep_a.public_id),
+        "dates-TOTAL_FORMS": "2",
+        "dates-INITIAL_FORMS": "0",
+    }
+
+    response = client.post(
+        url,
+        {
+            **base,
+            "dates-0-kind": "contract_end",
+            "dates-0-date": "1405/12/29",
+            "dates-0-label": "",
+            "dates-1-kind": "renewal",
+            "dates-1-date": "",
+        },
+    )
+    assert response.status_code == 422  # a kind without a date
+    assert not ImportantDate.objects.exists()
+
+    response = client.post(
+        url, {**base, "dates-0-kind": "contract_end", "dates-0-date": "1405/12/29"}
+    )
+    assert response.status_code == 302
+    (saved,) = ImportantDate.objects.filter(contact=contact)
+    assert (saved.kind, saved.date) == ("contract_end", dt.date(2027, 3, 20))
+    audit = AuditEntry.objects.filter(object_id=contact.pk, action="update").latest("id")
+    assert "important_dates" in audit.changes
+    page = client.get(reverse("contacts:contact-detail", args=[contact.public_id])).content
+    assert "Contract end" in page.decode()
+
+    # The row comes back filled; clearing it removes the date.
+    html, _ = _form_data(client, url)
+    assert 'value="1405/12/29"' in html
+    client.post(url, {**base, "dates-TOTAL_FORMS": "3", "dates-INITIAL_FORMS": "1"})
+    assert not ImportantDate.objects.filter(contact=contact).exists()
+
+
+def test_a_company_takes_important_dates_and_shows_them(personas, contact):
+    import datetime as dt
+
+    company = contact.primary_company
+    client = client_for(personas.rep_a)
+    url = reverse("contacts:company-edit", args=[company.public_id])
+    response = client.post(
+        url,
+        {
+            "name": company.name,
+            "owner": str(personas.rep_a.public_id),
+            "dates-TOTAL_FORMS": "2",
+            "dates-INITIAL_FORMS": "0",
+            "dates-0-kind": "renewal",
+            "dates-0-date": "2027-01-15",
+            "dates-0-label": "Licence renewal",
+        },
+    )
+    assert response.status_code == 302
+    assert company.important_dates.get().date == dt.date(2027, 1, 15)
+    page = client.get(reverse("contacts:company-detail", args=[company.public_id])).content
+    assert "Licence renewal" in page.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "comma"), [("en", "Tehran, Tehran Province"), ("fa", "Tehran، Tehran Province")]
+)
+def test_the_address_joins_city_and_region_with_the_languages_comma(personas, language, comma):
+    from wasl.accounts.services import user_update
+
+    user_update(actor=None, user=personas.rep_a, language=language)
+    company = company_create(
+        actor=personas.rep_a, name="Pars", city="Tehran", region="Tehran Province"
+    )
+    html = client_for(personas.rep_a).get(
+        reverse("contacts:company-detail", args=[company.public_id])
+    )
+    assert comma in html.content.decode()

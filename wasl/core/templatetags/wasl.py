@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 from wasl.core import calendars, formatting
+from wasl.core.phones import format_phone
 
 register = template.Library()
 
@@ -47,6 +48,13 @@ def money(value: Any, currency: str | None = None) -> str:
 def digits(value: Any) -> str:
     """`{{ count|digits }}`: ASCII digits in the user's digits."""
     return formatting.digits(value)
+
+
+@register.filter
+def phone(value: Any) -> str:
+    """`{{ lead.phone|phone }}`: a stored (E.164) number in its human form, in the user's
+    digits."""
+    return formatting.digits(format_phone(value)) if value else ""
 
 
 @register.filter

@@ -111,3 +111,16 @@ def test_the_list_costs_at_most_fifteen_queries_and_stays_small(
 
     assert response.status_code == 200
     assert len(response.content) < 40_000
+
+
+def test_the_list_filters_by_source(personas, pipeline, stages, make_deal):
+    rep = personas.rep_a
+    make_deal(rep, "From the website", source="web_form")
+    make_deal(rep, "From a referral", source="referral")
+    client = client_for(rep)
+
+    page = client.get(LIST).content.decode()
+    website = client.get(LIST, {"source": "web_form"}).content.decode()
+
+    assert 'id="f-source"' in page
+    assert "From the website" in website and "From a referral" not in website

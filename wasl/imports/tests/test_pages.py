@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 from django.urls import reverse
 
+from wasl.accounts.services import user_update
 from wasl.activities.models import Activity
 from wasl.contacts.models import Contact, ContactPoint
 from wasl.contacts.services import company_create, contact_create
@@ -433,6 +434,15 @@ def test_duplicate_warning_while_creating_names_visible_records_only(personas, t
     )
     html = signed_in(personas.rep_a).get(url, {"kind": "lead", "email": "nima@example.com"}).content
     assert str(lead.public_id).encode() in html
+
+
+def test_duplicate_reasons_are_in_the_users_language(personas, twins):  # noqa: F811
+    user_update(actor=None, user=personas.rep_a, language="fa")
+    url = reverse("imports:duplicate-check")
+    query = {"kind": "contact", "first_name": "Ali", "emails": "ali@example.com"}
+    html = signed_in(personas.rep_a).get(url, query).content.decode()
+    assert "نشانی ایمیل یکسان" in html
+    assert "Same e-mail address" not in html and "Same name" not in html
 
 
 def test_create_forms_ask_for_the_duplicate_check(personas):

@@ -172,3 +172,17 @@ def test_a_disqualified_lead_is_not_offered_conversion(personas):
     assert response.status_code == 422
     lead.refresh_from_db()
     assert lead.status == Lead.Status.DISQUALIFIED
+
+
+def test_the_lead_page_shows_the_phone_formatted_in_the_users_digits(personas):
+    from wasl.accounts.services import user_update
+    from wasl.core.phones import format_phone
+
+    lead = make_lead(personas.rep_a, phone="+98 912 123 4567")
+    user_update(actor=None, user=personas.rep_a, language="ar", digits="native")
+    html = client_for(personas.rep_a).get(reverse("leads:lead-detail", args=[lead.public_id]))
+    html = html.content.decode()
+    shown = format_phone("+989121234567").translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+
+    assert f'<a href="tel:+989121234567" dir="ltr">{shown}</a>' in html
+    assert "wa.me/989121234567" in html

@@ -82,3 +82,14 @@ def test_bad_rates_are_refused(db, currency, rate_date, rate, field):
         set_rate(actor=None, currency=currency, rate_date=rate_date, rate=rate)
     assert field in error.value.fields
     assert not ExchangeRate.objects.exists()
+
+
+def test_the_missing_rate_warning_counts_in_the_users_digits(db):
+    from django.utils import translation
+
+    from wasl.core.formatting import using_prefs
+    from wasl.reports.money import missing_rate_warnings
+
+    with translation.override("fa"), using_prefs(language="fa", digits="native"):
+        (warning,) = missing_rate_warnings({"GBP": 12})
+    assert "۱۲" in warning and "12" not in warning

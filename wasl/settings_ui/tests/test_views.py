@@ -96,6 +96,12 @@ def test_the_nav_offers_settings_to_admins_only(personas):
     assert reverse("settings:index") not in rep_home
 
 
+def test_the_side_menu_leads_to_the_exchange_rates(personas):
+    html = client_for(personas.admin).get(reverse("settings:users")).content.decode()
+    menu = html.split('aria-label="Settings sections"')[1].split("</nav>")[0]
+    assert f'href="{reverse("reports:exchange-rates")}"' in menu
+
+
 def test_settings_need_sign_in():
     response = Client().get(reverse("settings:pipelines"))
     assert response.status_code == 302
