@@ -91,6 +91,25 @@ def build_personas() -> Personas:
     )
 
 
+# sqlite_stat1 of the L benchmark database's activities (2,000,000 rows, 79,735 open) after
+# a full ANALYZE, for the plan tests of the pages that read them.
+L_ACTIVITY_STATISTICS = {
+    "activity_company": "2000000 21 1",
+    "activity_contact": "2000000 3 1",
+    "activity_deal": "2000000 9 1",
+    "activity_done": "2000000 2 1",
+    "activity_due": "2000000 3 1",
+    "activity_lead": "2000000 24 1",
+    "activity_open_due": "79735 2 1",
+    "activity_open_owner_upd": "79735 5696 1 1",
+    "activity_open_upd": "79735 1 1",
+    "activity_owner_due": "2000000 142858 1 1",
+    "activity_owner_upd_kind": "2000000 142858 1 1 1",
+    "activity_team_upd": "2000000 666667 1 1",
+    "activity_upd": "2000000 1 1",
+}
+
+
 def load_sqlite_statistics(statistics: dict[str, dict[str, str]]) -> None:
     """Give SQLite's planner the statistics of another database (`sqlite_stat1` rows by
     table and index, as `ANALYZE` wrote them there), so a test can check the plan a query

@@ -2,19 +2,9 @@
 
 from django.db import migrations, models
 
+from wasl.core.planner import analyse_new_indexes
+
 NEW_INDEXES = ("activity_open_due", "activity_open_upd", "activity_open_owner_upd")
-
-
-def analyse_new_indexes(apps, schema_editor):
-    # SQLite plans with the statistics ANALYZE keeps; once a database has them, an index
-    # without them is costed as half the table and passed over (as in contacts 0003).
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
-        if cursor.fetchone():
-            for name in NEW_INDEXES:
-                cursor.execute(f"ANALYZE {name}")
 
 
 class Migration(migrations.Migration):
@@ -47,5 +37,5 @@ class Migration(migrations.Migration):
                 name="activity_open_owner_upd",
             ),
         ),
-        migrations.RunPython(analyse_new_indexes, migrations.RunPython.noop),
+        migrations.RunPython(analyse_new_indexes(*NEW_INDEXES), migrations.RunPython.noop),
     ]

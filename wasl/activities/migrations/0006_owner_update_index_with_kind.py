@@ -1,18 +1,6 @@
 from django.db import migrations, models
 
-NEW_INDEXES = ("activity_owner_upd_kind",)
-
-
-def analyse_new_indexes(apps, schema_editor):
-    # As in 0005: on a database that has planner statistics, an index without them is
-    # passed over.
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
-        if cursor.fetchone():
-            for name in NEW_INDEXES:
-                cursor.execute(f"ANALYZE {name}")
+from wasl.core.planner import analyse_new_indexes
 
 
 class Migration(migrations.Migration):
@@ -28,5 +16,7 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RemoveIndex(model_name="activity", name="activity_owner_upd"),
-        migrations.RunPython(analyse_new_indexes, migrations.RunPython.noop),
+        migrations.RunPython(
+            analyse_new_indexes("activity_owner_upd_kind"), migrations.RunPython.noop
+        ),
     ]

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from wasl.activities.models import Activity
 from wasl.activities.services import activity_create
 from wasl.contacts.services import contact_create
-from wasl.core.testing import load_sqlite_statistics
+from wasl.core.testing import L_ACTIVITY_STATISTICS, load_sqlite_statistics
 
 pytestmark = pytest.mark.django_db
 
@@ -33,21 +33,7 @@ L_STATISTICS = {
         "contacts_contact_tags_contact_id_tag_id_bd41f44b_uniq": "520669 2 1",
         "contacts_contact_tags_tag_id_84637693": "520669 26034",
     },
-    "activities_activity": {
-        "activity_company": "2000000 21 1",
-        "activity_contact": "2000000 3 1",
-        "activity_deal": "2000000 9 1",
-        "activity_done": "2000000 2 1",
-        "activity_due": "2000000 3 1",
-        "activity_lead": "2000000 24 1",
-        "activity_open_due": "79735 2 1",
-        "activity_open_owner_upd": "79735 5696 1 1",
-        "activity_open_upd": "79735 1 1",
-        "activity_owner_due": "2000000 142858 1 1",
-        "activity_owner_upd_kind": "2000000 142858 1 1 1",
-        "activity_team_upd": "2000000 666667 1 1",
-        "activity_upd": "2000000 1 1",
-    },
+    "activities_activity": L_ACTIVITY_STATISTICS,
 }
 
 

@@ -6,19 +6,9 @@ moves, their previous stage, the time spent in it and the deal)."""
 
 from django.db import migrations, models
 
+from wasl.core.planner import analyse_new_indexes
+
 NEW_INDEXES = ("deal_closed_at", "deal_stage_entered", "deal_expected_close", "stage_change_to")
-
-
-def analyse_new_indexes(apps, schema_editor):
-    # SQLite plans with the statistics ANALYZE keeps; once a database has them, an index
-    # without them is costed by guesswork (as in contacts 0003).
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
-        if cursor.fetchone():
-            for name in NEW_INDEXES:
-                cursor.execute(f"ANALYZE {name}")
 
 
 class Migration(migrations.Migration):
@@ -59,5 +49,5 @@ class Migration(migrations.Migration):
                 name="stage_change_to",
             ),
         ),
-        migrations.RunPython(analyse_new_indexes, migrations.RunPython.noop),
+        migrations.RunPython(analyse_new_indexes(*NEW_INDEXES), migrations.RunPython.noop),
     ]

@@ -3,16 +3,7 @@ currency, so the home page never reads a rep's closed deals."""
 
 from django.db import migrations, models
 
-
-def analyse_new_index(apps, schema_editor):
-    # As in 0004: once a SQLite database has statistics, an index without them is costed
-    # by guesswork.
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
-        if cursor.fetchone():
-            cursor.execute("ANALYZE deal_owner_open")
+from wasl.core.planner import analyse_new_indexes
 
 
 class Migration(migrations.Migration):
@@ -29,5 +20,7 @@ class Migration(migrations.Migration):
                 name="deal_owner_open",
             ),
         ),
-        migrations.RunPython(analyse_new_index, migrations.RunPython.noop, elidable=True),
+        migrations.RunPython(
+            analyse_new_indexes("deal_owner_open"), migrations.RunPython.noop, elidable=True
+        ),
     ]

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from wasl.activities.services import activity_complete, activity_create
-from wasl.core.testing import load_sqlite_statistics
+from wasl.core.testing import L_ACTIVITY_STATISTICS, load_sqlite_statistics
 from wasl.deals.models import Deal
 from wasl.deals.selectors import board_next_tasks, my_open_deals_by_stage
 from wasl.deals.services import deal_move_to_stage
@@ -36,21 +36,7 @@ L_STATISTICS = {
         "deal_upd": "300000 1 1",
         "sqlite_autoindex_deals_deal_1": "300000 1",
     },
-    "activities_activity": {
-        "activity_company": "2000000 21 1",
-        "activity_contact": "2000000 3 1",
-        "activity_deal": "2000000 9 1",
-        "activity_done": "2000000 2 1",
-        "activity_due": "2000000 3 1",
-        "activity_lead": "2000000 24 1",
-        "activity_open_due": "79735 2 1",
-        "activity_open_owner_upd": "79735 5696 1 1",
-        "activity_open_upd": "79735 1 1",
-        "activity_owner_due": "2000000 142858 1 1",
-        "activity_owner_upd_kind": "2000000 142858 1 1 1",
-        "activity_team_upd": "2000000 666667 1 1",
-        "activity_upd": "2000000 1 1",
-    },
+    "activities_activity": L_ACTIVITY_STATISTICS,
     "deals_stage": {"deals_stage_pipeline_id_f7e13c40": "16 6"},
     "accounts_user": {"accounts_user_team_id_27b7f1fa": "16 4"},
 }
