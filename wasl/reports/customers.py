@@ -69,8 +69,8 @@ from wasl.reports.periods import Period, aware_bounds, buckets
 from wasl.reports.registry import ReportDefinition, register
 from wasl.reports.results import Chart, Column, Figure, Report, Table, ratio
 
-COMPANY = "company"
-CONTACT = "contact"
+COMPANY = touches.COMPANY
+CONTACT = touches.CONTACT
 Key = tuple[str, int]
 # Rows of the customer lists (top customers, at risk, churned).
 LIST_LIMIT = 100
@@ -838,38 +838,30 @@ def lifetime(user: Any, filters: ReportFilters, rates: RateTable | None = None) 
 def segments(
     keys: Iterable[Key], scope: QuerySet[Any] | None = None
 ) -> dict[str, dict[Key, list[str]]]:
-    """{"industry"|"source"|"tag": {customer: [segment names]}}. Many customers are read
-    through a subquery of the scope's purchasers (`scope`: the deal ids, None for every
-    deal) rather than thousands of ids written into the statements."""
+    """{"industry"|"source"|"tag": {customer: [segment names]}} for the customers `keys`,
+    read through a subquery of the scope's purchasers (`scope`: the deal ids, None for
+    every deal) rather than thousands of ids written into the statements."""
     keys = set(keys)
     found: dict[str, dict[Key, list[str]]] = {"industry": {}, "source": {}, "tag": {}}
     none, no_tag = _("(none)"), _("(no tag)")
     sources = {code: str(label) for code, label in Source.choices}
     for kind, model in ((COMPANY, Company), (CONTACT, Contact)):
-        ids = sorted(i for k, i in keys if k == kind)
-        if not ids:
-            continue
+        purchasers = touches.purchasers(kind, scope)
         through = model.tags.through
         owner_field = "company_id" if kind == COMPANY else "contact_id"
-        if len(ids) > _CHUNK:
-            purchasers = touches.purchasers(kind, scope)
-            batches: Iterable[Any] = [purchasers]
-        else:
-            batches = [ids]
-        for batch in batches:
-            for pk, industry, source in touches.raw_rows(
-                model.objects.filter(pk__in=batch).values_list("pk", "industry", "source")
-            ):
-                if (kind, pk) in keys:
-                    found["industry"][(kind, pk)] = [industry.strip() or none]
-                    found["source"][(kind, pk)] = [sources.get(source, source) if source else none]
-            for pk, tag in touches.raw_rows(
-                through.objects.filter(**{f"{owner_field}__in": batch}).values_list(
-                    owner_field, "tag__name"
-                )
-            ):
-                if (kind, pk) in keys:
-                    found["tag"].setdefault((kind, pk), []).append(tag)
+        for pk, industry, source in touches.raw_rows(
+            model.objects.filter(pk__in=purchasers).values_list("pk", "industry", "source")
+        ):
+            if (kind, pk) in keys:
+                found["industry"][(kind, pk)] = [industry.strip() or none]
+                found["source"][(kind, pk)] = [sources.get(source, source) if source else none]
+        for pk, tag in touches.raw_rows(
+            through.objects.filter(**{f"{owner_field}__in": purchasers}).values_list(
+                owner_field, "tag__name"
+            )
+        ):
+            if (kind, pk) in keys:
+                found["tag"].setdefault((kind, pk), []).append(tag)
     for key in keys:
         found["tag"].setdefault(key, [no_tag])
     return found
