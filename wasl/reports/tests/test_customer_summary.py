@@ -235,3 +235,20 @@ def test_a_merge_and_its_undo_are_folded_as_a_rebuild_would_make_them(
     merge_undo(actor=rep, audit_entry=entry)
     attributions, _episodes = assert_as_rebuilt()
     assert (call.pk, None, contact, twin.pk, at(2, 1)) in attributions
+
+
+def test_more_undelivered_events_than_a_report_folds_mean_a_rebuild(
+    personas, stages, thirty_days, monkeypatch
+):
+    monkeypatch.setattr(touches, "FOLD_LIMIT", 1)
+    rebuilds = []
+    original = touches.rebuild
+    monkeypatch.setattr(touches, "rebuild", lambda: (rebuilds.append(1), original()))
+    acme = company_create(actor=personas.rep_a, name="Acme")
+    with frozen(at(1, 10)):
+        deal_create(actor=personas.rep_a, title="First", stage=stages["won"], company=acme)
+        deal_create(actor=personas.rep_a, title="Second", stage=stages["won"], company=acme)
+    touches.ensure_current()
+    assert rebuilds == [1]
+    assert CustomerAttribution.objects.filter(customer_id=acme.pk).count() == 2
+    assert_as_rebuilt()
