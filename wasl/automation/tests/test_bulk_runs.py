@@ -106,9 +106,8 @@ def test_the_bulk_path_writes_what_a_run_outside_a_chunk_writes(personas):
     assert event(bulk) == event(single)
 
 
-def test_a_job_failing_in_the_middle_of_a_chunk_leaves_no_task_and_the_others_keep_theirs(
-    personas, monkeypatch
-):
+def tag_service_fails_for_bad(monkeypatch) -> None:
+    """The add-tag action fails for a lead named "Bad", as a service that is down would."""
     original = actions.ACTIONS["add_tag"]
 
     def breaks_on_bad(action, step):
@@ -117,6 +116,12 @@ def test_a_job_failing_in_the_middle_of_a_chunk_leaves_no_task_and_the_others_ke
         return original(action, step)
 
     monkeypatch.setitem(actions.ACTIONS, "add_tag", breaks_on_bad)
+
+
+def test_a_job_failing_in_the_middle_of_a_chunk_leaves_no_task_and_the_others_keep_theirs(
+    personas, monkeypatch
+):
+    tag_service_fails_for_bad(monkeypatch)
     call_rule(personas.admin, extra_actions=[{"type": "add_tag", "tag": "called"}])
     good_1, bad, good_2 = leads(personas.rep_a, "Good", "Bad", "Fine")
     work(rounds=20)
@@ -253,14 +258,7 @@ def test_a_failing_job_in_a_chunk_is_undone_and_queued_again_and_the_others_comm
 ):
     from django_tasks_db.models import DBTaskResult
 
-    original = actions.ACTIONS["add_tag"]
-
-    def breaks_on_bad(action, step):
-        if step.record.first_name == "Bad":
-            raise RuntimeError("the tag service is down")
-        return original(action, step)
-
-    monkeypatch.setitem(actions.ACTIONS, "add_tag", breaks_on_bad)
+    tag_service_fails_for_bad(monkeypatch)
     call_rule(personas.admin, extra_actions=[{"type": "add_tag", "tag": "called"}])
     good, bad = leads(personas.rep_a, "Good", "Bad")
     dispatch_pending()
