@@ -176,11 +176,16 @@ def records_of(kind: str, keys: Iterable[Key]) -> tuple[str, QuerySet[Any]]:
     return kind, model.objects.filter(pk__in=ids)
 
 
+def counted(sets: dict[str, set[Key]]) -> dict[str, Counter[str]]:
+    """{measure: {kind: customers}} of sets of customers."""
+    return {measure: Counter(map(itemgetter(0), keys)) for measure, keys in sets.items()}
+
+
 def kind_table(
-    key: str, title: str, measures: list[tuple[str, str]], sets: dict[str, set[Key]]
+    key: str, title: str, measures: list[tuple[str, str]], counts: dict[str, Counter[str]]
 ) -> Table:
-    """Customer counts split into companies and people, each cell drilled."""
-    counts = {measure: Counter(map(itemgetter(0), sets[measure])) for measure, _label in measures}
+    """Customer counts ({measure: {kind: n}}) split into companies and people, each cell
+    drilled."""
     rows = []
     for kind, label in ((COMPANY, _("Companies")), (CONTACT, _("People without a company"))):
         row: dict[str, Any] = {"kind": label, "_drill": {}}
@@ -624,7 +629,7 @@ def build_retention(user: Any, filters: ReportFilters) -> Report:
                 "customers",
                 _("New and repeat customers"),
                 [("new", _("New")), ("repeat", _("Repeat"))],
-                sets,
+                counted(sets),
             ),
             Table("cohorts", _("Cohorts by first purchase"), cohort_columns, cohort_rows),
         ],
@@ -644,18 +649,23 @@ def drill_retention(user: Any, filters: ReportFilters, cell_id: str) -> tuple[st
 # ---------------------------------------------------------------- churn
 
 
+CHURN_MEASURES = ("active_start", "churned", "active_end", "new")
+
+
 @dataclass
 class Churn:
     days: int
-    active_start: set[Key] = field(default_factory=set)
-    churned: set[Key] = field(default_factory=set)
-    active_end: set[Key] = field(default_factory=set)
-    new: set[Key] = field(default_factory=set)
-    last_touch: dict[Key, dt.datetime] = field(default_factory=dict)
+    # {measure: {kind: customers}}, measures as in CHURN_MEASURES.
+    counts: dict[str, Counter[str]] = field(default_factory=dict)
+    # The churned customers with their last sale or activity, latest first (LIST_LIMIT).
+    churned_list: list[tuple[Key, dt.datetime]] = field(default_factory=list)
+
+    def total(self, measure: str) -> int:
+        return sum(self.counts.get(measure, Counter()).values())
 
     @property
     def rate(self) -> float | None:
-        return ratio(len(self.churned), len(self.active_start))
+        return ratio(self.total("churned"), self.total("active_start"))
 
 
 def scope_deal_ids(user: Any, filters: ReportFilters) -> QuerySet[Deal] | None:
@@ -671,17 +681,22 @@ def scope_deal_ids(user: Any, filters: ReportFilters) -> QuerySet[Deal] | None:
     return deals_in_scope(user, filters).order_by().values("pk")
 
 
-def churn_over(
-    user: Any,
-    filters: ReportFilters,
-    periods: list[Period],
-    *,
-    last_touch: bool = True,
-) -> list[Churn]:
-    """The churn of each of `periods` (oldest first; same filters otherwise), read from the
-    customer summary in one statement. `last_touch=False` spares reading each customer's
-    last touch (the churned list's dates)."""
-    days = touches.churn_days()
+def visible_ids(user: Any) -> dict[str, QuerySet[Any]] | None:
+    """The ids of the companies and contacts `user` may see, per customer kind, as
+    subqueries; None for an administrator (every one)."""
+    if is_admin(user):
+        return None
+    return {
+        COMPANY: visible(Company.objects.all(), user).order_by().values("pk"),
+        CONTACT: visible(Contact.objects.all(), user).order_by().values("pk"),
+    }
+
+
+def _churn_flags(
+    user: Any, filters: ReportFilters, periods: list[Period], *, last_end: bool
+) -> tuple[touches.Statement, list[tuple[int, int]], list[dt.datetime]]:
+    """The viewer's customers with their in-touch flags at every period's start and end
+    (see `touches.in_touch`), each period's (start, end) flag indexes, and the moments."""
     spans = [
         (aware_bounds(period, filters.tz)[0], reference_moment(filters.with_period(period)))
         for period in periods
@@ -689,55 +704,95 @@ def churn_over(
     moments = sorted({m for span in spans for m in span})
     index = {moment: i for i, moment in enumerate(moments)}
     until = moments[-1]
-    states = touches.customer_states(
-        scope_deal_ids(user, filters),
-        moments,
-        until,
-        last_touch_before=until if last_touch else None,
+    customers = touches.buyers(scope_deal_ids(user, filters), until, visible_ids(user))
+    flags = touches.in_touch(customers, moments, last_end_before=until if last_end else None)
+    return flags, [(index[start], index[end]) for start, end in spans], moments
+
+
+def _churn_conditions(
+    span: tuple[int, int], moments: list[dt.datetime]
+) -> dict[str, tuple[str, list[Any]]]:
+    """Each churn measure of a period as a condition on `_churn_flags`' rows: bought
+    before the start and in touch then (in touch at the start), and no longer at the end
+    (churned); bought before the end and in touch then (at the end); first bought in the
+    period (new)."""
+    start, end = span
+    at_start, at_end = touches.param(moments[start]), touches.param(moments[end])
+    return {
+        "active_start": (f'"first_at" < %s AND "t{start}" = 1', [at_start]),
+        "churned": (f'"first_at" < %s AND "t{start}" = 1 AND "t{end}" = 0', [at_start]),
+        "active_end": (f'"first_at" < %s AND "t{end}" = 1', [at_end]),
+        "new": ('"first_at" < %s AND "first_at" >= %s', [at_end, at_start]),
+    }
+
+
+def churn_over(
+    user: Any, filters: ReportFilters, periods: list[Period], *, listed: bool = False
+) -> list[Churn]:
+    """The churn of each of `periods` (oldest first; same filters otherwise), counted by the
+    database in one statement; `listed` also reads the last period's churned customers
+    (LIST_LIMIT, latest last touch first) in the same statement."""
+    days = touches.churn_days()
+    flags, spans, moments = _churn_flags(user, filters, periods, last_end=listed)
+    sums, params = [], []
+    for span in spans:
+        for condition, condition_params in _churn_conditions(span, moments).values():
+            sums.append(f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)")
+            params += condition_params
+    sql = (
+        f'WITH "f" AS ({flags.sql}) '  # noqa: S608 (built from placeholders only)
+        f'SELECT "kind", NULL, NULL, {", ".join(sums)} FROM "f" GROUP BY "kind"'
     )
-    results = [Churn(days=days) for _p in periods]
-    for key in visible_keys(user, states.in_touch):
-        touched, bought = states.in_touch[key], states.first_before[key]
-        for (start, ref), result in zip(spans, results, strict=True):
-            at_start, at_end = index[start], index[ref]
-            if not bought[at_end]:
-                continue
-            if bought[at_start] and touched[at_start]:
-                result.active_start.add(key)
-                if not touched[at_end]:
-                    result.churned.add(key)
-            if touched[at_end]:
-                result.active_end.add(key)
-            if not bought[at_start]:
-                result.new.add(key)
-    # The churned list shows each customer's last sale or activity: `periods` run oldest
-    # first, so the last one ends at `until`.
-    final = results[-1]
-    for key in final.churned if last_touch else ():
-        last = states.last_touch(key)
-        assert last is not None
-        final.last_touch[key] = last
+    all_params = [*flags.params, *params]
+    if listed:
+        churned, churned_params = _churn_conditions(spans[-1], moments)["churned"]
+        nothing = ", ".join(["NULL"] * len(sums))
+        sql += (
+            f' UNION ALL SELECT *, {nothing} FROM (SELECT "kind", "id", "last_end" FROM "f"'  # noqa: S608
+            f' WHERE {churned} ORDER BY "last_end" DESC, "kind", "id" LIMIT {LIST_LIMIT}) l'
+        )
+        all_params += churned_params
+    results = [Churn(days=days, counts={m: Counter() for m in CHURN_MEASURES}) for _p in periods]
+    width = len(CHURN_MEASURES)
+    for row in touches.fetch(touches.Statement(sql, all_params)):
+        kind, pk, last_end, numbers = row[0], row[1], row[2], row[3:]
+        if pk is not None:
+            last = touches.moment_of(last_end)
+            assert last is not None
+            results[-1].churned_list.append(((kind, pk), last - dt.timedelta(days=days)))
+            continue
+        for result, offset in zip(results, range(0, len(numbers), width), strict=True):
+            for measure, n in zip(CHURN_MEASURES, numbers[offset : offset + width], strict=True):
+                result.counts[measure][kind] = int(n or 0)
     return results
 
 
 def churn(user: Any, filters: ReportFilters) -> Churn:
-    """The churn of the filters' period."""
-    return churn_over(user, filters, [filters.period])[0]
+    """The churn of the filters' period, with its churned customers listed."""
+    return churn_over(user, filters, [filters.period], listed=True)[0]
 
 
-CHURN_MEASURES = ("active_start", "churned", "active_end", "new")
+def churn_members(user: Any, filters: ReportFilters, measure: str, kind: str) -> list[int]:
+    """The ids of the customers of `kind` counted in `measure` (drill-downs)."""
+    flags, spans, moments = _churn_flags(user, filters, [filters.period], last_end=False)
+    condition, params = _churn_conditions(spans[0], moments)[measure]
+    sql = f'SELECT "id" FROM ({flags.sql}) f WHERE "kind" = %s AND {condition}'  # noqa: S608
+    return [pk for (pk,) in touches.fetch(touches.Statement(sql, [*flags.params, kind, *params]))]
 
 
 def build_churn(user: Any, filters: ReportFilters) -> Report:
     data = churn(user, filters)
     figures = [
         Figure("churn_rate", _("Churn rate"), data.rate, "percent"),
-        Figure("churned", _("Customers churned"), len(data.churned), "count"),
+        Figure("churned", _("Customers churned"), data.total("churned"), "count"),
         Figure(
-            "active_start", _("Customers in touch at the start"), len(data.active_start), "count"
+            "active_start",
+            _("Customers in touch at the start"),
+            data.total("active_start"),
+            "count",
         ),
-        Figure("active_end", _("Customers in touch at the end"), len(data.active_end), "count"),
-        Figure("new", _("New customers"), len(data.new), "count"),
+        Figure("active_end", _("Customers in touch at the end"), data.total("active_end"), "count"),
+        Figure("new", _("New customers"), data.total("new"), "count"),
         Figure(
             "churn_after_days", _("Days without a sale or activity before churn"), data.days, "days"
         ),
@@ -749,21 +804,19 @@ def build_churn(user: Any, filters: ReportFilters) -> Report:
             strict=True,
         )
     )
-    sets = {measure: getattr(data, measure) for measure in CHURN_MEASURES}
-    churned = sorted(data.churned, key=lambda k: data.last_touch[k], reverse=True)[:LIST_LIMIT]
-    shown = names(churned)
+    shown = names([key for key, _last in data.churned_list])
     list_rows = [
         {
             "customer": shown.get(key, "—"),
             "kind": kind_label(key[0]),
-            "last_touch": data.last_touch[key].astimezone(filters.tz).date(),
+            "last_touch": last.astimezone(filters.tz).date(),
         }
-        for key in churned
+        for key, last in data.churned_list
     ]
     chart = Chart(
         "bar",
         [str(labels[m]) for m in CHURN_MEASURES],
-        [{"label": _("Customers"), "data": [len(sets[m]) for m in CHURN_MEASURES]}],
+        [{"label": _("Customers"), "data": [data.total(m) for m in CHURN_MEASURES]}],
         key="churn",
         title=_("Customers in touch and churned"),
     )
@@ -774,7 +827,10 @@ def build_churn(user: Any, filters: ReportFilters) -> Report:
         figures=figures,
         tables=[
             kind_table(
-                "customers", _("Customers"), [(m, str(labels[m])) for m in CHURN_MEASURES], sets
+                "customers",
+                _("Customers"),
+                [(m, str(labels[m])) for m in CHURN_MEASURES],
+                data.counts,
             ),
             Table(
                 "churned",
@@ -795,7 +851,8 @@ def drill_churn(user: Any, filters: ReportFilters, cell_id: str) -> tuple[str, Q
     measure, kind = split_cell(cell_id)
     if measure not in CHURN_MEASURES:
         raise NotFound()
-    return records_of(kind, getattr(churn(user, filters), measure))
+    model = Company if kind == COMPANY else Contact
+    return kind, model.objects.filter(pk__in=churn_members(user, filters, measure, kind))
 
 
 # ---------------------------------------------------------------- lifetime value
@@ -1004,17 +1061,30 @@ def drill_lifetime_value(
 # ---------------------------------------------------------------- at risk
 
 
+AT_RISK_MEASURES = ("customers", "quiet", "lost", "overdue")
+
+
 @dataclass
 class AtRisk:
     days: int
-    quiet: set[Key] = field(default_factory=set)
-    lost: dict[Key, int] = field(default_factory=dict)
-    overdue: dict[Key, int] = field(default_factory=dict)
-    last_activity: dict[Key, dt.datetime | None] = field(default_factory=dict)
+    # {measure: {kind: customers}}, measures as in AT_RISK_MEASURES.
+    counts: dict[str, Counter[str]] = field(default_factory=dict)
+    lost_deals: int = 0
+    overdue_deals: int = 0
+    # The customers listed: most reasons first, then the longest without an activity.
+    listed: list[AtRiskRow] = field(default_factory=list)
 
-    @property
-    def customers(self) -> set[Key]:
-        return self.quiet | set(self.lost) | set(self.overdue)
+    def total(self, measure: str) -> int:
+        return sum(self.counts.get(measure, Counter()).values())
+
+
+@dataclass(frozen=True)
+class AtRiskRow:
+    key: Key
+    last_activity: dt.datetime | None
+    quiet: bool
+    lost: int
+    overdue: int
 
 
 def lost_deals(user: Any, filters: ReportFilters) -> QuerySet[Deal]:
@@ -1026,8 +1096,10 @@ def lost_deals(user: Any, filters: ReportFilters) -> QuerySet[Deal]:
 
 def overdue_deals(user: Any, filters: ReportFilters) -> QuerySet[Deal]:
     today = reference_moment(filters).astimezone(filters.tz).date()
+    # The open stages as a subquery, so that SQLite reads the expected-close index
+    # rather than every open deal of each open stage.
     return deals_in_scope(user, filters).filter(
-        stage__kind=Stage.Kind.OPEN, expected_close__lt=today
+        stage__in=Stage.objects.filter(kind=Stage.Kind.OPEN), expected_close__lt=today
     )
 
 
@@ -1038,33 +1110,74 @@ def open_complaints(user: Any, filters: ReportFilters) -> dict[Key, int]:
     return {}
 
 
-def at_risk(user: Any, filters: ReportFilters) -> AtRisk:
-    days = touches.churn_days()
+def _at_risk_rows(user: Any, filters: ReportFilters) -> tuple[touches.Statement, dict[str, str]]:
+    """The viewer's customers (bought in scope before the reference moment) with
+    "last_activity", "lost" and "overdue" (their deals lost in the period and open past
+    their expected close), and each at-risk measure as a condition on those rows."""
     ref = reference_moment(filters)
-    states = touches.customer_states(
-        scope_deal_ids(user, filters), [ref], ref, last_activity_before=ref
+    customers = touches.last_activity(
+        touches.buyers(scope_deal_ids(user, filters), ref, visible_ids(user)), ref
     )
-    customers = visible_keys(user, states.in_touch)
-    quiet_before = ref - dt.timedelta(days=days)
-    result = AtRisk(days=days)
-    for key in customers:
-        last = states.last_activity.get(key)
-        result.last_activity[key] = last
-        if last is None or last < quiet_before:
-            result.quiet.add(key)
-    for name, deals in (("lost", lost_deals), ("overdue", overdue_deals)):
-        target: dict[Key, int] = getattr(result, name)
-        rows = (
-            with_customer(deals(user, filters))
-            .order_by()
-            .values("cust_company", "cust_contact")
-            .annotate(n=Count("pk"))
-        )
-        for row in rows:
-            key = key_of(row["cust_company"], row["cust_contact"])
-            if key in customers:
-                target[key] = row["n"]
+    lost = touches.deals_per_customer(lost_deals(user, filters).order_by().values("pk"))
+    overdue = touches.deals_per_customer(overdue_deals(user, filters).order_by().values("pk"))
+    sql = f"""
+        SELECT c."kind", c."id", c."last_activity",
+               COALESCE(l."n", 0) AS "lost", COALESCE(o."n", 0) AS "overdue",
+               CASE WHEN c."last_activity" IS NULL OR c."last_activity" < %s
+                    THEN 1 ELSE 0 END AS "quiet"
+        FROM ({customers.sql}) c
+        LEFT JOIN ({lost.sql}) l ON l."kind" = c."kind" AND l."id" = c."id"
+        LEFT JOIN ({overdue.sql}) o ON o."kind" = c."kind" AND o."id" = c."id"
+    """  # noqa: S608 (built from placeholders only)
+    quiet_before = ref - dt.timedelta(days=touches.churn_days())
+    params = [touches.param(quiet_before), *customers.params, *lost.params, *overdue.params]
+    conditions = {
+        "customers": '("quiet" = 1 OR "lost" > 0 OR "overdue" > 0)',
+        "quiet": '"quiet" = 1',
+        "lost": '"lost" > 0',
+        "overdue": '"overdue" > 0',
+    }
+    return touches.Statement(sql, params), conditions
+
+
+def at_risk(user: Any, filters: ReportFilters) -> AtRisk:
+    """The at-risk counts and list, in one statement."""
+    rows, conditions = _at_risk_rows(user, filters)
+    sums = [f"SUM(CASE WHEN {conditions[m]} THEN 1 ELSE 0 END)" for m in AT_RISK_MEASURES]
+    nothing = ", ".join(["NULL"] * (len(sums) + 2))
+    sql = (
+        f'WITH "r" AS ({rows.sql}) '  # noqa: S608 (built from placeholders only)
+        f'SELECT "kind", NULL, NULL, NULL, NULL, NULL, {", ".join(sums)}, SUM("lost"),'
+        f' SUM("overdue") FROM "r" GROUP BY "kind"'
+        f' UNION ALL SELECT *, {nothing} FROM (SELECT "kind", "id", "last_activity", "quiet",'
+        f' "lost", "overdue" FROM "r" WHERE {conditions["customers"]}'
+        ' ORDER BY "quiet" + (CASE WHEN "lost" > 0 THEN 1 ELSE 0 END)'
+        ' + (CASE WHEN "overdue" > 0 THEN 1 ELSE 0 END) DESC,'
+        ' "last_activity" IS NOT NULL, "last_activity", "kind", "id"'
+        f" LIMIT {LIST_LIMIT}) l"
+    )
+    result = AtRisk(days=touches.churn_days(), counts={m: Counter() for m in AT_RISK_MEASURES})
+    for row in touches.fetch(touches.Statement(sql, rows.params)):
+        kind, pk = row[0], row[1]
+        if pk is not None:
+            quiet, lost, overdue = row[3:6]
+            result.listed.append(
+                AtRiskRow((kind, pk), touches.moment_of(row[2]), bool(quiet), lost, overdue)
+            )
+            continue
+        *numbers, lost_n, overdue_n = row[6:]
+        for measure, n in zip(AT_RISK_MEASURES, numbers, strict=True):
+            result.counts[measure][kind] = int(n or 0)
+        result.lost_deals += int(lost_n or 0)
+        result.overdue_deals += int(overdue_n or 0)
     return result
+
+
+def at_risk_members(user: Any, filters: ReportFilters, measure: str, kind: str) -> list[int]:
+    """The ids of the customers of `kind` counted in `measure` (drill-downs)."""
+    rows, conditions = _at_risk_rows(user, filters)
+    sql = f'SELECT "id" FROM ({rows.sql}) r WHERE "kind" = %s AND {conditions[measure]}'  # noqa: S608
+    return [pk for (pk,) in touches.fetch(touches.Statement(sql, [*rows.params, kind]))]
 
 
 def _deals_of(deals: QuerySet[Deal], keys: Iterable[Key]) -> QuerySet[Deal]:
@@ -1078,57 +1191,45 @@ def _deals_of(deals: QuerySet[Deal], keys: Iterable[Key]) -> QuerySet[Deal]:
 
 def build_at_risk(user: Any, filters: ReportFilters) -> Report:
     data = at_risk(user, filters)
-    customers = data.customers
     figures = [
-        Figure("customers", _("Customers at risk"), len(customers), "count"),
+        Figure("customers", _("Customers at risk"), data.total("customers"), "count"),
         Figure(
             "quiet",
             _("No activity for %(days)s days") % {"days": data.days},
-            len(data.quiet),
+            data.total("quiet"),
             "count",
         ),
         Figure(
             "lost_deals",
             _("Deals lost in the period"),
-            sum(data.lost.values()),
+            data.lost_deals,
             "count",
             "lost_deals",
         ),
         Figure(
             "overdue_deals",
             _("Open deals past expected close"),
-            sum(data.overdue.values()),
+            data.overdue_deals,
             "count",
             "overdue_deals",
         ),
     ]
-    sets = {
-        "customers": customers,
-        "quiet": data.quiet,
-        "lost": set(data.lost),
-        "overdue": set(data.overdue),
-    }
-
-    def order(key: Key) -> tuple[Any, ...]:
-        reasons = (key in data.quiet) + (key in data.lost) + (key in data.overdue)
-        last = data.last_activity.get(key)
-        return (-reasons, last.timestamp() if last else 0.0, key)
-
-    listed = sorted(customers, key=order)[:LIST_LIMIT]
+    listed = [row.key for row in data.listed]
     shown = names(listed)
     ids = public_ids(listed)
     rows = []
-    for key in listed:
-        last = data.last_activity.get(key)
-        ident = f"{key[0]}:{ids.get(key, '')}"
+    for row in data.listed:
+        ident = f"{row.key[0]}:{ids.get(row.key, '')}"
         rows.append(
             {
-                "customer": shown.get(key, "—"),
-                "kind": kind_label(key[0]),
-                "last_activity": last.astimezone(filters.tz).date() if last else None,
-                "quiet": key in data.quiet,
-                "lost_deals": data.lost.get(key, 0),
-                "overdue_deals": data.overdue.get(key, 0),
+                "customer": shown.get(row.key, "—"),
+                "kind": kind_label(row.key[0]),
+                "last_activity": (
+                    row.last_activity.astimezone(filters.tz).date() if row.last_activity else None
+                ),
+                "quiet": row.quiet,
+                "lost_deals": row.lost,
+                "overdue_deals": row.overdue,
                 "_drill": {
                     "lost_deals": f"lost_deals:{ident}",
                     "overdue_deals": f"overdue_deals:{ident}",
@@ -1163,7 +1264,7 @@ def build_at_risk(user: Any, filters: ReportFilters) -> Report:
                     ("lost", _("Lost deals")),
                     ("overdue", _("Deals past expected close")),
                 ],
-                sets,
+                data.counts,
             ),
         ],
         charts=[
@@ -1173,7 +1274,7 @@ def build_at_risk(user: Any, filters: ReportFilters) -> Report:
                 [
                     {
                         "label": _("Customers"),
-                        "data": [len(data.quiet), len(data.lost), len(data.overdue)],
+                        "data": [data.total(m) for m in ("quiet", "lost", "overdue")],
                     }
                 ],
                 key="reasons",
@@ -1185,27 +1286,26 @@ def build_at_risk(user: Any, filters: ReportFilters) -> Report:
 
 def drill_at_risk(user: Any, filters: ReportFilters, cell_id: str) -> tuple[str, QuerySet[Any]]:
     measure, _sep, rest = str(cell_id or "").partition(":")
-    deal_sets: dict[str, Callable[[Any, ReportFilters], QuerySet[Deal]]] = {
-        "lost_deals": lost_deals,
-        "overdue_deals": overdue_deals,
+    deal_sets: dict[str, tuple[str, Callable[[Any, ReportFilters], QuerySet[Deal]]]] = {
+        "lost_deals": ("lost", lost_deals),
+        "overdue_deals": ("overdue", overdue_deals),
     }
-    data = at_risk(user, filters)
     if measure in deal_sets:
-        keys = set(data.lost) if measure == "lost_deals" else set(data.overdue)
-        deals = deal_sets[measure](user, filters)
+        reason, deals_of = deal_sets[measure]
+        deals = deals_of(user, filters)
         if rest:
             return "deal", _customer_deals(user, filters, deals, rest)
+        keys = [
+            (kind, pk)
+            for kind in (COMPANY, CONTACT)
+            for pk in at_risk_members(user, filters, reason, kind)
+        ]
         return "deal", _deals_of(deals, keys)
-    sets = {
-        "customers": data.customers,
-        "quiet": data.quiet,
-        "lost": set(data.lost),
-        "overdue": set(data.overdue),
-    }
     _measure, kind = split_cell(cell_id)
-    if measure not in sets:
+    if measure not in AT_RISK_MEASURES:
         raise NotFound()
-    return records_of(kind, sets[measure])
+    model = Company if kind == COMPANY else Contact
+    return kind, model.objects.filter(pk__in=at_risk_members(user, filters, measure, kind))
 
 
 # ---------------------------------------------------------------- registration

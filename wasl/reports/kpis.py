@@ -262,9 +262,7 @@ def open_series(
 
 
 def churn_series(user: Any, filters: ReportFilters, periods: list[Period]) -> list[Any]:
-    return [
-        result.rate for result in customers.churn_over(user, filters, periods, last_touch=False)
-    ]
+    return [result.rate for result in customers.churn_over(user, filters, periods)]
 
 
 def clv_series(

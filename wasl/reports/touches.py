@@ -216,19 +216,19 @@ def _rebuild_episodes(days: int) -> None:
         reader.execute(sql, params)
         while rows := reader.fetchmany(20_000):
             for kind, pk, raw in rows:
-                moment = _moment(raw)
+                moment = moment_of(raw)
                 assert moment is not None
                 if current is not None and current == (kind, pk) and moment - last <= window:
                     last = moment
                     continue
                 if current is not None:
-                    batch.append((*current, _param(start), _param(last + window)))
+                    batch.append((*current, param(start), param(last + window)))
                 current, start, last = (kind, pk), moment, moment
             if len(batch) >= 20_000:
                 writer.executemany(insert, batch)
                 batch = []
         if current is not None:
-            batch.append((*current, _param(start), _param(last + window)))
+            batch.append((*current, param(start), param(last + window)))
         if batch:
             writer.executemany(insert, batch)
 
@@ -424,32 +424,24 @@ def ensure_current() -> None:
 # ---------------------------------------------------------------- reading
 
 
-@dataclass
-class CustomerStates:
-    """Per customer of the viewer's scope: its first purchase in scope before `until`,
-    whether it was in touch at each of the moments asked, and, if asked, its last
-    activity and last touch before given moments."""
+@dataclass(frozen=True)
+class Statement:
+    """A piece of SQL and its parameters, to be nested into another statement."""
 
-    first_before: dict[Customer, list[bool]]  # first purchase before each moment
-    in_touch: dict[Customer, list[bool]]  # in touch at each moment
-    last_activity: dict[Customer, dt.datetime | None] = field(default_factory=dict)
-    # The end of the customer's last episode starting before the moment asked (its last
-    # touch is N days earlier), as the database answered it: see `last_touch`.
-    last_end: dict[Customer, Any] = field(default_factory=dict)
-    days: int = 0
+    sql: str
+    params: list[Any]
 
-    def last_touch(self, customer: Customer) -> dt.datetime | None:
-        """The customer's last touch before the moment asked (`last_touch_before`), when
-        its last episode starting before that moment overlaps the moments read."""
-        end = _moment(self.last_end.get(customer))
-        return None if end is None else end - dt.timedelta(days=self.days)
+    @classmethod
+    def of(cls, queryset: QuerySet[Any]) -> Statement:
+        sql, params = queryset.query.sql_with_params()
+        return cls(sql, list(params))
 
 
-def _param(moment: dt.datetime) -> Any:
+def param(moment: dt.datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(moment)
 
 
-def _moment(value: Any) -> dt.datetime | None:
+def moment_of(value: Any) -> dt.datetime | None:
     """A datetime read by raw SQL: SQLite answers UTC text, PostgreSQL a datetime."""
     if value is None or isinstance(value, dt.datetime):
         return value
@@ -457,78 +449,110 @@ def _moment(value: Any) -> dt.datetime | None:
     return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed
 
 
-def customer_states(
+def buyers(
     scope_deal_ids: QuerySet[Any] | None,
-    moments: list[dt.datetime],
     until: dt.datetime,
-    *,
-    last_activity_before: dt.datetime | None = None,
-    last_touch_before: dt.datetime | None = None,
-) -> CustomerStates:
-    """Read the summary for the customers of the won deals closed before `until`, all of
-    them (`scope_deal_ids` None) or those of the deals whose ids the queryset gives: one
-    grouped statement over the deals' touches joined to the customers' episodes."""
+    visible_ids: dict[str, QuerySet[Any]] | None = None,
+) -> Statement:
+    """The customers of the won deals closed before `until` (every deal when
+    `scope_deal_ids` is None, else those whose ids it gives) as rows "kind", "id" and
+    "first_at" (the first such deal's close), keeping only the ids `visible_ids` gives per
+    kind when it is given. Reads the summary's purchases index; folds pending events."""
     ensure_current()
-    touch, episode = _table(CustomerAttribution), _table(CustomerEpisode)
-    params: list[Any] = []
+    params: list[Any] = [param(until)]
+    scope_sql = ""
+    if scope_deal_ids is not None:
+        scope = Statement.of(scope_deal_ids)
+        scope_sql = f'AND "deal_id" IN ({scope.sql})'
+        params += scope.params
+    having = ""
+    if visible_ids is not None:
+        parts = []
+        for kind, ids in visible_ids.items():
+            allowed = Statement.of(ids)
+            parts.append(f'("customer_kind" = %s AND "customer_id" IN ({allowed.sql}))')
+            params += [kind, *allowed.params]
+        having = f"HAVING {' OR '.join(parts) or '1 = 0'}"
+    sql = f"""
+        SELECT "customer_kind" AS "kind", "customer_id" AS "id", MIN("touched_at") AS "first_at"
+        FROM {_table(CustomerAttribution)}
+        WHERE "deal_id" IS NOT NULL AND "touched_at" IS NOT NULL AND "touched_at" < %s
+        {scope_sql}
+        GROUP BY "customer_kind", "customer_id"
+        {having}
+    """  # noqa: S608 (table names and placeholders only)
+    return Statement(sql, params)
+
+
+def in_touch(
+    customers: Statement,
+    moments: list[dt.datetime],
+    *,
+    last_end_before: dt.datetime | None = None,
+) -> Statement:
+    """`customers` (rows "kind", "id", "first_at") with "t0", "t1", … (1 when the customer
+    was in touch at moments[i], else 0) and, when `last_end_before` is given, "last_end":
+    the end of its last episode starting before that moment, among the episodes that
+    overlap the moments (its last touch is the churn days earlier). One join of the
+    episodes, grouped per customer."""
     flags = []
+    params: list[Any] = []
     for index, moment in enumerate(moments):
         flags.append(
             f'MAX(CASE WHEN e."starts_at" < %s AND e."ends_at" >= %s THEN 1 ELSE 0 END) '
             f'AS "t{index}"'
         )
-        params += [_param(moment), _param(moment)]
-    for index, moment in enumerate(moments):
-        flags.append(f'MAX(CASE WHEN c."first" < %s THEN 1 ELSE 0 END) AS "f{index}"')
-        params.append(_param(moment))
-    extra = []
-    if last_activity_before is not None:
-        extra.append(
-            f'(SELECT MAX(t."touched_at") FROM {touch} t'  # noqa: S608
-            ' WHERE t."customer_kind" = c."customer_kind" AND t."customer_id" = c."customer_id"'
-            ' AND t."activity_id" IS NOT NULL'
-            ' AND t."touched_at" < %s)'
-        )
-        params.append(_param(last_activity_before))
-    if last_touch_before is not None:
-        extra.append('MAX(CASE WHEN e."starts_at" < %s THEN e."ends_at" END)')
-        params.append(_param(last_touch_before))
-    scope_sql = ""
-    scope_params: list[Any] = []
-    if scope_deal_ids is not None:
-        inner, inner_params = scope_deal_ids.query.sql_with_params()
-        scope_sql = f'AND "deal_id" IN ({inner})'
-        scope_params = list(inner_params)
+        params += [param(moment), param(moment)]
+    if last_end_before is not None:
+        flags.append('MAX(CASE WHEN e."starts_at" < %s THEN e."ends_at" END) AS "last_end"')
+        params.append(param(last_end_before))
     low, high = min(moments), max(moments)
     sql = f"""
-        SELECT c."customer_kind", c."customer_id", {", ".join(flags + extra)}
-        FROM (
-            SELECT "customer_kind", "customer_id", MIN("touched_at") AS "first"
-            FROM {touch}
-            WHERE "deal_id" IS NOT NULL AND "touched_at" IS NOT NULL AND "touched_at" < %s
-            {scope_sql}
-            GROUP BY "customer_kind", "customer_id"
-        ) c
-        LEFT JOIN {episode} e
-          ON e."customer_kind" = c."customer_kind" AND e."customer_id" = c."customer_id"
+        SELECT c."kind", c."id", c."first_at", {", ".join(flags)}
+        FROM ({customers.sql}) c
+        LEFT JOIN {_table(CustomerEpisode)} e
+          ON e."customer_kind" = c."kind" AND e."customer_id" = c."id"
          AND e."ends_at" >= %s AND e."starts_at" < %s
-        GROUP BY c."customer_kind", c."customer_id"
+        GROUP BY c."kind", c."id", c."first_at"
     """  # noqa: S608 (table names and placeholders only)
-    all_params = [*params, _param(until), *scope_params, _param(low), _param(high)]
-    count = len(moments)
-    states = CustomerStates(first_before={}, in_touch={}, days=churn_days())
+    return Statement(sql, [*params, *customers.params, param(low), param(high)])
+
+
+def last_activity(customers: Statement, before: dt.datetime) -> Statement:
+    """`customers` (rows "kind", "id", …) with "last_activity": the time of the customer's
+    last done activity before `before`, NULL for none (one probe of the summary's
+    activities index per customer). Materialised, so that a reader naming the column
+    twice does not probe twice."""
+    sql = f"""
+        WITH "found" AS MATERIALIZED (
+            SELECT c.*, (
+                SELECT MAX(t."touched_at") FROM {_table(CustomerAttribution)} t
+                WHERE t."customer_kind" = c."kind" AND t."customer_id" = c."id"
+                  AND t."activity_id" IS NOT NULL AND t."touched_at" < %s
+            ) AS "last_activity"
+            FROM ({customers.sql}) c
+        )
+        SELECT * FROM "found"
+    """  # noqa: S608 (table names and placeholders only)
+    return Statement(sql, [param(before), *customers.params])
+
+
+def deals_per_customer(deal_ids: QuerySet[Any]) -> Statement:
+    """Rows "kind", "id", "n": how many of the deals `deal_ids` gives each customer has."""
+    deals = Statement.of(deal_ids)
+    sql = f"""
+        SELECT "customer_kind" AS "kind", "customer_id" AS "id", COUNT(*) AS "n"
+        FROM {_table(CustomerAttribution)}
+        WHERE "deal_id" IN ({deals.sql})
+        GROUP BY "customer_kind", "customer_id"
+    """  # noqa: S608 (table names and placeholders only)
+    return Statement(sql, deals.params)
+
+
+def fetch(statement: Statement) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
-        cursor.execute(sql, all_params)
-        for row in cursor.fetchall():
-            key = (row[0], row[1])
-            states.in_touch[key] = [bool(v) for v in row[2 : 2 + count]]
-            states.first_before[key] = [bool(v) for v in row[2 + count : 2 + 2 * count]]
-            rest = list(row[2 + 2 * count :])
-            if last_activity_before is not None:
-                states.last_activity[key] = _moment(rest.pop(0))
-            if last_touch_before is not None:
-                states.last_end[key] = rest.pop(0)
-    return states
+        cursor.execute(statement.sql, statement.params)
+        return cursor.fetchall()
 
 
 def first_purchases(
@@ -545,7 +569,7 @@ def first_purchases(
     grouped = (
         rows.order_by().values_list("customer_kind", "customer_id").annotate(Min("touched_at"))
     )
-    return {(kind, pk): _moment(first) for kind, pk, first in raw_rows(grouped)}  # type: ignore[misc]
+    return {(kind, pk): moment_of(first) for kind, pk, first in raw_rows(grouped)}  # type: ignore[misc]
 
 
 def purchasers(kind: str, scope_deal_ids: QuerySet[Any] | None) -> QuerySet[Any]:
