@@ -484,6 +484,13 @@ def buyers(
     return Statement(sql, params)
 
 
+def _bit_after(column: str, moments: list[dt.datetime]) -> tuple[str, list[Any]]:
+    """SQL for 2 to the power of how many of `moments` (ascending) are at or before
+    `column`'s value: the bit of the first moment after it."""
+    whens = " ".join(f"WHEN {column} < %s THEN {1 << i}" for i in range(len(moments)))
+    return f"CASE {whens} ELSE {1 << len(moments)} END", [param(m) for m in moments]
+
+
 def in_touch(
     customers: Statement,
     moments: list[dt.datetime],
@@ -492,30 +499,41 @@ def in_touch(
 ) -> Statement:
     """`customers` (rows "kind", "id", "first_at") with "t0", "t1", … (1 when the customer
     was in touch at moments[i], else 0) and, when `last_end_before` is given, "last_end":
-    the end of its last episode starting before that moment, among the episodes that
-    overlap the moments (its last touch is the churn days earlier). One join of the
-    episodes, grouped per customer."""
-    flags = []
-    params: list[Any] = []
-    for index, moment in enumerate(moments):
-        flags.append(
-            f'MAX(CASE WHEN e."starts_at" < %s AND e."ends_at" >= %s THEN 1 ELSE 0 END) '
-            f'AS "t{index}"'
-        )
-        params += [param(moment), param(moment)]
-    if last_end_before is not None:
-        flags.append('MAX(CASE WHEN e."starts_at" < %s THEN e."ends_at" END) AS "last_end"')
-        params.append(param(last_end_before))
+    the end of its last episode starting before that moment (its last touch is the churn
+    days earlier).
+
+    An episode (s, e] covers the moments from the first after s to the last at or before
+    e, a run of bits; the episodes of a customer are disjoint, so the sum of their runs is
+    the customer's mask of moments in touch. One probe of the episodes index per customer,
+    materialised so that reading each bit does not probe again."""
+    if len(moments) > 60:
+        raise ValueError("at most 60 moments")
     low, high = min(moments), max(moments)
+    ends, ends_params = _bit_after('e."ends_at"', moments)
+    starts, starts_params = _bit_after('e."starts_at"', moments)
+    episode = _table(CustomerEpisode)
+    last_end, last_params = "", []
+    if last_end_before is not None:
+        last_end = (
+            f', (SELECT MAX(e."ends_at") FROM {episode} e'  # noqa: S608
+            ' WHERE e."customer_kind" = c."kind" AND e."customer_id" = c."id"'
+            ' AND e."starts_at" < %s) AS "last_end"'
+        )
+        last_params = [param(last_end_before)]
+    bits = ", ".join(f'("mask" / {1 << i}) %% 2 AS "t{i}"' for i in range(len(moments)))
     sql = f"""
-        SELECT c."kind", c."id", c."first_at", {", ".join(flags)}
-        FROM ({customers.sql}) c
-        LEFT JOIN {_table(CustomerEpisode)} e
-          ON e."customer_kind" = c."kind" AND e."customer_id" = c."id"
-         AND e."ends_at" >= %s AND e."starts_at" < %s
-        GROUP BY c."kind", c."id", c."first_at"
+        WITH "touched" AS MATERIALIZED (
+            SELECT c.*, CAST(COALESCE((
+                SELECT SUM(({ends}) - ({starts})) FROM {episode} e
+                WHERE e."customer_kind" = c."kind" AND e."customer_id" = c."id"
+                  AND e."ends_at" >= %s AND e."starts_at" < %s
+            ), 0) AS BIGINT) AS "mask"{last_end}
+            FROM ({customers.sql}) c
+        )
+        SELECT *, {bits} FROM "touched"
     """  # noqa: S608 (table names and placeholders only)
-    return Statement(sql, [*params, *customers.params, param(low), param(high)])
+    params = [*ends_params, *starts_params, param(low), param(high), *last_params]
+    return Statement(sql, [*params, *customers.params])
 
 
 def last_activity(customers: Statement, before: dt.datetime) -> Statement:
