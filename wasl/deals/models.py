@@ -167,10 +167,16 @@ class Deal(OwnedRecord):
                 name="deal_expected_close",
             ),
             # Reports: deals won or lost in a period, and open deals over their stage's
-            # usual time; with the money, a period's (or a customer's) revenue is summed
-            # from the index alone.
+            # usual time; with the money and the creation, a period's (or a customer's)
+            # revenue, win rate and sales cycle are read from the index alone.
             models.Index(
-                fields=["closed_at", "stage", "currency", "amount"], name="deal_closed_money"
+                fields=["closed_at", "stage", "currency", "amount", "created_at"],
+                name="deal_closed_outcome",
+            ),
+            # The KPIs' open deals at each period end (created before it, not closed by
+            # then) with their value, read from the index alone.
+            models.Index(
+                fields=["created_at", "closed_at", "currency", "amount"], name="deal_created_span"
             ),
             models.Index(fields=["stage", "stage_entered_at"], name="deal_stage_entered"),
             # Covers the board's column totals (count, sums per currency) with the

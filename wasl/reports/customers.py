@@ -100,6 +100,21 @@ def with_customer(deals: QuerySet[Deal]) -> QuerySet[Deal]:
     )
 
 
+def with_visible_customer(deals: QuerySet[Deal], user: Any) -> QuerySet[Deal]:
+    """`deals` that belong to a customer `user` may see (read from the customer summary;
+    the summary is brought up to date first)."""
+    touches.ensure_current()
+    kind = "customer_attribution__customer_kind"
+    customer = "customer_attribution__customer_id"
+    allowed = visible_ids(user)
+    if allowed is None:
+        return deals.filter(**{f"{customer}__isnull": False})
+    either = Q()
+    for customer_kind, ids in allowed.items():
+        either |= Q(**{kind: customer_kind, f"{customer}__in": ids})
+    return deals.filter(either)
+
+
 def key_of(company_id: int | None, contact_id: int | None) -> Key | None:
     if company_id is not None:
         return (COMPANY, company_id)

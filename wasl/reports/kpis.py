@@ -15,7 +15,6 @@ Definitions (also in docs/reports.md):
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
@@ -268,41 +267,39 @@ def churn_series(user: Any, filters: ReportFilters, periods: list[Period]) -> li
 def clv_series(
     user: Any, filters: ReportFilters, periods: list[Period], rates: RateTable
 ) -> list[Decimal | None]:
-    """Average lifetime value at the end of each period, from one grouped query: each
-    customer's won revenue grouped by the first period end it comes before."""
+    """Average lifetime value at the end of each period: the won revenue of the viewer's
+    customers up to then over how many had bought by then, from two grouped queries (the
+    revenue by currency, day and the first period end it comes before; the customers by
+    the first period end their first purchase comes before)."""
     ends = _ends(periods, filters.tz)
-    known = customers.customers_until(user, filters, ends[-1])
-    upto = Case(
-        *[When(closed_at__lt=moment, then=Value(index)) for index, moment in enumerate(ends)],
-        default=None,
-        output_field=IntegerField(),
-    )
+    upto = _first_moment_after("closed_at", ends)
     rows = (
-        customers.with_customer(customers.won_deals(user, filters).filter(closed_at__lt=ends[-1]))
+        customers.with_visible_customer(
+            customers.won_deals(user, filters).filter(closed_at__lt=ends[-1]), user
+        )
         .annotate(upto=upto)
         .order_by()
-        .values(
-            "cust_company",
-            "cust_contact",
-            "currency",
-            "upto",
-            day=customers.local_day("closed_at", filters),
-        )
+        .values("currency", "upto", day=customers.local_day("closed_at", filters))
         .annotate(total=Sum("amount"))
-        .values_list("cust_company", "cust_contact", "currency", "upto", "day", "total")
+        .values_list("currency", "upto", "day", "total")
     )
     added = [Decimal(0) for _end in ends]
-    for company_id, contact_id, currency, bucket, day, total in touches.raw_rows(rows):
-        key = customers.key_of(company_id, contact_id)
-        if key in known and bucket is not None:
+    for currency, bucket, day, total in touches.raw_rows(rows):
+        if bucket < len(ends):
             amount = customers.as_decimal(total)
             added[bucket] += rates.convert(amount, currency, customers.as_day(day)) or Decimal(0)
-    firsts = sorted(row["first"] for row in known.values())
+    first_buyers = [0 for _end in ends]
+    bought = touches.buyers(
+        customers.scope_deal_ids(user, filters), ends[-1], customers.visible_ids(user)
+    )
+    for bucket, n in touches.count_by_moment(bought, "first_at", ends):
+        if bucket < len(ends):
+            first_buyers[bucket] += n
     series: list[Decimal | None] = []
-    running = Decimal(0)
-    for index, moment in enumerate(ends):
+    running, buyers = Decimal(0), 0
+    for index in range(len(ends)):
         running += added[index]
-        buyers = bisect.bisect_left(firsts, moment)
+        buyers += first_buyers[index]
         series.append((running / buyers).quantize(Decimal("0.01")) if buyers else None)
     return series
 

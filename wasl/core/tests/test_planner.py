@@ -41,7 +41,7 @@ def test_a_database_without_statistics_is_left_without(db):
         cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
         if cursor.fetchone():
             pytest.skip("this test database already keeps statistics")
-    analyse_new_indexes("deal_closed_money")(None, _Editor())
+    analyse_new_indexes("deal_closed_outcome")(None, _Editor())
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
         assert cursor.fetchone() is None

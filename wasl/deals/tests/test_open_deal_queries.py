@@ -24,7 +24,8 @@ pytestmark = pytest.mark.django_db
 L_STATISTICS = {
     "deals_deal": {
         "deal_board_totals": "300000 100000 18750 2344 2 2 2 2",
-        "deal_closed_money": "300000 3 3 3 3",
+        "deal_closed_outcome": "300000 3 3 3 2 1",
+        "deal_created_span": "300000 1 1 1 1",
         "deal_company": "300000 4",
         "deal_expected_close": "300000 354 55 9 1 1 1 1",
         "deal_owner_open": "164602 11758 3920 1176 152 2",
@@ -115,7 +116,7 @@ def test_at_l_my_open_deals_are_read_from_the_open_deal_index(l_statistics, pers
         my_open_deals_by_stage(actor=personas.rep_a)
     (query,) = [q["sql"] for q in captured.captured_queries]
     plan = _sql_plan(query)
-    assert "deal_owner_open" in plan and "deal_closed_money" not in plan, plan
+    assert "deal_owner_open" in plan and "deal_closed_outcome" not in plan, plan
 
 
 def test_board_cards_are_fetched_by_id_on_postgresql(personas, pipeline, stages, make_deal):
