@@ -25,6 +25,7 @@ Definitions (also in docs/reports.md):
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import statistics
 import uuid
 from collections import Counter, defaultdict
@@ -39,8 +40,11 @@ from django.db.models import (
     Case,
     Count,
     DateField,
+    Exists,
     F,
     IntegerField,
+    Min,
+    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -63,7 +67,7 @@ from wasl.reports.filters import (
     deals_in_scope,
     leads_in_scope,
 )
-from wasl.reports.models import ExchangeRate
+from wasl.reports.models import CustomerAttribution, ExchangeRate
 from wasl.reports.money import MoneyTotal, RateTable
 from wasl.reports.periods import Period, aware_bounds, buckets
 from wasl.reports.registry import ReportDefinition, register
@@ -102,16 +106,17 @@ def with_customer(deals: QuerySet[Deal]) -> QuerySet[Deal]:
 
 def with_visible_customer(deals: QuerySet[Deal], user: Any) -> QuerySet[Deal]:
     """`deals` that belong to a customer `user` may see (read from the customer summary;
-    the summary is brought up to date first)."""
+    the summary is brought up to date first). The check is a correlated EXISTS per deal,
+    so the viewer's deals, not their thousands of visible contacts, drive the plan."""
     touches.ensure_current()
     kind = "customer_attribution__customer_kind"
     customer = "customer_attribution__customer_id"
-    allowed = visible_ids(user)
-    if allowed is None:
+    if is_admin(user):
         return deals.filter(**{f"{customer}__isnull": False})
     either = Q()
-    for customer_kind, ids in allowed.items():
-        either |= Q(**{kind: customer_kind, f"{customer}__in": ids})
+    for customer_kind, model in ((COMPANY, Company), (CONTACT, Contact)):
+        seen = visible(model.objects.filter(pk=OuterRef(customer)), user)
+        either |= Q(**{kind: customer_kind}) & Q(Exists(seen))
     return deals.filter(either)
 
 
@@ -877,7 +882,6 @@ def drill_churn(user: Any, filters: ReportFilters, cell_id: str) -> tuple[str, Q
 class Lifetime:
     revenue: dict[Key, Decimal]
     deals: dict[Key, int]
-    first: dict[Key, dt.datetime]
     money: MoneyTotal
 
     @property
@@ -893,30 +897,79 @@ class Lifetime:
 
 
 def lifetime(user: Any, filters: ReportFilters, rates: RateTable | None = None) -> Lifetime:
-    """Won revenue per customer from the first sale up to the period's end."""
+    """Won revenue per customer the viewer sees, from the first sale up to the period's
+    end: one grouped read of the won deals in scope with their customer."""
     rates = rates or RateTable.load(filters.currency)
     ref = reference_moment(filters)
-    customers = customers_until(user, filters, ref)
-    deals = with_customer(won_deals(user, filters).filter(closed_at__lt=ref))
-    revenue, counts, money = money_by_customer(deals, filters, rates)
-    return Lifetime(
-        revenue={k: revenue.get(k, Decimal(0)) for k in customers},
-        deals={k: counts.get(k, 0) for k in customers},
-        first={k: row["first"] for k, row in customers.items()},
-        money=money,
+    deals = with_visible_customer(won_deals(user, filters).filter(closed_at__lt=ref), user)
+    rows = (
+        deals.order_by()
+        .values(
+            "customer_attribution__customer_kind",
+            "customer_attribution__customer_id",
+            "currency",
+            day=local_day("closed_at", filters),
+        )
+        .annotate(total=Sum("amount"), n=Count("pk"))
+        .values_list(
+            "customer_attribution__customer_kind",
+            "customer_attribution__customer_id",
+            "currency",
+            "day",
+            "total",
+            "n",
+        )
     )
+    revenue: dict[Key, Decimal] = defaultdict(Decimal)
+    counts: dict[Key, int] = defaultdict(int)
+    money = MoneyTotal(rates)
+    for kind, pk, currency, day, amount, n in touches.raw_rows(rows):
+        key = (kind, pk)
+        revenue[key] += money.add(as_decimal(amount), currency, as_day(day), n)
+        counts[key] += n
+    return Lifetime(revenue=dict(revenue), deals=dict(counts), money=money)
+
+
+def first_purchase_of(
+    user: Any, filters: ReportFilters, keys: Iterable[Key], until: dt.datetime
+) -> dict[Key, dt.datetime]:
+    """{customer: its first won deal in scope closed before `until`} for `keys` (a list's
+    few customers)."""
+    found: dict[Key, dt.datetime] = {}
+    for kind in (COMPANY, CONTACT):
+        ids = [pk for k, pk in keys if k == kind]
+        if not ids:
+            continue
+        rows = CustomerAttribution.objects.filter(
+            customer_kind=kind,
+            customer_id__in=ids,
+            deal__isnull=False,
+            touched_at__isnull=False,
+            touched_at__lt=until,
+        )
+        scope = scope_deal_ids(user, filters)
+        if scope is not None:
+            rows = rows.filter(deal_id__in=scope)
+        for pk, first in rows.order_by().values_list("customer_id").annotate(Min("touched_at")):
+            found[(kind, pk)] = first
+    return found
 
 
 def segments(
-    keys: Iterable[Key], scope: QuerySet[Any] | None = None
-) -> dict[str, dict[Key, list[str]]]:
-    """{"industry"|"source"|"tag": {customer: [segment names]}} for the customers `keys`,
-    read through a subquery of the scope's purchasers (`scope`: the deal ids, None for
-    every deal) rather than thousands of ids written into the statements."""
-    keys = set(keys)
-    found: dict[str, dict[Key, list[str]]] = {"industry": {}, "source": {}, "tag": {}}
+    revenue: dict[Key, Decimal], scope: QuerySet[Any] | None = None
+) -> dict[str, dict[str, list[Decimal]]]:
+    """{"industry"|"source"|"tag": {segment name: [revenue of each of its customers]}} for
+    the customers of `revenue`, read through a subquery of the scope's purchasers
+    (`scope`: the deal ids, None for every deal) rather than thousands of ids written
+    into the statements."""
+    found: dict[str, dict[str, list[Decimal]]] = {
+        "industry": defaultdict(list),
+        "source": defaultdict(list),
+        "tag": defaultdict(list),
+    }
     none, no_tag = _("(none)"), _("(no tag)")
     sources = {code: str(label) for code, label in Source.choices}
+    tagged: set[Key] = set()
     for kind, model in ((COMPANY, Company), (CONTACT, Contact)):
         purchasers = touches.purchasers(kind, scope)
         through = model.tags.through
@@ -924,18 +977,22 @@ def segments(
         for pk, industry, source in touches.raw_rows(
             model.objects.filter(pk__in=purchasers).values_list("pk", "industry", "source")
         ):
-            if (kind, pk) in keys:
-                found["industry"][(kind, pk)] = [industry.strip() or none]
-                found["source"][(kind, pk)] = [sources.get(source, source) if source else none]
+            amount = revenue.get((kind, pk))
+            if amount is not None:
+                found["industry"][industry.strip() or none].append(amount)
+                found["source"][sources.get(source, source) if source else none].append(amount)
         for pk, tag in touches.raw_rows(
             through.objects.filter(**{f"{owner_field}__in": purchasers}).values_list(
                 owner_field, "tag__name"
             )
         ):
-            if (kind, pk) in keys:
-                found["tag"].setdefault((kind, pk), []).append(tag)
-    for key in keys:
-        found["tag"].setdefault(key, [no_tag])
+            amount = revenue.get((kind, pk))
+            if amount is not None:
+                found["tag"][tag].append(amount)
+                tagged.add((kind, pk))
+    untagged = [amount for key, amount in revenue.items() if key not in tagged]
+    if untagged:
+        found["tag"][no_tag] = untagged
     return found
 
 
@@ -957,19 +1014,16 @@ def build_lifetime_value(user: Any, filters: ReportFilters) -> Report:
         ("source", _("By source")),
         ("tag", _("By tag")),
     ):
-        values: dict[str, list[Decimal]] = defaultdict(list)
-        for key, labels in groups[segment].items():
-            for label in labels:
-                values[label].append(data.revenue[key])
+        totals = {label: sum(amounts, Decimal(0)) for label, amounts in groups[segment].items()}
         rows = [
             {
                 "segment": label,
                 "customers": len(amounts),
-                "average": mean(amounts),
+                "average": (totals[label] / len(amounts)).quantize(Decimal("0.01")),
                 "median": Decimal(median(amounts)).quantize(Decimal("0.01")),
-                "revenue": sum(amounts, Decimal(0)),
+                "revenue": totals[label],
             }
-            for label, amounts in sorted(values.items(), key=lambda item: -sum(item[1]))
+            for label, amounts in sorted(groups[segment].items(), key=lambda i: -totals[i[0]])
         ]
         tables.append(
             Table(
@@ -985,16 +1039,17 @@ def build_lifetime_value(user: Any, filters: ReportFilters) -> Report:
                 rows,
             )
         )
-    top = sorted(data.revenue, key=lambda k: (-data.revenue[k], k))[:LIST_LIMIT]
+    top = heapq.nsmallest(LIST_LIMIT, data.revenue, key=lambda k: (-data.revenue[k], k))
     shown = names(top)
     ids = public_ids(top)
+    firsts = first_purchase_of(user, filters, top, reference_moment(filters))
     top_rows = [
         {
             "customer": shown.get(key, "—"),
             "kind": kind_label(key[0]),
             "revenue": data.revenue[key],
             "won_deals": data.deals[key],
-            "first_purchase": data.first[key].astimezone(filters.tz).date(),
+            "first_purchase": firsts[key].astimezone(filters.tz).date(),
             "_drill": {"won_deals": f"won_deals:{key[0]}:{ids.get(key, '')}"},
         }
         for key in top
