@@ -167,16 +167,35 @@ class Deal(OwnedRecord):
                 name="deal_expected_close",
             ),
             # Reports: deals won or lost in a period, and open deals over their stage's
-            # usual time; with the money and the creation, a period's (or a customer's)
-            # revenue, win rate and sales cycle are read from the index alone.
+            # usual time; with the money, the creation and the columns the visibility and
+            # the filters read, a period's (or a customer's) revenue, win rate and sales
+            # cycle come from the index alone, for a rep as for an administrator.
             models.Index(
-                fields=["closed_at", "stage", "currency", "amount", "created_at"],
+                fields=[
+                    "closed_at",
+                    "stage",
+                    "currency",
+                    "amount",
+                    "created_at",
+                    "owner",
+                    "team",
+                    "pipeline",
+                ],
                 name="deal_closed_outcome",
             ),
             # The KPIs' open deals at each period end (created before it, not closed by
-            # then) with their value, read from the index alone.
+            # then) with their value, read from the index alone (visibility included).
             models.Index(
-                fields=["created_at", "closed_at", "currency", "amount"], name="deal_created_span"
+                fields=[
+                    "created_at",
+                    "closed_at",
+                    "currency",
+                    "amount",
+                    "owner",
+                    "team",
+                    "pipeline",
+                ],
+                name="deal_created_span",
             ),
             models.Index(fields=["stage", "stage_entered_at"], name="deal_stage_entered"),
             # Covers the board's column totals (count, sums per currency) with the

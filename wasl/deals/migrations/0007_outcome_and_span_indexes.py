@@ -12,7 +12,16 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="deal",
             index=models.Index(
-                fields=["closed_at", "stage", "currency", "amount", "created_at"],
+                fields=[
+                    "closed_at",
+                    "stage",
+                    "currency",
+                    "amount",
+                    "created_at",
+                    "owner",
+                    "team",
+                    "pipeline",
+                ],
                 name="deal_closed_outcome",
             ),
         ),
@@ -20,7 +29,8 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="deal",
             index=models.Index(
-                fields=["created_at", "closed_at", "currency", "amount"], name="deal_created_span"
+                fields=["created_at", "closed_at", "currency", "amount", "owner", "team", "pipeline"],
+                name="deal_created_span",
             ),
         ),
         migrations.RunPython(
