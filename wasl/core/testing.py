@@ -103,7 +103,7 @@ L_ACTIVITY_STATISTICS = {
     "activity_open_due": "79735 2 1",
     "activity_open_owner_upd": "79735 5696 1 1",
     "activity_open_upd": "79735 1 1",
-    "activity_owner_due": "2000000 142858 1 1",
+    "activity_owner_done_kind": "2000000 142858 1 1 1 1 1",
     "activity_owner_upd_kind": "2000000 142858 1 1 1",
     "activity_team_upd": "2000000 666667 1 1",
     "activity_upd": "2000000 1 1",

@@ -36,7 +36,7 @@ L_STATISTICS = {
     "activity_owner_upd_kind": "2000000 142858 1 1 1",
     "activity_team_upd": "2000000 666667 1 1",
     "activity_upd": "2000000 1 1",
-    "activity_owner_due": "2000000 142858 1 1",
+    "activity_owner_done_kind": "2000000 142858 1 1 1 1 1",
     "activity_due": "2000000 3 1",
     "activity_done": "2000000 3 1",
     "activity_contact": "2000000 3 1",

@@ -4,6 +4,8 @@ SQLite picks for it with the statistics of the L benchmark database (1,000,000 c
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -106,4 +108,6 @@ def test_the_kind_count_reads_one_index_alone_at_l_size(personas):
     activity_create(actor=personas.rep_a, kind=Activity.Kind.CALL, subject="Call")
     load_sqlite_statistics(L_STATISTICS)
     sql = _count_statement(client_for(personas.rep_a), "/activities/", {"kind": "call"})
-    assert "COVERING INDEX activity_owner_upd_kind" in _plan(sql)
+    plan = _plan(sql)
+    # Either owner index carries the kind (activities migrations 0006 and 0007).
+    assert re.search(r"COVERING INDEX activity_owner_(upd|done)_kind \(owner_id=\?\)", plan), plan
