@@ -147,6 +147,7 @@ class ContactPatch(Schema):
     owner_id: str | None = None
     tags: list[str] | None = None
     custom: dict[str, Any] | None = None
+    important_dates: list[ImportantDateIO] | None = None
 
 
 class CompanyOut(AddressOut):
@@ -162,6 +163,7 @@ class CompanyOut(AddressOut):
     team_id: str | None
     tags: list[str]
     custom: dict[str, Any]
+    important_dates: list[ImportantDateIO] | None = None
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -177,6 +179,7 @@ class CompanyIn(AddressMixin):
     owner_id: str | None = None
     tags: list[str] = []
     custom: dict[str, Any] = {}
+    important_dates: list[ImportantDateIO] = []
 
 
 class CompanyPatch(Schema):
@@ -195,6 +198,7 @@ class CompanyPatch(Schema):
     owner_id: str | None = None
     tags: list[str] | None = None
     custom: dict[str, Any] | None = None
+    important_dates: list[ImportantDateIO] | None = None
 
 
 class TagOut(Schema):
@@ -318,7 +322,9 @@ def contact_out(contact: Contact, *, detail: bool = False) -> ContactOut:
     return out
 
 
-def company_out(company: Company) -> CompanyOut:
+def company_out(company: Company, *, detail: bool = False) -> CompanyOut:
+    """A company as the API shows it; `detail` adds its important dates (one more read,
+    left out of lists)."""
     points = list(company.points.all())
     return CompanyOut(
         id=str(company.public_id),
@@ -333,6 +339,12 @@ def company_out(company: Company) -> CompanyOut:
         team_id=str(company.team.public_id) if company.team else None,
         tags=sorted(t.name for t in company.tags.all()),
         custom=company.custom,
+        important_dates=[
+            ImportantDateIO(kind=d.kind, label=d.label, date=d.date)
+            for d in company.important_dates.all()
+        ]
+        if detail
+        else None,
         created_at=company.created_at,
         updated_at=company.updated_at,
         **_address(company),
@@ -422,6 +434,8 @@ def update_contact(request: HttpRequest, contact_id: str, payload: ContactPatch)
         data["emails"] = _points_in(payload.emails)
     if "phones" in data:
         data["phones"] = _points_in(payload.phones)
+    if "important_dates" in data:
+        data["important_dates"] = [d.dict() for d in payload.important_dates or []]
     services.contact_update(
         actor=actor,
         contact=contact,
@@ -462,15 +476,16 @@ def create_company(request: HttpRequest, payload: CompanyIn):
     data = payload.dict()
     owner_id = data.pop("owner_id")
     data["emails"], data["phones"] = _points_in(payload.emails), _points_in(payload.phones)
+    data["important_dates"] = [d.dict() for d in payload.important_dates]
     company = services.company_create(
         actor=actor, owner=access_user(actor, owner_id) if owner_id else None, **data
     )
-    return Status(201, company_out(access_company(actor, company.public_id)))
+    return Status(201, company_out(access_company(actor, company.public_id), detail=True))
 
 
 @router.get("/companies/{company_id}", response={200: CompanyOut, **ERROR_RESPONSES})
 def get_company(request: HttpRequest, company_id: str):
-    return company_out(access_company(actor_of(request), company_id))
+    return company_out(access_company(actor_of(request), company_id), detail=True)
 
 
 @router.patch("/companies/{company_id}", response={200: CompanyOut, **ERROR_RESPONSES})
@@ -483,13 +498,15 @@ def update_company(request: HttpRequest, company_id: str, payload: CompanyPatch)
         data["emails"] = _points_in(payload.emails)
     if "phones" in data:
         data["phones"] = _points_in(payload.phones)
+    if "important_dates" in data:
+        data["important_dates"] = [d.dict() for d in payload.important_dates or []]
     services.company_update(
         actor=actor,
         company=company,
         owner=access_user(actor, owner_id) if owner_id else UNSET,
         **data,
     )
-    return company_out(access_company(actor, company_id))
+    return company_out(access_company(actor, company_id), detail=True)
 
 
 @router.delete("/companies/{company_id}", response={204: None, **ERROR_RESPONSES})

@@ -444,7 +444,12 @@ def contact_create(
             "phones": [value for kind, _label, value, _digits in points if kind == "phone"],
         }
         tag_names = sorted(tag.name for tag in tag_rows)
-        after = {**snapshot(contact, _AUDITED_CONTACT), **point_values, "tags": tag_names}
+        after = {
+            **snapshot(contact, _AUDITED_CONTACT),
+            **point_values,
+            "tags": tag_names,
+            **_date_values(contact, dates or None),
+        }
         record_audit(
             actor=actor, action=AuditEntry.Action.CREATE, record=contact, changes=diff({}, after)
         )
@@ -632,9 +637,11 @@ def company_create(
     phones: Sequence[Any] = (),
     tags: Iterable[str] = (),
     custom: dict[str, Any] | None = None,
+    important_dates: Sequence[dict[str, Any]] = (),
     **fields: Any,
 ) -> Company:
-    """Create a company with its e-mails, phones, tags and custom values. Raises Invalid."""
+    """Create a company with its e-mails, phones, tags, custom values and important
+    dates. Raises Invalid (nothing written)."""
     if actor is not None:
         require_can_create(actor)
     owner = _resolve_owner(actor, owner)
@@ -652,16 +659,20 @@ def company_create(
     model_field_errors(company, errors, exclude=["owner", "team", "name_key", "custom"])
     points = _clean_points(emails, phones, errors)
     company.custom = clean_custom_values(entity="company", values=custom, errors=errors)
+    dates = _clean_important_dates(important_dates, errors)
     errors.raise_if_any()
     company.name_key = normalise(company.name)
     with transaction.atomic():
         company.save()
         _replace_points(company, points)
         company.tags.set(tags_resolve(actor=actor, names=tags))
+        if dates:
+            ImportantDate.objects.bulk_create(ImportantDate(company=company, **d) for d in dates)
         after = {
             **snapshot(company, _AUDITED_COMPANY),
             **_point_values(company),
             "tags": sorted(company.tags.values_list("name", flat=True)),
+            **_date_values(company, dates or None),
         }
         record_audit(
             actor=actor, action=AuditEntry.Action.CREATE, record=company, changes=diff({}, after)

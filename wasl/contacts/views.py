@@ -659,11 +659,13 @@ def company_create_view(request: HttpRequest) -> HttpResponse:
         definitions=definitions,
         initial={"owner": str(actor.public_id)},
     )
-    if request.method == "POST" and form.is_valid():
+    dates = important_dates_formset(request.POST or None)
+    if request.method == "POST" and all([form.is_valid(), important_dates_valid(dates)]):
         try:
             company = services.company_create(
                 actor=actor,
                 owner=_owner_from(people, form.cleaned_data["owner"]),
+                important_dates=important_dates_from(dates) or (),
                 **form.service_fields(),
             )
         except Invalid as error:
@@ -675,6 +677,7 @@ def company_create_view(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "title": _("New company"),
+        "dates": dates,
         "cancel": reverse("contacts:company-list"),
         "duplicate_check": _duplicate_check_url("company"),
     }

@@ -61,6 +61,43 @@ def test_create_read_update_delete_contact(personas, api_as):
     assert api.get(f"contacts/{body['id']}").status_code == 404
 
 
+def test_important_dates_through_the_api(personas, api_as):
+    api = api_as(personas.rep_a)
+    company = api.post(
+        "companies",
+        {"name": "Kavir", "important_dates": [{"kind": "renewal", "date": "2027-01-15"}]},
+    )
+    assert company.status_code == 201, company.content
+    assert company.json()["important_dates"] == [
+        {"kind": "renewal", "label": "", "date": "2027-01-15"}
+    ]
+    listed = api.get("companies").json()["items"]
+    assert all(item["important_dates"] is None for item in listed)
+    company_id = company.json()["id"]
+    moved = api.patch(
+        f"companies/{company_id}",
+        {"important_dates": [{"kind": "contract_end", "label": "Lease", "date": "2027-06-30"}]},
+    )
+    assert moved.json()["important_dates"] == [
+        {"kind": "contract_end", "label": "Lease", "date": "2027-06-30"}
+    ]
+    contact = api.post("contacts", {"first_name": "Sara"}).json()
+    patched = api.patch(
+        f"contacts/{contact['id']}",
+        {"important_dates": [{"kind": "renewal", "date": "2027-02-01"}]},
+    )
+    assert patched.status_code == 200, patched.content
+    assert patched.json()["important_dates"] == [
+        {"kind": "renewal", "label": "", "date": "2027-02-01"}
+    ]
+    untouched = api.patch(f"contacts/{contact['id']}", {"title": "Buyer"}).json()
+    assert untouched["important_dates"] == patched.json()["important_dates"]
+    cleared = api.patch(f"contacts/{contact['id']}", {"important_dates": []}).json()
+    assert cleared["important_dates"] == []
+    refused = api.patch(f"contacts/{contact['id']}", {"important_dates": [{"kind": "renewal"}]})
+    assert refused.status_code == 422
+
+
 def test_invalid_contact_gets_422_with_fields_and_writes_nothing(personas, api_as):
     api = api_as(personas.rep_a)
     before = (Contact.objects.count(), ContactPoint.objects.count(), Tag.objects.count())

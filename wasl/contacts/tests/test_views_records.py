@@ -362,6 +362,54 @@ def test_a_company_takes_important_dates_and_shows_them(personas, contact):
     assert "Licence renewal" in page.decode()
 
 
+def test_a_new_company_takes_important_dates_with_an_audit_row(personas):
+    import datetime as dt
+
+    from wasl.contacts.models import Company
+    from wasl.core.audit import entries_for
+
+    client = client_for(personas.rep_a)
+    form = client.get(reverse("contacts:company-create")).content.decode()
+    assert 'name="dates-0-date"' in form
+    response = client.post(
+        reverse("contacts:company-create"),
+        {
+            "name": "Kavir Trading",
+            "owner": str(personas.rep_a.public_id),
+            "dates-TOTAL_FORMS": "2",
+            "dates-INITIAL_FORMS": "0",
+            "dates-0-kind": "contract_end",
+            "dates-0-date": "2027-03-01",
+            "dates-0-label": "Supply contract",
+        },
+    )
+    assert response.status_code == 302
+    company = Company.objects.get(name="Kavir Trading")
+    assert [(d.kind, d.date) for d in company.important_dates.all()] == [
+        ("contract_end", dt.date(2027, 3, 1))
+    ]
+    created = entries_for(company).get()
+    assert created.changes["important_dates"][1] == ["contract_end 2027-03-01 Supply contract"]
+
+
+def test_a_bad_important_date_on_a_new_company_writes_nothing(personas):
+    from wasl.contacts.models import Company
+
+    response = client_for(personas.rep_a).post(
+        reverse("contacts:company-create"),
+        {
+            "name": "Kavir Trading",
+            "owner": str(personas.rep_a.public_id),
+            "dates-TOTAL_FORMS": "1",
+            "dates-INITIAL_FORMS": "0",
+            "dates-0-kind": "renewal",
+            "dates-0-date": "not a date",
+        },
+    )
+    assert response.status_code == 422
+    assert not Company.objects.filter(name="Kavir Trading").exists()
+
+
 @pytest.mark.parametrize(
     ("language", "comma"), [("en", "Tehran, Tehran Province"), ("fa", "Tehran، Tehran Province")]
 )
