@@ -747,16 +747,24 @@ def _churn_conditions(
 
 
 def churn_over(
-    user: Any, filters: ReportFilters, periods: list[Period], *, listed: bool = False
+    user: Any,
+    filters: ReportFilters,
+    periods: list[Period],
+    *,
+    listed: bool = False,
+    measures: tuple[str, ...] = CHURN_MEASURES,
 ) -> list[Churn]:
     """The churn of each of `periods` (oldest first; same filters otherwise), counted by the
-    database in one statement; `listed` also reads the last period's churned customers
-    (LIST_LIMIT, latest last touch first) in the same statement."""
+    database in one statement (only `measures`; the others stay 0); `listed` also reads
+    the last period's churned customers (LIST_LIMIT, latest last touch first) in the same
+    statement."""
     days = touches.churn_days()
     flags, spans, moments = _churn_flags(user, filters, periods, last_end=listed)
     sums, params = [], []
     for span in spans:
-        for condition, condition_params in _churn_conditions(span, moments).values():
+        conditions = _churn_conditions(span, moments)
+        for measure in measures:
+            condition, condition_params = conditions[measure]
             sums.append(f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)")
             params += condition_params
     sql = (
@@ -773,7 +781,7 @@ def churn_over(
         )
         all_params += churned_params
     results = [Churn(days=days, counts={m: Counter() for m in CHURN_MEASURES}) for _p in periods]
-    width = len(CHURN_MEASURES)
+    width = len(measures)
     for row in touches.fetch(touches.Statement(sql, all_params)):
         kind, pk, last_end, numbers = row[0], row[1], row[2], row[3:]
         if pk is not None:
@@ -782,7 +790,7 @@ def churn_over(
             results[-1].churned_list.append(((kind, pk), last - dt.timedelta(days=days)))
             continue
         for result, offset in zip(results, range(0, len(numbers), width), strict=True):
-            for measure, n in zip(CHURN_MEASURES, numbers[offset : offset + width], strict=True):
+            for measure, n in zip(measures, numbers[offset : offset + width], strict=True):
                 result.counts[measure][kind] = int(n or 0)
     return results
 
