@@ -58,6 +58,11 @@ class Lead(OwnedRecord):
             models.Index(fields=["status", "-updated_at", "-id"], name="lead_status_upd"),
             models.Index(fields=["email"], name="lead_email"),
             models.Index(fields=["phone_digits"], name="lead_phone"),
+            # Reports: the leads created in a period with what their counts group and
+            # filter by (status, source, owner, team), read from the index alone.
+            models.Index(
+                fields=["created_at", "status", "source", "owner", "team"], name="lead_created"
+            ),
         ]
 
     def __str__(self) -> str:
