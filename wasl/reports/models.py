@@ -93,6 +93,10 @@ class CustomerAttribution(models.Model):
     customer_kind = models.CharField(max_length=7, choices=CustomerKind.choices)
     customer_id = models.BigIntegerField()
     touched_at = models.DateTimeField(null=True)
+    # A deal's money as the deal has it (none for an activity), so a customer's revenue
+    # is summed from the purchases index alone.
+    currency = models.CharField(max_length=3, blank=True, db_default="")
+    amount = models.DecimalField(max_digits=20, decimal_places=2, null=True)
 
     class Meta:
         verbose_name = _("customer attribution")
@@ -101,10 +105,10 @@ class CustomerAttribution(models.Model):
             models.Index(
                 fields=["customer_kind", "customer_id", "touched_at"], name="customer_touches"
             ),
-            # Each customer's first purchase (won deals), read in customer order from the
-            # index alone.
+            # Each customer's purchases (won deals): the first, and the revenue by
+            # currency, read in customer order from the index alone.
             models.Index(
-                fields=["customer_kind", "customer_id", "touched_at"],
+                fields=["customer_kind", "customer_id", "touched_at", "currency", "amount", "deal"],
                 condition=models.Q(deal__isnull=False, touched_at__isnull=False),
                 name="customer_purchases",
             ),

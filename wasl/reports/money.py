@@ -37,6 +37,8 @@ class RateTable:
         self.currency = currency
         self._dates = {code: [day for day, _r in rows] for code, rows in rates.items()}
         self._rates = {code: [rate for _d, rate in rows] for code, rows in rates.items()}
+        # A report asks for the same currency and day many times (once per customer).
+        self._found: dict[tuple[str, dt.date], Decimal | None] = {}
 
     @classmethod
     def load(cls, currency: str) -> RateTable:
@@ -49,6 +51,13 @@ class RateTable:
 
     def rate(self, currency: str, on: dt.date) -> Decimal | None:
         """One unit of `currency` in the organisation's currency on `on`, or None."""
+        try:
+            return self._found[(currency, on)]
+        except KeyError:
+            found = self._found[(currency, on)] = self._look_up(currency, on)
+            return found
+
+    def _look_up(self, currency: str, on: dt.date) -> Decimal | None:
         if currency == self.currency:
             return Decimal(1)
         dates = self._dates.get(currency)
@@ -61,6 +70,8 @@ class RateTable:
         rate = self.rate(currency, on)
         if rate is None:
             return None
+        if rate == 1 and isinstance(amount, Decimal):
+            return amount.quantize(CENT)
         return (Decimal(amount) * rate).quantize(CENT)
 
 

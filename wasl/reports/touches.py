@@ -93,9 +93,9 @@ def _activity_rows_sql(where: str) -> str:
 
 
 def _deal_rows_sql(where: str) -> str:
-    """(deal id, customer kind, customer id, touched at) of the deals: their company, else
-    the primary company of their first contact, else that contact; a touch at the close
-    when won."""
+    """(deal id, customer kind, customer id, touched at, currency, amount) of the deals:
+    their company, else the primary company of their first contact, else that contact; a
+    touch at the close when won."""
     deal, stage, contact = _table(Deal), _table(Stage), _table(Contact)
     links = _table(Deal.contacts.through)
     first = f'(SELECT MIN(dc."contact_id") FROM {links} dc WHERE dc."deal_id" = d."id")'  # noqa: S608
@@ -103,9 +103,10 @@ def _deal_rows_sql(where: str) -> str:
         SELECT x."id",
                CASE WHEN x."company" IS NOT NULL THEN '{COMPANY}' ELSE '{CONTACT}' END,
                COALESCE(x."company", x."first"),
-               CASE WHEN x."kind" = '{Stage.Kind.WON}' THEN x."closed_at" END
+               CASE WHEN x."kind" = '{Stage.Kind.WON}' THEN x."closed_at" END,
+               x."currency", x."amount"
         FROM (
-            SELECT d."id", d."closed_at", s."kind", {first} AS "first",
+            SELECT d."id", d."closed_at", d."currency", d."amount", s."kind", {first} AS "first",
                    COALESCE(d."company_id", (SELECT c."primary_company_id" FROM {contact} c
                                             WHERE c."id" = {first})) AS "company"
             FROM {deal} d JOIN {stage} s ON s."id" = d."stage_id"
@@ -117,10 +118,11 @@ def _deal_rows_sql(where: str) -> str:
 
 def _insert_rows(column: str, select_sql: str, params: list[Any]) -> None:
     table = _table(CustomerAttribution)
+    money = ', "currency", "amount"' if column == "deal_id" else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f'INSERT INTO {table} ("{column}", "customer_kind", "customer_id", "touched_at") '
-            + select_sql,
+            f'INSERT INTO {table} ("{column}", "customer_kind", "customer_id", "touched_at"'
+            f"{money}) " + select_sql,
             params,
         )
 

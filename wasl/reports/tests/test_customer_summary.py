@@ -22,7 +22,12 @@ from wasl.contacts.services import (
 from wasl.core.events import dispatch_pending
 from wasl.core.models import OutboxEvent
 from wasl.deals.models import Stage
-from wasl.deals.services import deal_create, deal_move_to_stage, pipeline_ensure_default
+from wasl.deals.services import (
+    deal_create,
+    deal_move_to_stage,
+    deal_update,
+    pipeline_ensure_default,
+)
 from wasl.reports import touches
 from wasl.reports.models import CustomerAttribution, CustomerEpisode, CustomerSummaryState
 from wasl.reports.tests.test_activity import frozen
@@ -40,7 +45,13 @@ def at(month: int, day: int) -> dt.datetime:
 def snapshot() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     attributions = sorted(
         CustomerAttribution.objects.values_list(
-            "activity_id", "deal_id", "customer_kind", "customer_id", "touched_at"
+            "activity_id",
+            "deal_id",
+            "customer_kind",
+            "customer_id",
+            "touched_at",
+            "currency",
+            "amount",
         ),
         key=repr,
     )
@@ -95,33 +106,38 @@ def test_every_kind_of_write_is_folded_as_a_rebuild_would_make_it(personas, stag
     note = activity_create(actor=rep, kind="note", subject="Note", company=acme)
     attributions, episodes = assert_as_rebuilt()
     company = CustomerAttribution.CustomerKind.COMPANY
-    assert (call.pk, None, company, acme.pk, at(2, 1)) in attributions
+    assert (call.pk, None, company, acme.pk, at(2, 1), "", None) in attributions
     assert not any(row[0] == note.pk for row in attributions)  # a note is no touch
     assert (company, acme.pk, at(1, 10), at(2, 1) + 30 * DAY) in episodes
 
     # Sara moves to Beta: her call goes with her.
     contact_update(actor=rep, contact=sara, company=beta)
     attributions, _episodes = assert_as_rebuilt()
-    assert (call.pk, None, company, beta.pk, at(2, 1)) in attributions
+    assert (call.pk, None, company, beta.pk, at(2, 1), "", None) in attributions
+
+    # The purchase's money changes: the summary carries it for the revenue.
+    deal_update(actor=rep, deal=personal, amount=Decimal("250.00"), currency="EUR")
+    attributions, _episodes = assert_as_rebuilt()
+    contact = CustomerAttribution.CustomerKind.CONTACT
+    assert (None, personal.pk, contact, solo.pk, at(1, 10), "EUR", Decimal("250")) in attributions
 
     # The deal is reopened: no longer a purchase, still Acme's deal.
     deal_move_to_stage(actor=rep, deal=bought, stage=stages["open"])
     attributions, episodes = assert_as_rebuilt()
-    assert (None, bought.pk, company, acme.pk, None) in attributions
+    assert (None, bought.pk, company, acme.pk, None, bought.currency, bought.amount) in attributions
     assert not any(row[:2] == (company, acme.pk) for row in episodes)
 
     # Beta is deleted: Sara's call belongs to Sara herself.
     company_delete(actor=personas.admin, company=beta)
     attributions, _episodes = assert_as_rebuilt()
-    contact = CustomerAttribution.CustomerKind.CONTACT
-    assert (call.pk, None, contact, sara.pk, at(2, 1)) in attributions
+    assert (call.pk, None, contact, sara.pk, at(2, 1), "", None) in attributions
 
     # The call is deleted; the personal purchase stays.
     call_id = call.pk
     activity_delete(actor=rep, activity=call)
     attributions, _episodes = assert_as_rebuilt()
     assert not any(row[0] == call_id for row in attributions)
-    assert (None, personal.pk, contact, solo.pk, at(1, 10)) in attributions
+    assert (None, personal.pk, contact, solo.pk, at(1, 10), "EUR", Decimal("250")) in attributions
 
 
 def test_the_dispatcher_folds_the_events_so_a_report_finds_nothing_left(
@@ -228,13 +244,13 @@ def test_a_merge_and_its_undo_are_folded_as_a_rebuild_would_make_them(
     call = activity_create(actor=rep, kind="email", subject="Mail", contact=twin, done_at=at(2, 1))
     attributions, _episodes = assert_as_rebuilt()
     contact = CustomerAttribution.CustomerKind.CONTACT
-    assert (call.pk, None, contact, twin.pk, at(2, 1)) in attributions
+    assert (call.pk, None, contact, twin.pk, at(2, 1), "", None) in attributions
     entry = contact_merge(actor=rep, survivor=ali, others=[twin])
     attributions, _episodes = assert_as_rebuilt()
-    assert (call.pk, None, contact, ali.pk, at(2, 1)) in attributions
+    assert (call.pk, None, contact, ali.pk, at(2, 1), "", None) in attributions
     merge_undo(actor=rep, audit_entry=entry)
     attributions, _episodes = assert_as_rebuilt()
-    assert (call.pk, None, contact, twin.pk, at(2, 1)) in attributions
+    assert (call.pk, None, contact, twin.pk, at(2, 1), "", None) in attributions
 
 
 def test_more_undelivered_events_than_a_report_folds_mean_a_rebuild(
