@@ -104,22 +104,6 @@ def with_customer(deals: QuerySet[Deal]) -> QuerySet[Deal]:
     )
 
 
-def with_visible_customer(deals: QuerySet[Deal], user: Any) -> QuerySet[Deal]:
-    """`deals` that belong to a customer `user` may see (read from the customer summary;
-    the summary is brought up to date first). The check is a correlated EXISTS per deal,
-    so the viewer's deals, not their thousands of visible contacts, drive the plan."""
-    touches.ensure_current()
-    kind = "customer_attribution__customer_kind"
-    customer = "customer_attribution__customer_id"
-    if is_admin(user):
-        return deals.filter(**{f"{customer}__isnull": False})
-    either = Q()
-    for customer_kind, model in ((COMPANY, Company), (CONTACT, Contact)):
-        seen = visible(model.objects.filter(pk=OuterRef(customer)), user)
-        either |= Q(**{kind: customer_kind}) & Q(Exists(seen))
-    return deals.filter(either)
-
-
 def key_of(company_id: int | None, contact_id: int | None) -> Key | None:
     if company_id is not None:
         return (COMPANY, company_id)

@@ -268,18 +268,15 @@ def clv_series(
     user: Any, filters: ReportFilters, periods: list[Period], rates: RateTable
 ) -> list[Decimal | None]:
     """Average lifetime value at the end of each period: the won revenue of the viewer's
-    customers up to then over how many had bought by then, from two grouped queries (the
-    revenue by currency, day and the first period end it comes before; the customers by
-    the first period end their first purchase comes before)."""
+    customers up to then over how many had bought by then, from two grouped reads of the
+    customer summary (the purchases by currency, day and the first period end they come
+    before; the customers by the first period end their first purchase comes before)."""
     ends = _ends(periods, filters.tz)
-    upto = _first_moment_after("closed_at", ends)
     rows = (
-        customers.with_visible_customer(
-            customers.won_deals(user, filters).filter(closed_at__lt=ends[-1]), user
-        )
-        .annotate(upto=upto)
+        customers.purchases(user, filters, ends[-1])
+        .annotate(upto=_first_moment_after("touched_at", ends))
         .order_by()
-        .values("currency", "upto", day=customers.local_day("closed_at", filters))
+        .values("currency", "upto", day=customers.local_day("touched_at", filters))
         .annotate(total=Sum("amount"))
         .values_list("currency", "upto", "day", "total")
     )
