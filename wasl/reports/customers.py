@@ -687,17 +687,6 @@ def scope_deal_ids(user: Any, filters: ReportFilters) -> QuerySet[Deal] | None:
     return deals_in_scope(user, filters).order_by().values("pk")
 
 
-def visible_ids(user: Any) -> dict[str, QuerySet[Any]] | None:
-    """The ids of the companies and contacts `user` may see, per customer kind, as
-    subqueries; None for an administrator (every one)."""
-    if is_admin(user):
-        return None
-    return {
-        COMPANY: visible(Company.objects.all(), user).order_by().values("pk"),
-        CONTACT: visible(Contact.objects.all(), user).order_by().values("pk"),
-    }
-
-
 def _churn_flags(
     user: Any, filters: ReportFilters, periods: list[Period], *, last_end: bool
 ) -> tuple[touches.Statement, list[tuple[int, int]], list[dt.datetime]]:
@@ -710,7 +699,7 @@ def _churn_flags(
     moments = sorted({m for span in spans for m in span})
     index = {moment: i for i, moment in enumerate(moments)}
     until = moments[-1]
-    customers = touches.buyers(scope_deal_ids(user, filters), until, visible_ids(user))
+    customers = touches.buyers(scope_deal_ids(user, filters), until, user)
     flags = touches.in_touch(customers, moments, last_end_before=until if last_end else None)
     return flags, [(index[start], index[end]) for start, end in spans], moments
 
@@ -1190,9 +1179,7 @@ def _at_risk_rows(user: Any, filters: ReportFilters) -> tuple[touches.Statement,
     "last_activity", "lost" and "overdue" (their deals lost in the period and open past
     their expected close), and each at-risk measure as a condition on those rows."""
     ref = reference_moment(filters)
-    customers = touches.last_activity(
-        touches.buyers(scope_deal_ids(user, filters), ref, visible_ids(user)), ref
-    )
+    customers = touches.last_activity(touches.buyers(scope_deal_ids(user, filters), ref, user), ref)
     lost = touches.deals_per_customer(lost_deals(user, filters).order_by().values("pk"))
     overdue = touches.deals_per_customer(overdue_deals(user, filters).order_by().values("pk"))
     sql = f"""

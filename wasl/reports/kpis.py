@@ -286,9 +286,7 @@ def clv_series(
             amount = customers.as_decimal(total)
             added[bucket] += rates.convert(amount, currency, customers.as_day(day)) or Decimal(0)
     first_buyers = [0 for _end in ends]
-    bought = touches.buyers(
-        customers.scope_deal_ids(user, filters), ends[-1], customers.visible_ids(user)
-    )
+    bought = touches.buyers(customers.scope_deal_ids(user, filters), ends[-1], user)
     for bucket, n in touches.count_by_moment(bought, "first_at", ends):
         if bucket < len(ends):
             first_buyers[bucket] += n

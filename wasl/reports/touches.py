@@ -25,12 +25,14 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Min, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from wasl.accounts.selectors import organisation_get
 from wasl.activities.models import Activity
-from wasl.contacts.models import Contact
+from wasl.contacts.models import Company, Contact
 from wasl.core.models import OutboxEvent
+from wasl.core.visibility import is_admin, visible
 from wasl.deals.models import Deal, Stage
 from wasl.reports.models import CustomerAttribution, CustomerEpisode, CustomerSummaryState
 
@@ -454,13 +456,17 @@ def moment_of(value: Any) -> dt.datetime | None:
 def buyers(
     scope_deal_ids: QuerySet[Any] | None,
     until: dt.datetime,
-    visible_ids: dict[str, QuerySet[Any]] | None = None,
+    viewer: Any = None,
 ) -> Statement:
     """The customers of the won deals closed before `until` (every deal when
     `scope_deal_ids` is None, else those whose ids it gives) as rows "kind", "id" and
-    "first_at" (the first such deal's close), keeping only the ids `visible_ids` gives per
-    kind when it is given. Reads the summary's purchases index; folds pending events."""
+    "first_at" (the first such deal's close), keeping only the companies and contacts
+    `viewer` may see when a viewer is given. Reads the summary's purchases index; folds
+    pending events first. The viewer's check is a correlated EXISTS per customer, so the
+    few customers of a rep's deals are checked rather than the tens of thousands of
+    contacts the rep may see read into a list."""
     ensure_current()
+    table = _table(CustomerAttribution)
     params: list[Any] = [param(until)]
     scope_sql = ""
     if scope_deal_ids is not None:
@@ -468,16 +474,17 @@ def buyers(
         scope_sql = f'AND "deal_id" IN ({scope.sql})'
         params += scope.params
     having = ""
-    if visible_ids is not None:
+    if viewer is not None and not is_admin(viewer):
+        outer = RawSQL(f'{table}."customer_id"', ())  # noqa: S611 (a table name only)
         parts = []
-        for kind, ids in visible_ids.items():
-            allowed = Statement.of(ids)
-            parts.append(f'("customer_kind" = %s AND "customer_id" IN ({allowed.sql}))')
-            params += [kind, *allowed.params]
-        having = f"HAVING {' OR '.join(parts) or '1 = 0'}"
+        for kind, model in ((COMPANY, Company), (CONTACT, Contact)):
+            seen = Statement.of(visible(model.objects.filter(pk=outer), viewer).values("pk"))
+            parts.append(f'("customer_kind" = %s AND EXISTS ({seen.sql}))')
+            params += [kind, *seen.params]
+        having = f"HAVING {' OR '.join(parts)}"
     sql = f"""
         SELECT "customer_kind" AS "kind", "customer_id" AS "id", MIN("touched_at") AS "first_at"
-        FROM {_table(CustomerAttribution)}
+        FROM {table}
         WHERE "deal_id" IS NOT NULL AND "touched_at" IS NOT NULL AND "touched_at" < %s
         {scope_sql}
         GROUP BY "customer_kind", "customer_id"
