@@ -236,33 +236,6 @@ def local_day(date_field: str, filters: ReportFilters) -> Any:
     )
 
 
-def money_by_customer(
-    deals: QuerySet[Deal], filters: ReportFilters, rates: RateTable
-) -> tuple[dict[Key, Decimal], dict[Key, int], MoneyTotal]:
-    """Converted revenue and deal count per customer of `deals` (annotated customers)."""
-    rows = (
-        deals.order_by()
-        .values(
-            "cust_company",
-            "cust_contact",
-            "currency",
-            day=local_day("closed_at", filters),
-        )
-        .annotate(total=Sum("amount"), n=Count("pk"))
-        .values_list("cust_company", "cust_contact", "currency", "day", "total", "n")
-    )
-    revenue: dict[Key, Decimal] = defaultdict(Decimal)
-    counts: dict[Key, int] = defaultdict(int)
-    total = MoneyTotal(rates)
-    for company_id, contact_id, currency, day, amount, n in touches.raw_rows(rows):
-        key = key_of(company_id, contact_id)
-        if key is None:
-            continue
-        revenue[key] += total.add(as_decimal(amount), currency, as_day(day), n)
-        counts[key] += n
-    return revenue, counts, total
-
-
 def as_decimal(value: Any) -> Decimal:
     """A sum as the database cursor gives it (SQLite: an integer or a float) as an exact
     Decimal of its written value, as Django's converter makes it."""
@@ -280,20 +253,6 @@ def as_day(value: Any) -> dt.date:
     if isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value)[:10])
-
-
-def deal_money(
-    deals: QuerySet[Deal], filters: ReportFilters, rates: RateTable, date_field: str = "closed_at"
-) -> MoneyTotal:
-    total = MoneyTotal(rates)
-    rows = (
-        deals.order_by()
-        .values("currency", day=local_day(date_field, filters))
-        .annotate(total=Sum("amount"), n=Count("pk"))
-    )
-    for row in rows:
-        total.add(row["total"], row["currency"], row["day"] or ANY_DAY, row["n"])
-    return total
 
 
 def median(values: list[Any]) -> Any:
