@@ -1,5 +1,6 @@
 """The customer summary follows the outbox: every delivered event that can change a touch
-or its customer is folded in, in the delivery's transaction."""
+or its customer is folded in (with those waiting after it), in the delivery's
+transaction."""
 
 from __future__ import annotations
 

@@ -166,9 +166,12 @@ class CustomerSummaryState(models.Model):
     churn_days = models.PositiveSmallIntegerField(default=0)
     rebuild_needed = models.BooleanField(default=True)
     rebuilt_at = models.DateTimeField(null=True, blank=True)
-    # The last outbox event a report folded before the dispatcher delivered it: reports
-    # fold only later ones (the dispatcher folds every event again as it delivers it).
+    # Every outbox event up to this id is folded, but the `holes`: ids not seen when
+    # their neighbours were folded, [id, seen missing at (epoch seconds)] — a transaction
+    # that had not committed yet (PostgreSQL hands out ids before the commit), folded when
+    # it appears, or a number never used, forgotten after a while.
     folded_through = models.BigIntegerField(default=0)
+    holes = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("customer summary state")

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Min, Q, QuerySet
+from django.db.models import Max, Min, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -47,9 +47,16 @@ TOUCH_KINDS = (
 )
 Customer = tuple[str, int]
 _CHUNK = 500
-# Above this many undelivered events a report rebuilds the whole summary rather than
-# folding them one by one.
+# Above this many events not folded a report rebuilds the whole summary rather than
+# folding them.
 FOLD_LIMIT = 20_000
+# A delivery folds at most this many waiting events (a large import's in batches).
+DELIVERY_BATCH = 5_000
+# A hole in the outbox's ids (see CustomerSummaryState.holes) still empty after this long
+# is a number never used, not a transaction yet to commit; ids missing further than
+# HOLE_REACH below the newest event are taken for never used at once.
+GAP_PATIENCE = dt.timedelta(minutes=10)
+HOLE_REACH = 50_000
 # The events that can change a touch, an attribution or an episode.
 PREFIXES = ("activity.", "deal.", "contact.", "company.", "lead.converted", "import.undone")
 
@@ -382,47 +389,114 @@ def fold(affected: Affected) -> None:
     refresh_episodes(customers, days)
 
 
-def fold_event(event: OutboxEvent) -> None:
+def _relevant(name: str) -> bool:
+    return name.startswith(PREFIXES)
+
+
+def _catch_up(state: CustomerSummaryState, limit: int, extra: OutboxEvent | None = None) -> bool:
+    """Fold, in the caller's transaction, the events after the watermark (the first
+    `limit` that can change the summary), those that filled a hole since, and `extra`;
+    then move the watermark and record the ids not seen on the way as holes. Returns
+    False without folding when more than `limit` wait, so a report rebuilds instead."""
+    since = state.folded_through
+    top = OutboxEvent.objects.aggregate(top=Max("pk"))["top"] or since
+    low = max(since, top - HOLE_REACH)
+    present = set(OutboxEvent.objects.filter(pk__gt=low, pk__lte=top).values_list("pk", flat=True))
+    waiting = [
+        row
+        for row in OutboxEvent.objects.filter(pk__gt=since, pk__lte=top)
+        .filter(_relevant_q())
+        .order_by("pk")
+        .values_list("pk", "name", "object_id", "data")[: limit + 1]
+        if row[0] <= low or row[0] in present
+    ]
+    if len(waiting) > limit:
+        if extra is None:
+            return False
+        waiting = waiting[:limit]
+        top = waiting[-1][0]
+    hole_ids = [pk for pk, _seen in state.holes]
+    filled = list(
+        OutboxEvent.objects.filter(pk__in=hole_ids).values_list("pk", "name", "object_id", "data")
+    )
     affected = Affected()
-    affected.add(event.name, event.object_id, event.data)
-    if affected:
-        with transaction.atomic():
-            fold(affected)
+    for _pk, name, object_id, data in [*waiting, *filled]:
+        if _relevant(name):
+            affected.add(name, object_id, data)
+    if extra is not None:
+        affected.add(extra.name, extra.object_id, extra.data)
+    fold(affected)
+    _move_watermark(state, since, top, present, {pk for pk, *_rest in filled})
+    return True
 
 
-def _pending_events() -> QuerySet[OutboxEvent]:
+def _move_watermark(
+    state: CustomerSummaryState, since: int, top: int, present: set[int], filled: set[int]
+) -> None:
+    now = timezone.now().timestamp()
+    patience = GAP_PATIENCE.total_seconds()
+    holes = [[pk, seen] for pk, seen in state.holes if pk not in filled and seen > now - patience]
+    if top > since:
+        known = {pk for pk, _seen in holes}
+        low = max(since, top - HOLE_REACH)
+        holes += [
+            [pk, now] for pk in range(low + 1, top + 1) if pk not in present and pk not in known
+        ]
+    CustomerSummaryState.objects.filter(pk=state.pk).update(
+        folded_through=max(since, top), holes=holes
+    )
+
+
+def _relevant_q() -> Q:
     relevant = Q()
     for prefix in PREFIXES:
         relevant |= Q(name__startswith=prefix)
-    return OutboxEvent.objects.filter(dispatched_at__isnull=True).filter(relevant)
+    return relevant
+
+
+def fold_event(event: OutboxEvent) -> None:
+    """The dispatcher's delivery of `event`: nothing to do when it is already folded (a
+    report or an earlier delivery caught up past it); otherwise the summary catches up
+    with every event waiting, so a large import's thousands of events cost a fold per
+    DELIVERY_BATCH rather than one each."""
+    if not _relevant(event.name):
+        return
+    with transaction.atomic():
+        state = _state()
+        holes = {pk for pk, _seen in state.holes}
+        if event.pk <= state.folded_through and event.pk not in holes:
+            return
+        _catch_up(state, DELIVERY_BATCH, event)
 
 
 def ensure_current() -> None:
-    """Fold what the dispatcher has not delivered yet, so a report reads a summary that
-    holds every committed change; rebuild when the state asks for it. Each undelivered
-    event is folded here once (`folded_through`), and again by the dispatcher."""
+    """Fold every committed change not folded yet, so a report reads a summary that holds
+    them all; rebuild when the state asks for it or more than FOLD_LIMIT events wait."""
     state = CustomerSummaryState.objects.order_by("pk").first()
     days = churn_days()
-    since = state.folded_through if state is not None else 0
-    pending = list(
-        _pending_events()
-        .filter(pk__gt=since)
-        .order_by("pk")
-        .values_list("pk", "name", "object_id", "data")[: FOLD_LIMIT + 1]
-    )
-    if state is not None and not state.rebuild_needed and state.churn_days == days and not pending:
+    if (
+        state is not None
+        and not state.rebuild_needed
+        and state.churn_days == days
+        and not OutboxEvent.objects.filter(
+            Q(pk__gt=state.folded_through) | Q(pk__in=[pk for pk, _seen in state.holes])
+        ).exists()
+    ):
         return
     with transaction.atomic():
-        owed = state is None or state.rebuild_needed or state.churn_days != days
-        if owed or len(pending) > FOLD_LIMIT:
+        state = _state()
+        owed = state.rebuild_needed or state.churn_days != days
+        if owed or not _catch_up(state, FOLD_LIMIT):
+            since = state.folded_through
+            top = OutboxEvent.objects.aggregate(top=Max("pk"))["top"] or since
+            present = set(
+                OutboxEvent.objects.filter(
+                    pk__gt=max(since, top - HOLE_REACH), pk__lte=top
+                ).values_list("pk", flat=True)
+            )
             rebuild()
-        else:
-            affected = Affected()
-            for _pk, name, object_id, data in pending:
-                affected.add(name, object_id, data)
-            fold(affected)
-        if pending:
-            CustomerSummaryState.objects.update(folded_through=pending[-1][0])
+            state.holes = []
+            _move_watermark(state, since, top, present, set())
 
 
 # ---------------------------------------------------------------- reading

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from wasl.accounts.services import organisation_update
 from wasl.activities.models import Activity
@@ -268,3 +269,106 @@ def test_more_undelivered_events_than_a_report_folds_mean_a_rebuild(
     assert rebuilds == [1]
     assert CustomerAttribution.objects.filter(customer_id=acme.pk).count() == 2
     assert_as_rebuilt()
+
+
+def test_the_dispatcher_folds_a_backlog_of_events_in_one_pass(
+    personas, stages, thirty_days, monkeypatch
+):
+    """A bulk of events (an import's) is folded by the first delivery; the deliveries of
+    the others find the watermark past them and fold nothing."""
+    rep = personas.rep_a
+    acme = company_create(actor=rep, name="Acme")
+    with frozen(at(1, 10)):
+        for n in range(6):
+            deal_create(actor=rep, title=f"Deal {n}", stage=stages["won"], company=acme)
+    for n in range(4):
+        activity_create(
+            actor=rep, kind="call", subject=f"Call {n}", company=acme, done_at=at(2, n + 1)
+        )
+    folds = []
+    original = touches.fold
+    monkeypatch.setattr(touches, "fold", lambda affected: (folds.append(1), original(affected)))
+    dispatch_pending()
+    assert len(folds) == 1
+    assert CustomerAttribution.objects.filter(customer_id=acme.pk).count() == 10
+    last = OutboxEvent.objects.order_by("pk").last().pk
+    assert CustomerSummaryState.objects.get().folded_through == last
+    assert_as_rebuilt()
+
+
+def test_a_backlog_larger_than_a_delivery_batch_is_folded_a_batch_at_a_time(
+    personas, stages, thirty_days, monkeypatch
+):
+    monkeypatch.setattr(touches, "DELIVERY_BATCH", 2)
+    rep = personas.rep_a
+    acme = company_create(actor=rep, name="Acme")
+    with frozen(at(1, 10)):
+        for n in range(5):
+            deal_create(actor=rep, title=f"Deal {n}", stage=stages["won"], company=acme)
+    dispatch_pending()
+    assert CustomerAttribution.objects.filter(customer_id=acme.pk).count() == 5
+    assert_as_rebuilt()
+
+
+def test_an_event_committed_late_with_a_lower_id_is_folded_when_it_appears(
+    personas, stages, thirty_days
+):
+    """PostgreSQL hands out an event's id before its transaction commits: a later event
+    can be seen first. The ids not seen are kept as holes, and an event filling one is
+    folded when it appears."""
+    rep = personas.rep_a
+    acme = company_create(actor=rep, name="Acme")
+    touches.ensure_current()
+    with frozen(at(1, 10)):
+        late = deal_create(actor=rep, title="Late", stage=stages["won"], company=acme)
+    held = list(OutboxEvent.objects.filter(object_id=late.pk, name__startswith="deal."))
+    assert held
+    OutboxEvent.objects.filter(pk__in=[e.pk for e in held]).delete()  # not committed yet
+    CustomerAttribution.objects.filter(deal_id=late.pk).delete()
+    company_create(actor=rep, name="Beta")
+    touches.ensure_current()
+    state = CustomerSummaryState.objects.get()
+    assert state.folded_through == OutboxEvent.objects.order_by("pk").last().pk
+    assert {e.pk for e in held} <= {pk for pk, _seen in state.holes}
+    assert not CustomerAttribution.objects.filter(deal_id=late.pk).exists()
+
+    OutboxEvent.objects.bulk_create(held)  # the late transaction commits
+    touches.ensure_current()
+    assert CustomerAttribution.objects.filter(deal_id=late.pk).exists()
+    assert not {e.pk for e in held} & {pk for pk, _s in CustomerSummaryState.objects.get().holes}
+    assert_as_rebuilt()
+
+
+def test_the_dispatcher_folds_an_event_that_fills_a_hole(personas, stages, thirty_days):
+    rep = personas.rep_a
+    acme = company_create(actor=rep, name="Acme")
+    with frozen(at(1, 10)):
+        late = deal_create(actor=rep, title="Late", stage=stages["won"], company=acme)
+    held = list(OutboxEvent.objects.filter(object_id=late.pk, name__startswith="deal."))
+    OutboxEvent.objects.filter(pk__in=[e.pk for e in held]).delete()
+    CustomerAttribution.objects.filter(deal_id=late.pk).delete()
+    company_create(actor=rep, name="Beta")
+    dispatch_pending()
+    assert not CustomerAttribution.objects.filter(deal_id=late.pk).exists()
+    OutboxEvent.objects.bulk_create(held)
+    dispatch_pending()
+    assert CustomerAttribution.objects.filter(deal_id=late.pk).exists()
+    assert_as_rebuilt()
+
+
+def test_a_hole_never_filled_is_forgotten_after_the_patience(personas, thirty_days):
+    rep = personas.rep_a
+    company_create(actor=rep, name="Acme")
+    touches.ensure_current()
+    company_create(actor=rep, name="Gone")
+    gone = OutboxEvent.objects.order_by("pk").last().pk
+    company_create(actor=rep, name="Kept")
+    OutboxEvent.objects.filter(pk=gone).delete()  # a number never used
+    touches.ensure_current()
+    state = CustomerSummaryState.objects.get()
+    assert gone in {pk for pk, _seen in state.holes}
+    long_ago = (timezone.now() - touches.GAP_PATIENCE - dt.timedelta(minutes=1)).timestamp()
+    CustomerSummaryState.objects.update(holes=[[pk, long_ago] for pk, _seen in state.holes])
+    company_create(actor=rep, name="Later")
+    touches.ensure_current()
+    assert gone not in {pk for pk, _seen in CustomerSummaryState.objects.get().holes}
