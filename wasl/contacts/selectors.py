@@ -21,6 +21,7 @@ from wasl.contacts.models import (
     Tag,
 )
 from wasl.core.models import RecordShare
+from wasl.core.phones import query_digits
 from wasl.core.text import normalise
 from wasl.core.visibility import Role, visible
 
@@ -69,6 +70,31 @@ def contact_match(*, actor: Any, email: str = "", phone_digits: str = "") -> Con
     if phone_digits:
         return candidates.filter(points__kind="phone", points__digits=phone_digits).first()
     return None
+
+
+def contact_lookup(*, actor: Any, text: str) -> list[Contact]:
+    """The visible contacts `text` names — an e-mail, a phone in any written form, or a
+    full name (normalised, so «علي» finds «علی») — at most two: callers only need to know
+    whether it names one contact or several."""
+    text = (text or "").strip()
+    if not text:
+        return []
+    candidates = visible(Contact.objects.all(), actor)
+    if "@" in text:
+        found = candidates.filter(points__kind="email", points__value=text.lower())
+        return list(found.distinct().order_by("id")[:2])
+    digits = query_digits(text)
+    if digits and len(digits) >= 5 and not any(ch.isalpha() for ch in text):
+        found = candidates.filter(points__kind="phone", points__digits=digits)
+        return list(found.distinct().order_by("id")[:2])
+    return list(candidates.filter(name_key=normalise(text)).order_by("id")[:2])
+
+
+def contact_handle(contact: Contact) -> str:
+    """What names `contact` alone for `contact_lookup`: its first e-mail, else its first
+    phone, else its name."""
+    points = sorted(contact.points.all(), key=lambda p: (p.kind != "email", p.position, p.id))
+    return points[0].value if points else contact.full_name
 
 
 def company_match(*, actor: Any, name: str) -> Company | None:

@@ -1,4 +1,4 @@
-"""Form fields shared by every page: dates in the user's calendar."""
+"""Form fields shared by every page: dates in the user's calendar, text with suggestions."""
 
 from __future__ import annotations
 
@@ -6,11 +6,28 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from wasl.core import calendars
 from wasl.core.formatting import current_prefs
+
+
+class SuggestingTextInput(forms.TextInput):
+    """A text input offering `options` ((value, label) pairs) in a <datalist>: the browser
+    suggests them as the user types, and anything else may still be typed."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None, options: Any = ()) -> None:
+        super().__init__(attrs)
+        self.options = list(options)
+
+    def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> SafeString:
+        list_id = f"{(attrs or {}).get('id') or 'id_' + name}-options"
+        attrs = {**(attrs or {}), "list": list_id, "autocomplete": "off"}
+        field = super().render(name, value, attrs, renderer)
+        options = format_html_join("", '<option value="{}">{}</option>', self.options)
+        return SafeString(field + format_html('<datalist id="{}">{}</datalist>', list_id, options))
 
 
 class CalendarDateInput(forms.Widget):

@@ -17,7 +17,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from wasl.contacts.models import CustomFieldDefinition
-from wasl.core.forms import BootstrapFormMixin, CalendarDateField, CalendarDateInput
+from wasl.contacts.selectors import contact_handle
+from wasl.core.forms import (
+    BootstrapFormMixin,
+    CalendarDateField,
+    CalendarDateInput,
+    SuggestingTextInput,
+)
 
 Kind = CustomFieldDefinition.Kind
 CUSTOM_PREFIX = "custom__"
@@ -220,7 +226,13 @@ class DealCreateForm(BootstrapFormMixin, forms.Form):
         required=False,
         help_text=_("The name of a company you can see."),
     )
-    contact = forms.ChoiceField(label=_("Contact"), required=False, choices=[])
+    contact = forms.CharField(
+        label=_("Contact"),
+        max_length=200,
+        required=False,
+        help_text=_("The name, e-mail or phone of a contact you can see."),
+        widget=SuggestingTextInput(),
+    )
     expected_close = CalendarDateField(label=_("Expected close"), required=False)
     owner = forms.ChoiceField(label=_("Owner"), choices=[])
 
@@ -239,9 +251,7 @@ class DealCreateForm(BootstrapFormMixin, forms.Form):
                 group = groups.setdefault(stage.pipeline_id, (stage.pipeline.name, []))
                 group[1].append((str(stage.public_id), stage.name))
         self.fields["stage"].choices = list(groups.values())
-        self.fields["contact"].choices = [("", "—")] + [
-            (str(c.public_id), str(c)) for c in contacts
-        ]
+        self.fields["contact"].widget.options = [(contact_handle(c), str(c)) for c in contacts]
         self.fields["owner"].choices = [(str(u.public_id), str(u)) for u in owners]
         self.fields["currency"].widget.attrs.update({"dir": "ltr", "size": 3})
 
@@ -254,3 +264,19 @@ class QuickDealForm(DealCreateForm):
         super().__init__(*args, **kwargs)
         for name in ("company", "contact", "owner"):
             del self.fields[name]
+
+
+class DealContactForm(BootstrapFormMixin, forms.Form):
+    """Link one more contact to a deal, named by name, e-mail or phone; the deal's
+    company's contacts are suggested."""
+
+    contact = forms.CharField(
+        label=_("Add a contact"),
+        max_length=200,
+        help_text=_("The name, e-mail or phone of a contact you can see."),
+        widget=SuggestingTextInput(),
+    )
+
+    def __init__(self, *args: Any, suggested: Iterable[Any] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["contact"].widget.options = [(contact_handle(c), str(c)) for c in suggested]

@@ -36,16 +36,29 @@ from wasl.contacts.listing_ui import (
     record_link,
 )
 from wasl.contacts.listing_ui import Column as ListColumn
-from wasl.contacts.selectors import company_match, contact_list, writable_ids
+from wasl.contacts.selectors import (
+    company_match,
+    contact_handle,
+    contact_list,
+    contact_lookup,
+    writable_ids,
+)
 from wasl.contacts.views import SOURCE_FILTER, bulk_actions, custom_display
 from wasl.core import calendars, formatting
 from wasl.core.errors import Invalid, NotFound
 from wasl.core.formatting import digits
 from wasl.core.pagination import keyset_page
-from wasl.core.visibility import Role, can_assign_to, can_write, require_can_create
+from wasl.core.visibility import Role, can_assign_to, can_write, require_can_create, visible
 from wasl.deals import services
 from wasl.deals.access import access_deal, access_lost_reason, access_product, access_stage
-from wasl.deals.forms import DealCreateForm, DealForm, LineItemForm, MoveForm, QuickDealForm
+from wasl.deals.forms import (
+    DealContactForm,
+    DealCreateForm,
+    DealForm,
+    LineItemForm,
+    MoveForm,
+    QuickDealForm,
+)
 from wasl.deals.models import Deal, Pipeline, Stage
 from wasl.deals.selectors import (
     BOARD_PAGE,
@@ -448,6 +461,7 @@ def _detail_context(
     *,
     form: DealForm | None = None,
     line_form: LineItemForm | None = None,
+    contact_form: DealContactForm | None = None,
 ) -> dict[str, Any]:
     history = list(deal_stage_history(deal))
     seconds = deal_time_in_stages(deal, history=history)
@@ -481,11 +495,67 @@ def _detail_context(
         if line_form is not None
         else (LineItemForm(products=product_list(actor=actor)) if writable else None),
         "custom_values": custom_values,
-        "contacts": list(deal.contacts.all()),
+        "contacts": list(visible(deal.contacts.all(), actor).prefetch_related("points")),
+        "contact_form": contact_form
+        if contact_form is not None
+        else (_contact_form(actor, deal) if writable else None),
         "tags": sorted(t.name for t in deal.tags.all()),
         "cycle": duration_text(deal_cycle_seconds(deal)),
         "timeline_url": reverse("records:timeline", args=["deal", deal.public_id]),
     }
+
+
+_SUGGESTED_CONTACTS = 50
+
+
+def _contact_form(actor: Any, deal: Deal, data: Any = None) -> DealContactForm:
+    """The deal page's "Add a contact", suggesting the deal's company's first contacts."""
+    suggested: list[Any] = []
+    if deal.company_id is not None:
+        members = contact_list(actor=actor).filter(memberships__company_id=deal.company_id)
+        linked = set(deal.contacts.values_list("pk", flat=True))
+        suggested = [
+            c for c in members.distinct().order_by("id")[:_SUGGESTED_CONTACTS] if c.pk not in linked
+        ]
+    return DealContactForm(data, suggested=suggested)
+
+
+@require_POST
+def deal_contact_add(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Link a contact the actor can see, named by name, e-mail or phone, through
+    `deal_update` (the deal's other contacts, seen or not, stay)."""
+    actor = request.user
+    deal = access_deal(actor, public_id, for_write=True)
+    form = _contact_form(actor, deal, request.POST)
+    if form.is_valid():
+        person = _named_contact(actor, form, form.cleaned_data["contact"])
+        if person is not None:
+            current = list(deal.contacts.all())
+            if person not in current:
+                services.deal_update(actor=actor, deal=deal, contacts=[*current, person])
+            messages.success(request, _("%(name)s is a contact of the deal.") % {"name": person})
+            return redirect("deals:deal-detail", public_id=deal.public_id)
+    return render(
+        request,
+        "deals/deal_detail.html",
+        _detail_context(actor, deal, contact_form=form),
+        status=422,
+    )
+
+
+@require_POST
+def deal_contact_remove(request: HttpRequest, public_id: str, contact_id: str) -> HttpResponse:
+    """Unlink one of the deal's contacts the actor can see."""
+    actor = request.user
+    deal = access_deal(actor, public_id, for_write=True)
+    person = access_contact(actor, contact_id, related=False)
+    current = list(deal.contacts.all())
+    if person in current:
+        services.deal_update(
+            actor=actor, deal=deal, contacts=[c for c in current if c.pk != person.pk]
+        )
+    messages.success(request, _("%(name)s is no longer a contact of the deal.") % {"name": person})
+    return redirect("deals:deal-detail", public_id=deal.public_id)
 
 
 @require_GET
@@ -880,6 +950,23 @@ def _quick_add(actor: Any, data: dict[str, Any]) -> Deal:
     )
 
 
+def _named_contact(actor: Any, form: Any, text: str) -> Any:
+    """The one visible contact `text` names, or None with the form's contact field told
+    why (none, or several)."""
+    found = contact_lookup(actor=actor, text=text)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        form.add_error(
+            "contact",
+            _("Several contacts you can see match “%(text)s”: give an e-mail or a phone.")
+            % {"text": text},
+        )
+    else:
+        form.add_error("contact", _("No contact you can see matches “%(text)s”.") % {"text": text})
+    return None
+
+
 def _prefill(actor: Any, params: Any) -> tuple[Any, Any, list[Any]]:
     """The company and contact a "New deal" link names (each checked for visibility),
     and the contacts the form offers: the named one and the company's first ones."""
@@ -916,17 +1003,17 @@ def deal_create_view(request: HttpRequest) -> HttpResponse:
             "currency": formatting.current_prefs().currency,
             "stage": _initial_stage(stages, params.get("pipeline")),
             "company": company.name if company is not None else "",
-            "contact": str(contact.public_id) if contact is not None else "",
+            "contact": contact_handle(contact) if contact is not None else "",
             "owner": str(actor.public_id),
         },
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         chosen = company_match(actor=actor, name=data["company"]) if data["company"] else None
+        person = _named_contact(actor, form, data["contact"]) if data["contact"] else None
         if data["company"] and chosen is None:
             form.add_error("company", _("No company you can see has this name."))
-        else:
-            person = next((c for c in offered if str(c.public_id) == data["contact"]), None)
+        elif not form.errors:
             try:
                 deal = services.deal_create(
                     actor=actor,
