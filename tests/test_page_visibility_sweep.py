@@ -24,6 +24,7 @@ from wasl.activities.models import Activity
 from wasl.activities.services import activity_create
 from wasl.contacts.models import Company, Contact
 from wasl.contacts.services import company_create, contact_create
+from wasl.core.testing import client_for
 from wasl.deals.models import Deal
 from wasl.deals.services import deal_create, pipeline_ensure_default
 from wasl.imports.merge import contact_merge
@@ -150,12 +151,6 @@ def records(personas) -> Records:
         },
         merge_audit_id=audit.pk,
     )
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def snapshot() -> dict[str, list[tuple[Any, ...]]]:

@@ -51,6 +51,13 @@ class ApiClient:
         return self.request("DELETE", path)
 
 
+def client_for(user: Any) -> Client:
+    """A test client signed in as `user`."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 def make_user(username: str, role: str = "rep", team: str | None = None, **extra: Any) -> User:
     return user_create(actor=None, username=username, role=role, team_name=team, **extra)
 

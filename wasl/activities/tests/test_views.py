@@ -16,6 +16,7 @@ from wasl.accounts.services import organisation_update, user_update
 from wasl.activities.models import Activity
 from wasl.activities.services import activity_complete, activity_create
 from wasl.core.models import AuditEntry
+from wasl.core.testing import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -32,12 +33,6 @@ def english_gregorian():
         time_zone="UTC",
         week_start=0,
     )
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def task(owner, subject="Call Sara", *, kind="task", due=None, actor=None, **fields):

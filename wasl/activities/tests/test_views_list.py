@@ -18,6 +18,7 @@ from wasl.contacts.models import SavedView
 from wasl.core import calendars
 from wasl.core.models import AuditEntry
 from wasl.core.sharing import record_share
+from wasl.core.testing import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -35,12 +36,6 @@ def english_gregorian():
         time_zone="UTC",
         week_start=0,
     )
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def make(owner, subject, *, kind="task", due=None, actor=None, **fields) -> Activity:

@@ -12,6 +12,7 @@ from wasl.activities.models import Activity
 from wasl.automation import schema, services
 from wasl.automation.models import AutomationRun, FailedJob, OutgoingMessage, Rule
 from wasl.core.models import AuditEntry
+from wasl.core.testing import client_for
 from wasl.leads.services import lead_create
 
 pytestmark = pytest.mark.django_db
@@ -33,12 +34,6 @@ def stored(actions: list[dict]) -> list[dict]:
     """Actions as the service keeps them (defaults filled in)."""
     document = schema.parse_document(TRIGGER, None, actions)
     return document.model_dump(mode="json", exclude_none=True)["actions"]
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def make_rule(admin, **changes) -> Rule:

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from wasl.activities.models import Activity
 from wasl.activities.services import activity_create
 from wasl.contacts.services import contact_create
-from wasl.core.testing import L_ACTIVITY_STATISTICS, load_sqlite_statistics
+from wasl.core.testing import L_ACTIVITY_STATISTICS, client_for, load_sqlite_statistics
 
 pytestmark = pytest.mark.django_db
 
@@ -37,12 +37,6 @@ L_STATISTICS = {
     },
     "activities_activity": L_ACTIVITY_STATISTICS,
 }
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _count_statement(client: Client, url: str, params: dict[str, str]) -> str:

@@ -18,16 +18,11 @@ from wasl.contacts.services import (
 )
 from wasl.core.errors import Forbidden
 from wasl.core.models import AuditEntry
+from wasl.core.testing import client_for
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/contacts/"
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def names_in(html: str) -> list[str]:

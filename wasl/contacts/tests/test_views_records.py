@@ -4,7 +4,6 @@ the timeline and deals panels they load (wasl.web.records)."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from wasl.activities.models import Activity
@@ -15,14 +14,9 @@ from wasl.contacts.services import (
     contact_update,
     custom_field_create,
 )
+from wasl.core.testing import client_for
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

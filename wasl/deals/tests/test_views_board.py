@@ -12,17 +12,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from wasl.activities.services import activity_create
+from wasl.core.testing import client_for
 from wasl.deals.models import Deal, DealStageChange
 from wasl.deals.selectors import BOARD_PAGE
 from wasl.deals.services import deal_move_to_stage
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def board_url(pipeline, **params) -> str:

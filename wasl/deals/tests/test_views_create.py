@@ -7,24 +7,18 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from wasl.accounts.services import organisation_update
 from wasl.contacts.services import company_create, contact_create
 from wasl.core.models import AuditEntry, OutboxEvent
+from wasl.core.testing import client_for
 from wasl.deals.models import Deal
 
 pytestmark = pytest.mark.django_db
 
 NEW = "/deals/new/"
 QUICK = "/deals/quick-add/"
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_the_quick_add_creates_a_deal_in_the_first_open_stage_through_the_service(

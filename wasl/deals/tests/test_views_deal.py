@@ -5,20 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from wasl.contacts.models import CustomFieldDefinition
+from wasl.core.testing import client_for
 from wasl.deals.models import DealStageChange
 from wasl.deals.services import deal_move_to_stage, product_create
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def page(deal) -> str:

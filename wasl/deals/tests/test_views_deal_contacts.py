@@ -9,16 +9,11 @@ from django.urls import reverse
 
 from wasl.contacts.services import company_create, contact_create
 from wasl.core.models import AuditEntry
+from wasl.core.testing import client_for
 from wasl.deals.models import Deal
 from wasl.deals.services import deal_create
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -6,22 +6,16 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from wasl.core.testing import client_for
 from wasl.deals.models import Deal, DealStageChange
 from wasl.deals.views import close_range
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/deals/"
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_the_list_filters_by_stage_status_and_expected_close(

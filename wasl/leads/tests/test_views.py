@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from wasl.contacts.models import Contact
 from wasl.contacts.services import company_create, contact_create
+from wasl.core.testing import client_for
 from wasl.deals.models import Deal
 from wasl.deals.services import pipeline_create
 from wasl.leads.models import Lead
 from wasl.leads.tests.factories import make_lead
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def url(name: str, lead) -> str:

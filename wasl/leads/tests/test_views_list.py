@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
+from wasl.core.testing import client_for
 from wasl.leads.models import Lead
 from wasl.leads.tests.factories import make_lead
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 LIST = "/leads/"

@@ -8,17 +8,12 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from wasl.core.testing import client_for
 from wasl.leads.services import lead_create, lead_update
 from wasl.notifications.models import Notification
 from wasl.notifications.services import notification_create
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_the_bell_shows_the_unread_count_for_one_statement(personas):

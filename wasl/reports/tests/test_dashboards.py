@@ -12,6 +12,7 @@ from django.urls import reverse
 from wasl.accounts.services import organisation_update
 from wasl.core.errors import Forbidden, Invalid
 from wasl.core.models import AuditEntry
+from wasl.core.testing import client_for
 from wasl.reports import dashboards, registry
 from wasl.reports.dashboards import (
     dashboard_add_card,
@@ -71,12 +72,6 @@ def reports(db, monkeypatch):
 
 def refs(user) -> list[str]:
     return [card.ref for card in dashboard_cards(user=user)]
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_a_reps_default_dashboard_is_every_kpi_its_chart_and_the_forecast(personas):

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 from django.db.models import Count, Sum
-from django.test import Client
 from django.urls import reverse
 
 from wasl.accounts.services import organisation_update, user_update
 from wasl.core.models import AuditEntry
+from wasl.core.testing import client_for
 from wasl.deals.services import deal_create, pipeline_create
 from wasl.reports import registry
 from wasl.reports.filters import ReportFilters, deals_in_scope
@@ -136,12 +136,6 @@ def deals(personas):
             actor=owner, title=title, pipeline=pipeline, amount=Decimal(amount), currency="USD"
         )
     return made
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def figure_text(html: str, key: str) -> str:

@@ -12,6 +12,7 @@ from wasl.activities.services import activity_create
 from wasl.contacts.models import CustomFieldDefinition, Tag
 from wasl.contacts.services import contact_create, custom_field_create, tag_create
 from wasl.core.models import AuditEntry
+from wasl.core.testing import client_for
 from wasl.deals.models import LostReason, Pipeline, Stage
 from wasl.deals.services import (
     deal_create,
@@ -36,12 +37,6 @@ ADMIN_PAGES = [
 @pytest.fixture(autouse=True)
 def english():
     organisation_update(actor=None, language="en", calendar="gregorian", digits="latin")
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def stage_names(pipeline) -> list[str]:
