@@ -96,7 +96,11 @@ def test_a_large_import_cleans_in_workers_with_the_same_result(
 def test_an_import_runs_with_a_larger_page_cache_and_gives_it_back():
     from django.db import connection
 
-    from wasl.imports.services import IMPORT_PAGE_CACHE_KIB, _import_page_cache
+    from wasl.imports.services import (
+        IMPORT_CHECKPOINT_PAGES,
+        IMPORT_PAGE_CACHE_KIB,
+        _import_page_cache,
+    )
 
     if connection.vendor != "sqlite":
         pytest.skip("SQLite's page cache")
@@ -106,10 +110,16 @@ def test_an_import_runs_with_a_larger_page_cache_and_gives_it_back():
             cursor.execute("PRAGMA cache_size")
             return cursor.fetchone()[0]
 
-    before = cache_size()
+    def checkpoint() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            return cursor.fetchone()[0]
+
+    before, before_checkpoint = cache_size(), checkpoint()
     with _import_page_cache():
         assert cache_size() == -IMPORT_PAGE_CACHE_KIB
-    assert cache_size() == before
+        assert checkpoint() == IMPORT_CHECKPOINT_PAGES
+    assert (cache_size(), checkpoint()) == (before, before_checkpoint)
     with pytest.raises(RuntimeError), _import_page_cache():
         raise RuntimeError("a failed batch")
-    assert cache_size() == before
+    assert (cache_size(), checkpoint()) == (before, before_checkpoint)
