@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json.encoder
 import multiprocessing
+import os
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -96,6 +97,8 @@ def _clean_in_worker(items: list[tuple[int, list[str]]]) -> list[Clean | RowErro
     kind, match_on = cleaner.kind, cleaner.options.match_on
     results = [cleaner.clean(row, cells) for row, cells in items]
     for result in results:
+        # The writer has the cells already (see `_received`): not sent back.
+        result.cells = []
         if isinstance(result, Clean):
             result.match_keys = result.keys(kind, match_on)
             result.prepared = importer.prepare(result)
@@ -104,11 +107,30 @@ def _clean_in_worker(items: list[tuple[int, list[str]]]) -> list[Clean | RowErro
     return results
 
 
-def _owners(results: list[Clean | RowError], users: dict[int, Any]) -> list[Clean | RowError]:
-    for result in results:
+def _received(
+    items: list[tuple[int, list[str]]], results: list[Clean | RowError], users: dict[int, Any]
+) -> list[Clean | RowError]:
+    """A worker's results with their cells and owners back (a result per item, in order)."""
+    for result, (_row, cells) in zip(results, items, strict=True):
+        result.cells = cells
         if isinstance(result, Clean) and isinstance(result.owner, int):
             result.owner = users[result.owner]
     return results
+
+
+def new_public_ids(count: int) -> list[str]:
+    """`count` random (version 4) UUIDs as 32 hex digits: what `uuid.uuid4().hex` gives,
+    from one read of the system's random source for them all."""
+    raw = os.urandom(16 * count)
+    version = 0x4000 << 64 | 0x8000 << 48
+    keep = ~(0xF000 << 64 | 0xC000 << 48)
+    return [
+        f"{int.from_bytes(raw[i : i + 16]) & keep | version:032x}" for i in range(0, 16 * count, 16)
+    ]
+
+
+def _dashed(hex_id: str) -> str:
+    return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
 
 
 def _uuid_text(value: Any) -> str:
@@ -222,10 +244,10 @@ class BulkImport:
                 pending.append((items, pool.apply_async(_clean_in_worker, (items,))))
                 if len(pending) > workers:
                     done, result = pending.popleft()
-                    self._batch(done, _owners(result.get(), users))
+                    self._batch(done, _received(done, result.get(), users))
             while pending:
                 done, result = pending.popleft()
-                self._batch(done, _owners(result.get(), users))
+                self._batch(done, _received(done, result.get(), users))
         _WORKER_IMPORT = None
         return self.counts
 
@@ -448,16 +470,17 @@ class BulkImport:
             self.import_data,
         )
         company_norms: dict[int, str] = {}
-        uuid4 = uuid.uuid4
         birthday_index = (
             len(COMMON) + self.fields.index("birthday") if "birthday" in self.fields else 0
         )
         defaults, fields = self.defaults, self.fields
         birthday = "birthday" in fields
         lead = kind == "lead"
-        for pk, clean, prep in zip(ids, pending, prepared, strict=True):
-            public = str(uuid4())
-            pid = public.replace("-", "") if sqlite else public
+        for pk, clean, prep, hex_id in zip(
+            ids, pending, prepared, new_public_ids(len(ids)), strict=True
+        ):
+            public = _dashed(hex_id)
+            pid = hex_id if sqlite else public
             owner = clean.owner
             values = {**defaults, **clean.fields}
             company = companies.get(prep.company_key) if prep.company_key else None
@@ -757,7 +780,8 @@ class BulkImport:
         kind = self.kind
         fields = e.RECORD_FIELDS[kind]
         befores: list[tuple[int, dict[str, Any]]] = []
-        update_rows, point_rows, member_rows, tag_rows = [], [], [], []
+        update_rows: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        point_rows, member_rows, tag_rows = [], [], []
         audit_rows, event_rows = [], []
         demote: list[int] = []
         table = e.quote(self.model._meta.db_table)
@@ -800,17 +824,24 @@ class BulkImport:
                     before["membership_added"] = company[0]
                     primary = company[0]
                     company_names.insert(0, company[1])
+            # Only the columns the rows change (and the time): an index is kept up only
+            # where its columns are set.
+            changed_columns = [f for f in fields if f in record.new_fields]
             row = [
-                *(
-                    v.isoformat() if hasattr(v, "isoformat") else v
-                    for v in (values[f] for f in fields)
-                ),
-                e.db_json(custom),
-                owner_id,
-                team_id,
-                stamp,
+                v.isoformat() if hasattr(v, "isoformat") else v
+                for v in (values[f] for f in changed_columns)
             ]
-            if kind in ("contact", "company"):
+            if record.new_custom:
+                changed_columns.append("custom")
+                row.append(e.db_json(custom))
+            if record.new_owner is not None:
+                changed_columns += ["owner_id", "team_id"]
+                row += [owner_id, team_id]
+            changed_columns.append("updated_at")
+            row.append(stamp)
+            renamed = ("first_name", "last_name") if kind == "contact" else ("name",)
+            if kind in ("contact", "company") and any(f in record.new_fields for f in renamed):
+                changed_columns.append("name_key")
                 row.append(
                     e.fast_normalise(
                         f"{values['first_name']} {values['last_name']}"
@@ -818,10 +849,11 @@ class BulkImport:
                         else values["name"]
                     )
                 )
-            if kind == "contact":
+            if kind == "contact" and primary != record.primary_company_id:
+                changed_columns.append("primary_company_id")
                 row.append(primary)
             row.append(record.pk)
-            update_rows.append(tuple(row))
+            update_rows.setdefault(tuple(changed_columns), []).append(tuple(row))
             link = (record.pk, None) if kind == "contact" else (None, record.pk)
             position = len(record.points)
             for point_kind, label, value, digits in record.new_points:
@@ -912,15 +944,11 @@ class BulkImport:
                     "",
                 )
             )
-        columns = [*fields, "custom", "owner_id", "team_id", "updated_at"]
-        if kind in ("contact", "company"):
-            columns.append("name_key")
-        if kind == "contact":
-            columns.append("primary_company_id")
-        sets = ", ".join(f"{e.quote(c)} = %s" for c in columns)
         table = self.model._meta.db_table
         with connection.cursor() as cursor:
-            cursor.executemany(f"UPDATE {e.quote(table)} SET {sets} WHERE id = %s", update_rows)  # noqa: S608
+            for columns, rows in update_rows.items():
+                sets = ", ".join(f"{e.quote(c)} = %s" for c in columns)
+                cursor.executemany(f"UPDATE {e.quote(table)} SET {sets} WHERE id = %s", rows)  # noqa: S608
             if point_rows:
                 cursor.executemany(
                     e.insert_sql(ContactPoint._meta.db_table, POINT_COLUMNS), point_rows

@@ -11,7 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 
 from wasl.contacts.models import Contact
 from wasl.core.models import AuditEntry, OutboxEvent
-from wasl.imports.bulk import BulkImport, _audit_fields
+from wasl.imports.bulk import BulkImport, _audit_fields, new_public_ids
 from wasl.imports.engine import Clean, Options, db_json
 from wasl.imports.services import import_file
 
@@ -93,3 +93,11 @@ def test_created_changes_are_the_encoded_dict_of_every_audited_field(personas, t
     assert writer._created_changes(values, clean, company if kind == "contact" else None) == (
         expected
     )
+
+
+def test_new_public_ids_are_distinct_random_uuids():
+    ids = new_public_ids(2000)
+    assert len(set(ids)) == 2000
+    for value in ids:
+        parsed = uuid.UUID(value)
+        assert (parsed.version, parsed.variant, parsed.hex) == (4, uuid.RFC_4122, value)
