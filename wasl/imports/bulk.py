@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json.encoder
 import multiprocessing
 import os
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
+from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
@@ -52,8 +52,9 @@ class Prepared(NamedTuple):
     emails: tuple[str, ...]
 
 
-# What `db_json` makes of a string, without building an encoder's state per value.
-_json_text: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+# What `db_json` makes of a string (its encoder's own function for strings), without
+# building an encoder's state per value.
+_json_text = encode_basestring
 
 
 def _json_list(values: list[str]) -> str:
@@ -365,7 +366,7 @@ class BulkImport:
 
     # ------------------------------------------------------------ writes
 
-    def _created_data(self, public: str) -> str:
+    def _created_data(self, public: str | uuid.UUID) -> str:
         """The `<kind>.created` event's data, as `db_json` writes it (a UUID needs no
         escaping)."""
         return f'{{"id":"{public}","import_id":{self.import_id_json}}}'
@@ -796,7 +797,7 @@ class BulkImport:
                 name: value if value.__class__ is str else json_value(value)
                 for name, value in ((name, record.fields[name]) for name in fields)
             }
-            before = {
+            before: dict[str, Any] = {
                 "fields": before_fields,
                 "custom": record.custom,
                 "owner_id": record.owner_id,
