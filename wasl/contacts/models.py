@@ -103,7 +103,13 @@ class Contact(OwnedRecord, AddressFields):
             models.Index(fields=["owner", "-updated_at", "-id"], name="contact_owner_upd"),
             models.Index(fields=["team", "-updated_at", "-id"], name="contact_team_upd"),
             models.Index(fields=["-updated_at", "-id"], name="contact_upd"),
-            models.Index(fields=["primary_company"], name="contact_company"),
+            # Partial: most contacts have no company, and an index of NULLs only costs
+            # upkeep (a company's contacts are found by `primary_company_id = ?`).
+            models.Index(
+                fields=["primary_company"],
+                name="contact_company",
+                condition=models.Q(primary_company__isnull=False),
+            ),
             # The list pages sort by last name (keyset on last_name, id), a rep's list by
             # owner.
             models.Index(fields=["owner", "last_name", "id"], name="contact_owner_name"),
@@ -177,8 +183,18 @@ class ContactPoint(models.Model):
         indexes = [
             models.Index(fields=["kind", "value"], name="point_value"),
             models.Index(fields=["digits"], name="point_digits"),
-            models.Index(fields=["contact", "position"], name="point_contact"),
-            models.Index(fields=["company", "position"], name="point_company"),
+            # Partial: a point belongs to a contact or to a company, never both, and each
+            # index is only ever read for one record (`contact_id = ?` implies NOT NULL).
+            models.Index(
+                fields=["contact", "position"],
+                name="point_contact",
+                condition=models.Q(contact__isnull=False),
+            ),
+            models.Index(
+                fields=["company", "position"],
+                name="point_company",
+                condition=models.Q(company__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

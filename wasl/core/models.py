@@ -90,15 +90,19 @@ class AuditEntry(models.Model):
         ASSIGN = "assign", _("reassigned")
         SHARE = "share", _("shared")
 
+    # Indexed by core_audit_actor and core_audit_object, which lead with these columns.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     action = models.CharField(max_length=20, choices=Action.choices)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     object_id = models.BigIntegerField()
     object_public_id = models.UUIDField(null=True, blank=True)
     object_repr = models.CharField(max_length=300, blank=True)

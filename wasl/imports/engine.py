@@ -332,9 +332,10 @@ def _limit(model: type[models.Model], name: str) -> int:
 # ---------------------------------------------------------------- the per-kind rules
 
 
-@dataclass
+@dataclass(slots=True)
 class Clean:
-    """One valid row, ready to write or to merge into a match."""
+    """One valid row, ready to write or to merge into a match (slots: a batch or two of
+    them wait in memory beside the one being written)."""
 
     row: int
     cells: list[str]
@@ -349,6 +350,9 @@ class Clean:
     # The duplicate keys of the row as read (before other rows are merged into it), when
     # a cleaning worker has computed them already.
     match_keys: list[str] | None = None
+    # What the writer needs to create the record (see `bulk.Prepared`), when a cleaning
+    # worker has computed it; dropped when a later row of the file changes the row.
+    prepared: Any = None
 
     def keys(self, kind: str, match_on: tuple[str, ...]) -> list[str]:
         keys: list[str] = []
@@ -729,11 +733,15 @@ class Matcher:
                         cursor.execute(
                             f"SELECT {owner_field}, {quote(column)} FROM {table} "  # noqa: S608
                             f"WHERE {kind_sql}{quote(column)} IN ({marks}) "
-                            f"AND {owner_field} IS NOT NULL{scope_sql} ORDER BY {owner_field}",
+                            f"AND {owner_field} IS NOT NULL{scope_sql}",
                             [*chunk, *scope_params],
                         )
+                        # The oldest record holding the key, taken here rather than with
+                        # an ORDER BY, which sorted every match in a temporary b-tree.
                         for object_id, value in cursor.fetchall():
-                            found.setdefault(prefix + value, object_id)
+                            key = prefix + value
+                            if object_id < found.get(key, object_id + 1):
+                                found[key] = object_id
             if names and self.kind == "company":
                 for chunk in _chunks(names, 2000):
                     rows = self._scope().filter(name_key__in=chunk).values_list("pk", "name_key")
@@ -791,6 +799,15 @@ def _chunks(values: list[Any], size: int) -> Iterator[list[Any]]:
         yield values[start : start + size]
 
 
+def select_in(sql: str, values: list[Any]) -> Iterator[tuple[Any, ...]]:
+    """The rows of `sql`, whose `{marks}` is an IN list, for every value, a chunk of values
+    a statement. Raw SQL: the ORM would prepare each of the thousands of values one by one."""
+    with connection.cursor() as cursor:
+        for chunk in _chunks(values, 2000):
+            cursor.execute(sql.format(marks=", ".join(["%s"] * len(chunk))), chunk)
+            yield from cursor.fetchall()
+
+
 def load_existing(kind: str, records: dict[int, Existing]) -> None:
     """Fill the state of matched records (fields, points, tags, company names): a fixed
     number of queries for the whole batch."""
@@ -798,38 +815,51 @@ def load_existing(kind: str, records: dict[int, Existing]) -> None:
     if not ids:
         return
     model = MODELS[kind]
-    columns = [*RECORD_FIELDS[kind], "custom", "owner_id", "team_id"]
+    fields = RECORD_FIELDS[kind]
+    count = len(fields)
+    columns = ", ".join(quote(c) for c in ["id", *fields, "custom", "owner_id", "team_id"])
     if kind == "contact":
-        columns.append("primary_company_id")
-    for chunk in _chunks(ids, 2000):
-        for row in model._default_manager.filter(pk__in=chunk).values("pk", *columns):
-            record = records[row["pk"]]
-            record.fields = {name: row[name] for name in RECORD_FIELDS[kind]}
-            record.custom = dict(row["custom"] or {})
-            record.owner_id, record.team_id = row["owner_id"], row["team_id"]
-            record.primary_company_id = row.get("primary_company_id")
-            record.loaded = True
-        if kind in ("contact", "company"):
-            link = f"{kind}_id"
-            points = (
-                ContactPoint.objects.filter(**{f"{link}__in": chunk})
-                .order_by("position", "id")
-                .values_list(link, "kind", "label", "value", "digits")
-            )
-            for owner, point_kind, label, value, digits in points:
-                records[owner].points.append((point_kind, label, value, digits))
-        through = model.tags.through  # type: ignore[attr-defined]
-        link = f"{kind}_id"
-        for owner, tag_id, name in through.objects.filter(**{f"{link}__in": chunk}).values_list(
-            link, "tag_id", "tag__name"
+        columns += ", " + quote("primary_company_id")
+    table = quote(model._meta.db_table)
+    for row in select_in(f"SELECT {columns} FROM {table} WHERE id IN ({{marks}})", ids):  # noqa: S608
+        record = records[row[0]]
+        values = dict(zip(fields, row[1 : count + 1], strict=True))
+        birthday = values.get("birthday")
+        if isinstance(birthday, str):
+            values["birthday"] = dt.date.fromisoformat(birthday)
+        record.fields = values
+        custom = row[count + 1]
+        record.custom = json.loads(custom) if isinstance(custom, str) else dict(custom or {})
+        record.owner_id, record.team_id = row[count + 2], row[count + 3]
+        record.primary_company_id = row[count + 4] if kind == "contact" else None
+        record.loaded = True
+    link = quote(f"{kind}_id")
+    if kind in ("contact", "company"):
+        points = quote(ContactPoint._meta.db_table)
+        for owner, point_kind, label, value, digits in select_in(
+            f"SELECT {link}, kind, label, value, digits FROM {points} "  # noqa: S608
+            f"WHERE {link} IN ({{marks}}) ORDER BY position, id",
+            ids,
         ):
-            records[owner].tag_ids.add(tag_id)
-            records[owner].tag_names.append(name)
-        if kind == "contact":
-            for contact_id, name in ContactCompany.objects.filter(contact_id__in=chunk).values_list(
-                "contact_id", "company__name"
-            ):
-                records[contact_id].company_names.append(name)
+            records[owner].points.append((point_kind, label, value, digits))
+    through = quote(model.tags.through._meta.db_table)  # type: ignore[attr-defined]
+    tags = quote(Tag._meta.db_table)
+    for owner, tag_id, name in select_in(
+        f"SELECT t.{link}, t.tag_id, g.name FROM {through} t "  # noqa: S608
+        f"JOIN {tags} g ON g.id = t.tag_id WHERE t.{link} IN ({{marks}})",
+        ids,
+    ):
+        records[owner].tag_ids.add(tag_id)
+        records[owner].tag_names.append(name)
+    if kind == "contact":
+        members = quote(ContactCompany._meta.db_table)
+        companies = quote(Company._meta.db_table)
+        for contact_id, name in select_in(
+            f"SELECT m.contact_id, c.name FROM {members} m "  # noqa: S608
+            f"JOIN {companies} c ON c.id = m.company_id WHERE m.contact_id IN ({{marks}})",
+            ids,
+        ):
+            records[contact_id].company_names.append(name)
 
 
 def _plan_size(existing: Existing) -> tuple[Any, ...]:
@@ -1176,10 +1206,11 @@ def save_created(job_id: int, kind: str, ids: Iterable[int]) -> None:
 
 def save_updated(job_id: int, kind: str, befores: list[tuple[int, dict[str, Any]]]) -> None:
     if befores:
-        ImportUpdated.objects.bulk_create(
-            [ImportUpdated(job_id=job_id, kind=kind, object_id=pk, before=b) for pk, b in befores],
-            batch_size=1000,
-        )
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                insert_sql(ImportUpdated._meta.db_table, ["job_id", "kind", "object_id", "before"]),
+                [(job_id, kind, pk, db_json(before)) for pk, before in befores],
+            )
 
 
 def in_transaction(function: Callable[[], Any]) -> Any:

@@ -112,7 +112,10 @@ class ImportRowError(models.Model):
 class ImportCreated(models.Model):
     """A run of consecutive ids of one kind of record an import created (for undo)."""
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="created_ranges")
+    # Indexed by the (job, kind) index.
+    job = models.ForeignKey(
+        ImportJob, on_delete=models.CASCADE, related_name="created_ranges", db_index=False
+    )
     kind = models.CharField(max_length=12)
     first_id = models.BigIntegerField()
     last_id = models.BigIntegerField()
@@ -127,7 +130,10 @@ class ImportCreated(models.Model):
 class ImportUpdated(models.Model):
     """A record an import changed, with its values before (for undo)."""
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="updated_records")
+    # Indexed by the (job, kind) index.
+    job = models.ForeignKey(
+        ImportJob, on_delete=models.CASCADE, related_name="updated_records", db_index=False
+    )
     kind = models.CharField(max_length=12)
     object_id = models.BigIntegerField()
     before = models.JSONField(default=dict)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 
@@ -10,8 +11,8 @@ from django.contrib.contenttypes.models import ContentType
 
 from wasl.contacts.models import Contact
 from wasl.core.models import AuditEntry, OutboxEvent
-from wasl.imports.bulk import BulkImport
-from wasl.imports.engine import db_json
+from wasl.imports.bulk import BulkImport, _audit_fields, new_public_ids
+from wasl.imports.engine import Clean, Options, db_json
 from wasl.imports.services import import_file
 
 pytestmark = pytest.mark.django_db
@@ -46,3 +47,57 @@ def test_created_contacts_have_their_audit_rows_and_events(personas, tmp_path):
         event = OutboxEvent.objects.get(name="contact.created", object_id=contact.pk)
         assert event.data == {"id": str(contact.public_id), "import_id": str(job.public_id)}
         assert contact.custom == {}
+
+
+@pytest.mark.parametrize("company", [None, "0b5c6a9e-6f1d-4a43-9a53-7a3c1e0c2d11"])
+@pytest.mark.parametrize("target", ["contacts", "companies", "leads"])
+def test_created_changes_are_the_encoded_dict_of_every_audited_field(personas, target, company):
+    writer = BulkImport(
+        actor=personas.rep_a,
+        job=None,
+        target=target,
+        headers=[],
+        columns={},
+        options=Options(),
+        dry_run=True,
+    )
+    fields = {"first_name": 'Sa"ra\\', "last_name": "کریمی\u200c", "title": "a\tb\x01"}
+    if target == "contacts":
+        fields["birthday"] = dt.date(1990, 1, 2)
+    if target == "companies":
+        fields = {"name": "Co “x”", "city": "مشهد"}
+    clean = Clean(
+        row=1,
+        cells=[],
+        fields=fields,
+        emails=[("", "a@x.ir"), ("work", "b@x.ir")],
+        phones=[("mobile", "+989121234567", "9121234567")],
+        tags=["b", "A", "ج"],
+        owner=personas.rep_a,
+        custom={"k": ["x", 1, None], "d": "۱۲"},
+    )
+    values = {**writer.defaults, **clean.fields}
+    kind = writer.kind
+    after = {name: values[name] for name in _audit_fields(kind) if name in values}
+    if after.get("birthday") is not None:
+        after["birthday"] = after["birthday"].isoformat()
+    after["owner"] = str(personas.rep_a.public_id)
+    after["custom"] = clean.custom
+    if kind == "contact":
+        after["primary_company"] = company
+    if kind in ("contact", "company"):
+        after["emails"] = ["a@x.ir", "b@x.ir"]
+        after["phones"] = ["+989121234567"]
+    after["tags"] = ["A", "b", "ج"]
+    expected = db_json({k: [None, v] for k, v in after.items() if v is not None})
+    assert writer._created_changes(values, clean, company if kind == "contact" else None) == (
+        expected
+    )
+
+
+def test_new_public_ids_are_distinct_random_uuids():
+    ids = new_public_ids(2000)
+    assert len(set(ids)) == 2000
+    for value in ids:
+        parsed = uuid.UUID(value)
+        assert (parsed.version, parsed.variant, parsed.hex) == (4, uuid.RFC_4122, value)

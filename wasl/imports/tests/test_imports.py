@@ -390,6 +390,31 @@ def test_duplicate_policies_skip_fill_and_overwrite(personas, tmp_path):
     assert updates.count() == 2
 
 
+def test_a_key_several_records_hold_matches_the_oldest(personas, tmp_path):
+    for name in ("Older", "Newer"):
+        contact_create(
+            actor=personas.rep_a,
+            first_name=name,
+            last_name="Twin",
+            emails=["twin@example.com"],
+            phones=["09125550000"],
+        )
+    older, newer = Contact.objects.filter(last_name="Twin").order_by("pk")
+    for cells in ("Twin,twin@example.com,,Tabriz", "Twin,,+989125550000,Yazd"):
+        path = write(tmp_path, "c.csv", f"Last name,Email,Mobile,City\n{cells}\n")
+        job = import_file(
+            actor=personas.rep_a,
+            path=path,
+            target="contacts",
+            options={"on_duplicate": "overwrite"},
+        )
+        assert job.updated == 1
+        older.refresh_from_db()
+        assert older.city == cells.rsplit(",", 1)[1]
+    newer.refresh_from_db()
+    assert newer.city == ""
+
+
 def test_phone_matching_uses_significant_digits(personas, tmp_path):
     contact_create(actor=personas.rep_a, first_name="Reza", last_name="K", phones=["09121234567"])
     path = write(tmp_path, "c.csv", "Name,Mobile\nReza K,+98 (912) 123-4567\n")
