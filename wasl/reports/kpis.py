@@ -20,6 +20,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Avg,
     Case,
@@ -219,41 +220,98 @@ def _first_moment_after(field: str, moments: list[dt.datetime]) -> Case:
     )
 
 
+def deal_currencies() -> list[str]:
+    """The currencies deals are in, hopping along `deal_currency_created` (one index probe
+    per currency rather than a scan of every deal; the index needs its condition
+    stated)."""
+    table = connection.ops.quote_name(Deal._meta.db_table)
+    sql = (
+        f'WITH RECURSIVE "c"("currency") AS ('  # noqa: S608 (a quoted table name only)
+        f'SELECT MIN("currency") FROM {table} WHERE "amount" IS NOT NULL UNION ALL '
+        f'SELECT (SELECT MIN("currency") FROM {table} '
+        f'WHERE "currency" > "c"."currency" AND "amount" IS NOT NULL) '
+        f'FROM "c" WHERE "c"."currency" IS NOT NULL) '
+        f'SELECT "currency" FROM "c" WHERE "currency" IS NOT NULL'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return [currency for (currency,) in cursor.fetchall()]
+
+
+# Compound statements stay below SQLite's limit of 500 parts.
+_PARTS_PER_STATEMENT = 200
+
+
+def _range_sums(
+    deals: QuerySet[Deal], field: str, currencies: list[str], moments: list[dt.datetime]
+) -> dict[tuple[str, int], tuple[int, Decimal]]:
+    """{(currency, i): (count, amount)} of `deals` whose `field` falls before `moments[0]`
+    (i = 0) or in [moments[i - 1], moments[i]): each a range of a currency-led index,
+    counted and summed without grouping."""
+    parts = []
+    for currency in currencies:
+        for index, moment in enumerate(moments):
+            part = deals.filter(currency=currency, amount__isnull=False, **{f"{field}__lt": moment})
+            if index:
+                part = part.filter(**{f"{field}__gte": moments[index - 1]})
+            parts.append(
+                part.order_by()
+                .annotate(part_currency=Value(currency), part_index=Value(index))
+                .values_list("part_currency", "part_index")
+                .annotate(n=Count("pk"), total=Sum("amount"))
+            )
+    sums: dict[tuple[str, int], tuple[int, Decimal]] = {}
+    for first in range(0, len(parts), _PARTS_PER_STATEMENT):
+        chunk = parts[first : first + _PARTS_PER_STATEMENT]
+        for currency, index, n, total in chunk[0].union(*chunk[1:], all=True):
+            if n:
+                sums[(currency, index)] = (n, total or Decimal(0))
+    return sums
+
+
 def open_series(
     user: Any, filters: ReportFilters, periods: list[Period], rates: RateTable
 ) -> tuple[list[int], list[Decimal], dict[str, int]]:
     """Deals open at the end of each period (count, and value at the rates of its last
-    day). A deal is open at the period ends from the first one after its creation up to,
-    not including, the first one after its close: one pass groups the deals by those two
-    indexes, and each group counts for the ends between them."""
+    day): those created before the end less those closed before it. A deal closed before
+    its creation (an imported history) is never open, so it is taken back at its creation.
+    Each period's creations and closes, per currency, are a range of an index."""
     moments = _ends(periods, filters.tz)
-    groups = (
-        deals_in_scope(user, filters)
-        .filter(created_at__lt=moments[-1])
-        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=moments[0]))
-        .annotate(
-            opens=_first_moment_after("created_at", moments),
-            closes=_first_moment_after("closed_at", moments),
-        )
-        .order_by()
-        .values("currency", "opens", "closes")
-        .annotate(n=Count("pk"), value=Sum("amount"))
+    deals = deals_in_scope(user, filters)
+    currencies = deal_currencies()
+    created = _range_sums(deals, "created_at", currencies, moments)
+    closed = _range_sums(
+        deals.filter(closed_at__gte=F("created_at")), "closed_at", currencies, moments
     )
+    closed_first = deals.filter(
+        closed_at__lt=F("created_at"), created_at__lt=moments[-1], amount__isnull=False
+    )
+    taken_back: dict[tuple[str, int], tuple[int, Decimal]] = {}
+    for row in (
+        closed_first.annotate(part_index=_first_moment_after("created_at", moments))
+        .order_by()
+        .values_list("currency", "part_index")
+        .annotate(n=Count("pk"), total=Sum("amount"))
+    ):
+        currency, index, n, total = row
+        taken_back[(currency, index)] = (n, total or Decimal(0))
     counts = [0 for _m in moments]
     by_currency: list[dict[str, list[Any]]] = [{} for _m in moments]
-    for group in groups:
-        for index in range(group["opens"], group["closes"]):
-            counts[index] += group["n"]
-            held = by_currency[index].setdefault(group["currency"], [Decimal(0), 0])
-            held[0] += group["value"] or Decimal(0)
-            held[1] += group["n"]
+    for sign, sums in ((1, created), (-1, closed), (-1, taken_back)):
+        for (currency, first), (n, total) in sums.items():
+            for index in range(first, len(moments)):
+                counts[index] += sign * n
+                held = by_currency[index].setdefault(currency, [Decimal(0), 0])
+                held[0] += sign * total
+                held[1] += sign * n
     values = []
     missing: dict[str, int] = {}
     for index, period in enumerate(periods):
         total = MoneyTotal(rates)
         day = _rate_day(period, filters.today)
         for currency, (value, n) in by_currency[index].items():
-            total.add(value, currency, day, n)
+            if n:
+                total.add(value, currency, day, n)
         values.append(total.total)
         if index == len(periods) - 1:
             merge_missing(missing, total.missing)

@@ -100,6 +100,32 @@ def test_a_reps_kpis_cover_only_their_deals(kpi_book):
     assert (other["leads"], other["new_revenue"], other["open_deals"]) == (0, Decimal("0"), 0)
 
 
+def test_open_deals_at_each_period_end_match_the_deals_open_then(kpi_book):
+    from wasl.reports.kpis import _ends, _rate_day, open_at, spark_periods
+    from wasl.reports.money import MoneyTotal, RateTable
+
+    # Imported history: a deal closed before its creation is never open; another closed
+    # in the middle of the spark counts up to then.
+    Deal.objects.filter(title="Alborz renewal").update(
+        created_at=utc(2025, 9, 1), closed_at=utc(2025, 8, 1)
+    )
+    Deal.objects.filter(title="Caspian extension").update(
+        created_at=utc(2025, 6, 1), closed_at=utc(2025, 11, 1)
+    )
+    for user in (kpi_book.admin, kpi_book.rep_a, kpi_book.rep_b, kpi_book.manager_a):
+        filters = esfand_farvardin(user)
+        figures = {f.key: f for f in registry.get("kpis").build(user, filters).figures}
+        periods = spark_periods(filters.period, filters.calendar)
+        rates = RateTable.load(filters.currency)
+        for index, moment in enumerate(_ends(periods, filters.tz)):
+            deals = open_at(user, filters, moment)
+            assert figures["open_deals"].spark[index] == deals.count()
+            expected = MoneyTotal(rates)
+            for deal in deals:
+                expected.add(deal.amount, deal.currency, _rate_day(periods[index], filters.today))
+            assert figures["open_value"].spark[index] == expected.total
+
+
 def test_kpi_drill_downs_list_the_records_behind_the_figures(kpi_book):
     user = kpi_book.admin
     filters = esfand_farvardin(user)
