@@ -77,20 +77,21 @@ class DaysBetween(Func):
         return super().as_sql(compiler, connection, **extra)
 
 
+# Stand-ins the range statements are built with (see `touches.repeated`), and the lower
+# bound of the first range, before any record.
+_LOW = dt.datetime(1901, 1, 1, 0, 0, 1, tzinfo=dt.UTC)
+_HIGH = dt.datetime(1901, 1, 1, 0, 0, 2, tzinfo=dt.UTC)
+_CURRENCY = "\x1fcurrency"
+_PART = -7_000_001
+_EARLIEST = dt.datetime(1, 1, 2, tzinfo=dt.UTC)
+
+
 def spark_periods(period: Period, calendar: str) -> list[Period]:
     """The last `SPARK_LENGTH` periods of `period`'s kind, oldest first, `period` last."""
     periods = [period]
     while len(periods) < SPARK_LENGTH:
         periods.append(previous_period(periods[-1], calendar))
     return periods[::-1]
-
-
-def _bucket(periods: list[Period], tz: Any, field: str) -> Case:
-    whens = []
-    for index, period in enumerate(periods):
-        start, end = aware_bounds(period, tz)
-        whens.append(When(**{f"{field}__gte": start, f"{field}__lt": end}, then=Value(index)))
-    return Case(*whens, default=None, output_field=IntegerField())
 
 
 def _ends(periods: list[Period], tz: Any) -> list[dt.datetime]:
@@ -133,76 +134,86 @@ def open_at(user: Any, filters: ReportFilters, moment: dt.datetime) -> QuerySet[
 # ---------------------------------------------------------------- series
 
 
+def _period_runs(periods: list[Period], tz: Any) -> list[tuple[int, dt.datetime, dt.datetime]]:
+    return [(index, *aware_bounds(period, tz)) for index, period in enumerate(periods)]
+
+
 def lead_series(user: Any, filters: ReportFilters, periods: list[Period]) -> dict[str, list[Any]]:
-    first, _end = aware_bounds(periods[0], filters.tz)
-    _start, last = aware_bounds(periods[-1], filters.tz)
-    rows = (
+    """Leads created in each period and how many of them are converted: a range of the
+    leads' creation index per period."""
+    template = (
         leads_in_scope(user, filters)
-        .filter(created_at__gte=first, created_at__lt=last)
-        .annotate(bucket=_bucket(periods, filters.tz, "created_at"))
         .order_by()
-        .values("bucket")
-        .annotate(n=Count("pk"), converted=Count("pk", filter=Q(status=Lead.Status.CONVERTED)))
+        .filter(created_at__gte=_LOW, created_at__lt=_HIGH)
+        .annotate(part_index=Value(_PART))
+        .values_list("part_index")
+        .annotate(n=Count("*"), converted=Count("status", filter=Q(status=Lead.Status.CONVERTED)))
     )
-    found = {row["bucket"]: row for row in rows}
-    leads = [found.get(i, {}).get("n", 0) for i in range(len(periods))]
-    converted = [found.get(i, {}).get("converted", 0) for i in range(len(periods))]
+    rows = touches.repeated(template, (_PART, _LOW, _HIGH), _period_runs(periods, filters.tz))
+    found = {int(index): (int(n), int(converted or 0)) for index, n, converted in rows}
+    leads_made = [found.get(i, (0, 0))[0] for i in range(len(periods))]
+    converted = [found.get(i, (0, 0))[1] for i in range(len(periods))]
     return {
-        "leads": leads,
-        "conversion_rate": [ratio(c, n) for c, n in zip(converted, leads, strict=True)],
+        "leads": leads_made,
+        "conversion_rate": [ratio(c, n) for c, n in zip(converted, leads_made, strict=True)],
     }
 
 
 def deal_series(
     user: Any, filters: ReportFilters, periods: list[Period], rates: RateTable
 ) -> tuple[dict[str, list[Any]], dict[str, int]]:
-    first, _end = aware_bounds(periods[0], filters.tz)
-    _start, last = aware_bounds(periods[-1], filters.tz)
-    closed = deals_in_scope(user, filters).filter(
-        stage__kind__in=(Stage.Kind.WON, Stage.Kind.LOST),
-        closed_at__isnull=False,
-        closed_at__gte=first,
-        closed_at__lt=last,
+    """Win rate, sales cycle and new revenue of each period, and the open deals at each
+    end. Each period's closed deals are one range of `deal_closed_outcome` per outcome (the
+    stages of each kind named, so no join and no grouping by period)."""
+    kinds = dict(
+        Stage.objects.filter(kind__in=(Stage.Kind.WON, Stage.Kind.LOST)).values_list("pk", "kind")
     )
-    bucket = _bucket(periods, filters.tz, "closed_at")
-    outcomes = {
-        (row["bucket"], row["stage__kind"]): row
-        for row in closed.annotate(bucket=bucket)
-        .order_by()
-        .values("bucket", "stage__kind")
-        .annotate(
-            n=Count("pk"),
-            cycle=Avg(
-                DaysBetween(F("created_at"), F("closed_at")), filter=Q(stage__kind=Stage.Kind.WON)
-            ),
-        )
-    }
+    deals = deals_in_scope(user, filters).order_by()
+    runs = _period_runs(periods, filters.tz)
+    outcomes: dict[tuple[str, int], tuple[int, Any]] = {}
     revenue = [MoneyTotal(rates) for _p in periods]
-    for row in (
-        closed.filter(stage__kind=Stage.Kind.WON)
-        .annotate(bucket=bucket)
-        .order_by()
-        .values("bucket", "currency", day=customers.local_day("closed_at", filters))
-        .annotate(total=Sum("amount"), n=Count("pk"))
+    for kind, cycle in (
+        (Stage.Kind.WON, Avg(DaysBetween(F("created_at"), F("closed_at")))),
+        (Stage.Kind.LOST, Value(None, output_field=FloatField())),
     ):
-        if row["bucket"] is not None:
-            day = row["day"] or customers.ANY_DAY
-            revenue[row["bucket"]].add(row["total"], row["currency"], day, row["n"])
-    win_rate, cycle = [], []
+        stage_ids = [pk for pk, stage_kind in kinds.items() if stage_kind == kind]
+        if not stage_ids:
+            continue
+        closed = deals.filter(closed_at__gte=_LOW, closed_at__lt=_HIGH, stage_id__in=stage_ids)
+        template = (
+            closed.annotate(part_index=Value(_PART))
+            .values_list("part_index")
+            .annotate(n=Count("*"), cycle=cycle)
+        )
+        for index, n, days in touches.repeated(template, (_PART, _LOW, _HIGH), runs):
+            outcomes[(kind, int(index))] = (int(n), days)
+        if kind == Stage.Kind.WON:
+            money = (
+                closed.annotate(
+                    part_index=Value(_PART), part_day=customers.local_day("closed_at", filters)
+                )
+                .values_list("part_index", "currency", "part_day")
+                .annotate(total=Sum("amount"), n=Count("*"))
+            )
+            for index, currency, day, total, n in touches.repeated(
+                money, (_PART, _LOW, _HIGH), runs
+            ):
+                revenue[int(index)].add(
+                    customers.as_decimal(total), currency, customers.as_day(day), int(n)
+                )
+    win_rate, cycle_days = [], []
     for index in range(len(periods)):
-        won = outcomes.get((index, Stage.Kind.WON), {})
-        lost = outcomes.get((index, Stage.Kind.LOST), {})
-        n_won, n_lost = won.get("n", 0), lost.get("n", 0)
+        n_won, days = outcomes.get((Stage.Kind.WON, index), (0, None))
+        n_lost, _none = outcomes.get((Stage.Kind.LOST, index), (0, None))
         win_rate.append(ratio(n_won, n_won + n_lost))
-        days = won.get("cycle")
-        cycle.append(round(max(float(days), 0.0), 1) if days is not None else None)
+        cycle_days.append(round(max(float(days), 0.0), 1) if days is not None and n_won else None)
     open_count, open_value, missing = open_series(user, filters, periods, rates)
     merge_missing(missing, revenue[-1].missing)
     return {
         "open_deals": open_count,
         "open_value": open_value,
         "new_revenue": [r.total for r in revenue],
-        "cycle_days": cycle,
+        "cycle_days": cycle_days,
         "win_rate": win_rate,
     }, missing
 
@@ -238,35 +249,37 @@ def deal_currencies() -> list[str]:
         return [currency for (currency,) in cursor.fetchall()]
 
 
-# Compound statements stay below SQLite's limit of 500 parts.
-_PARTS_PER_STATEMENT = 200
-
-
 def _range_sums(
     deals: QuerySet[Deal], field: str, currencies: list[str], moments: list[dt.datetime]
 ) -> dict[tuple[str, int], tuple[int, Decimal]]:
     """{(currency, i): (count, amount)} of `deals` whose `field` falls before `moments[0]`
     (i = 0) or in [moments[i - 1], moments[i]): each a range of a currency-led index,
-    counted and summed without grouping."""
-    parts = []
-    for currency in currencies:
-        for index, moment in enumerate(moments):
-            part = deals.filter(currency=currency, amount__isnull=False, **{f"{field}__lt": moment})
-            if index:
-                part = part.filter(**{f"{field}__gte": moments[index - 1]})
-            parts.append(
-                part.order_by()
-                .annotate(part_currency=Value(currency), part_index=Value(index))
-                .values_list("part_currency", "part_index")
-                .annotate(n=Count("pk"), total=Sum("amount"))
-            )
-    sums: dict[tuple[str, int], tuple[int, Decimal]] = {}
-    for first in range(0, len(parts), _PARTS_PER_STATEMENT):
-        chunk = parts[first : first + _PARTS_PER_STATEMENT]
-        for currency, index, n, total in chunk[0].union(*chunk[1:], all=True):
-            if n:
-                sums[(currency, index)] = (n, total or Decimal(0))
-    return sums
+    counted and summed without grouping (the index needs its condition stated)."""
+    template = (
+        deals.order_by()
+        .filter(
+            currency=_CURRENCY,
+            amount__isnull=False,
+            **{f"{field}__gte": _LOW, f"{field}__lt": _HIGH},
+        )
+        .annotate(part_currency=Value(_CURRENCY), part_index=Value(_PART))
+        .values_list("part_currency", "part_index")
+        # COUNT(*): PostgreSQL's index holds no id, and counting one visits rows.
+        .annotate(n=Count("*"), total=Sum("amount"))
+    )
+    lows = [_EARLIEST, *moments[:-1]]
+    runs = [
+        (currency, index, low, high)
+        for currency in currencies
+        for index, (low, high) in enumerate(zip(lows, moments, strict=True))
+    ]
+    return {
+        (currency, int(index)): (int(n), customers.as_decimal(total))
+        for currency, index, n, total in touches.repeated(
+            template, (_CURRENCY, _PART, _LOW, _HIGH), runs
+        )
+        if n
+    }
 
 
 def open_series(
