@@ -218,6 +218,9 @@ TASKS = {
         "QUEUES": ["default", "automation", "messages"],
     }
 }
+# Threads one report may read on side by side (wasl.reports.parallel); unset: the cores,
+# at most four; 1: every read in turn.
+WASL_REPORT_THREADS = int(os.environ.get("WASL_REPORT_THREADS") or 0) or None
 WASL_WORKER_POLL_SECONDS = float(os.environ.get("WASL_WORKER_POLL_SECONDS") or 0.5)
 WASL_DISPATCH_POLL_SECONDS = float(os.environ.get("WASL_DISPATCH_POLL_SECONDS") or 0.5)
 WASL_WORKER_LEASE_SECONDS = float(os.environ.get("WASL_WORKER_LEASE_SECONDS") or 60)
