@@ -150,8 +150,11 @@ class CustomerEpisode(models.Model):
                 fields=["ends_at", "starts_at", "customer_kind", "customer_id"],
                 name="customer_episode_ends",
             ),
+            # A customer's episodes with their ends: the churn's probe of each customer
+            # reads them from the index alone.
             models.Index(
-                fields=["customer_kind", "customer_id", "starts_at"], name="customer_episode_of"
+                fields=["customer_kind", "customer_id", "starts_at", "ends_at"],
+                name="customer_episode_span",
             ),
         ]
 
