@@ -669,7 +669,7 @@ def _churn_conditions(
     """Each churn measure of a period as a condition on `_churn_flags`' rows: bought
     before the start and in touch then (in touch at the start), and no longer at the end
     (churned); bought before the end and in touch then (at the end); first bought in the
-    period (new)."""
+    period (new); bought before the end (bought, not one of the report's measures)."""
     start, end = span
     at_start, at_end = touches.param(moments[start]), touches.param(moments[end])
     return {
@@ -677,6 +677,7 @@ def _churn_conditions(
         "churned": (f'"first_at" < %s AND "t{start}" = 1 AND "t{end}" = 0', [at_start]),
         "active_end": (f'"first_at" < %s AND "t{end}" = 1', [at_end]),
         "new": ('"first_at" < %s AND "first_at" >= %s', [at_end, at_start]),
+        "bought": ('"first_at" < %s', [at_end]),
     }
 
 
@@ -714,7 +715,8 @@ def churn_over(
             f' WHERE {churned} ORDER BY "last_end" DESC, "kind", "id" LIMIT {LIST_LIMIT}) l'
         )
         all_params += churned_params
-    results = [Churn(days=days, counts={m: Counter() for m in CHURN_MEASURES}) for _p in periods]
+    counted = dict.fromkeys((*CHURN_MEASURES, *measures))
+    results = [Churn(days=days, counts={m: Counter() for m in counted}) for _p in periods]
     width = len(measures)
     for row in touches.fetch(touches.Statement(sql, all_params)):
         kind, pk, last_end, numbers = row[0], row[1], row[2], row[3:]

@@ -16,6 +16,7 @@ Definitions (also in docs/reports.md):
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -331,17 +332,23 @@ def open_series(
     return counts, values, missing
 
 
-def churn_series(user: Any, filters: ReportFilters, periods: list[Period]) -> list[Any]:
-    return [result.rate for result in customers.churn_over(user, filters, periods)]
+def churn_series(
+    user: Any, filters: ReportFilters, periods: list[Period]
+) -> tuple[list[Any], list[int]]:
+    """The churn rate of each period, and how many of the viewer's customers had bought by
+    its end (the lifetime value's denominator), from one statement."""
+    results = customers.churn_over(
+        user, filters, periods, measures=("active_start", "churned", "bought")
+    )
+    return [r.rate for r in results], [r.total("bought") for r in results]
 
 
-def clv_series(
+def clv_revenue(
     user: Any, filters: ReportFilters, periods: list[Period], rates: RateTable
-) -> list[Decimal | None]:
-    """Average lifetime value at the end of each period: the won revenue of the viewer's
-    customers up to then over how many had bought by then, from two grouped reads of the
-    customer summary (the purchases by currency, day and the first period end they come
-    before; the customers by the first period end their first purchase comes before)."""
+) -> list[Decimal]:
+    """The won revenue of the viewer's customers up to the end of each period, from one
+    grouped read of the customer summary's purchases (by currency, day and the first
+    period end they come before)."""
     ends = _ends(periods, filters.tz)
     rows = (
         customers.purchases(user, filters, ends[-1])
@@ -356,18 +363,16 @@ def clv_series(
         if bucket < len(ends):
             amount = customers.as_decimal(total)
             added[bucket] += rates.convert(amount, currency, customers.as_day(day)) or Decimal(0)
-    first_buyers = [0 for _end in ends]
-    bought = touches.buyers(customers.scope_deal_ids(user, filters), ends[-1], user)
-    for bucket, n in touches.count_by_moment(bought, "first_at", ends):
-        if bucket < len(ends):
-            first_buyers[bucket] += n
-    series: list[Decimal | None] = []
-    running, buyers = Decimal(0), 0
-    for index in range(len(ends)):
-        running += added[index]
-        buyers += first_buyers[index]
-        series.append((running / buyers).quantize(Decimal("0.01")) if buyers else None)
-    return series
+    return list(itertools.accumulate(added))
+
+
+def clv_series(revenue: list[Decimal], buyers: list[int]) -> list[Decimal | None]:
+    """Average lifetime value at the end of each period: the revenue up to then over the
+    customers who had bought by then."""
+    return [
+        (total / n).quantize(Decimal("0.01")) if n else None
+        for total, n in zip(revenue, buyers, strict=True)
+    ]
 
 
 # ---------------------------------------------------------------- the report
@@ -393,18 +398,18 @@ def series(
     rates = RateTable.load(filters.currency)
     touches.ensure_current()
 
-    def money_and_counts() -> tuple[dict[str, list[Any]], dict[str, int]]:
+    def money_and_counts() -> tuple[dict[str, list[Any]], dict[str, int], list[Decimal]]:
         values: dict[str, list[Any]] = {}
         values.update(lead_series(user, filters, periods))
         deals, missing = deal_series(user, filters, periods, rates)
         values.update(deals)
-        values["clv"] = clv_series(user, filters, periods, rates)
-        return values, missing
+        return values, missing, clv_revenue(user, filters, periods, rates)
 
-    (values, missing), churn = parallel.run_all(
+    (values, missing, revenue), (churn, buyers) = parallel.run_all(
         [money_and_counts, lambda: churn_series(user, filters, periods)]
     )
     values["churn_rate"] = churn
+    values["clv"] = clv_series(revenue, buyers)
     return values, missing_rate_warnings(missing)
 
 
