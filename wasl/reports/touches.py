@@ -569,9 +569,23 @@ def buyers(
 
 def _bit_after(column: str, moments: list[dt.datetime]) -> tuple[str, list[Any]]:
     """SQL for 2 to the power of how many of `moments` (ascending) are at or before
-    `column`'s value: the bit of the first moment after it."""
-    whens = " ".join(f"WHEN {column} < %s THEN {1 << i}" for i in range(len(moments)))
-    return f"CASE {whens} ELSE {1 << len(moments)} END", [param(m) for m in moments]
+    `column`'s value: the bit of the first moment after it. The moments are halved at
+    each comparison (a nested CASE), so a value meets about log2 of them rather than up to
+    all: it runs for every episode of every customer."""
+
+    def between(low: int, high: int) -> tuple[str, list[Any]]:
+        # The answer is 2 ** k for some k in [low, high].
+        if low == high:
+            return str(1 << low), []
+        middle = (low + high) // 2
+        before, before_params = between(low, middle)
+        after, after_params = between(middle + 1, high)
+        return (
+            f"CASE WHEN {column} < %s THEN {before} ELSE {after} END",
+            [param(moments[middle]), *before_params, *after_params],
+        )
+
+    return between(0, len(moments))
 
 
 def in_touch(
