@@ -61,3 +61,17 @@ def test_the_kpis_are_the_same_read_apart_or_in_turn(transactional_db, settings,
     assert figures[1] == figures[2]
     with transaction.atomic():
         assert parallel.can_run_apart() is False
+
+
+def test_with_every_worker_busy_the_call_runs_on_the_callers_thread(transactional_db, settings):
+    settings.WASL_REPORT_THREADS = 2
+    _pool, idle = parallel._executor()
+    taken = 0
+    while idle.acquire(blocking=False):
+        taken += 1
+    try:
+        assert parallel.run_all([where, where]) == [threading.get_ident()] * 2
+    finally:
+        for _n in range(taken):
+            idle.release()
+    assert parallel.run_all([where, where])[1] != threading.get_ident()
