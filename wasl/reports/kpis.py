@@ -379,13 +379,13 @@ def clv_series(revenue: list[Decimal], buyers: list[int]) -> list[Decimal | None
 
 FIGURES: list[tuple[str, Any, str, str | None]] = [
     ("leads", gettext_lazy("Leads"), "count", "leads"),
-    ("conversion_rate", gettext_lazy("Lead conversion rate"), "percent", None),
+    ("conversion_rate", gettext_lazy("Lead conversion rate"), "percent", "converted"),
     ("open_deals", gettext_lazy("Open deals"), "count", "open_deals"),
-    ("open_value", gettext_lazy("Open deals' value"), "money", None),
-    ("new_revenue", gettext_lazy("New revenue"), "money", None),
+    ("open_value", gettext_lazy("Open deals' value"), "money", "open_deals"),
+    ("new_revenue", gettext_lazy("New revenue"), "money", "won"),
     ("churn_rate", gettext_lazy("Churn rate"), "percent", None),
-    ("cycle_days", gettext_lazy("Average sales cycle"), "days", None),
-    ("win_rate", gettext_lazy("Win rate"), "percent", None),
+    ("cycle_days", gettext_lazy("Average sales cycle"), "days", "won"),
+    ("win_rate", gettext_lazy("Win rate"), "percent", "closed"),
     ("clv", gettext_lazy("Customer lifetime value"), "money", None),
 ]
 
@@ -474,6 +474,10 @@ DRILLS: dict[str, tuple[str, Callable[[Any, ReportFilters], QuerySet[Any]]]] = {
     ),
     "won": ("deal", won_in_period),
     "lost": ("deal", lost_in_period),
+    "closed": (
+        "deal",
+        lambda user, filters: won_in_period(user, filters) | lost_in_period(user, filters),
+    ),
 }
 
 

@@ -170,3 +170,21 @@ def test_every_report_builds_on_an_empty_book_in_each_calendar(personas, calenda
         figures = {f.key: f for f in kpis.figures}
         assert figures["leads"].value == 0 and figures["churn_rate"].value is None
         assert len(figures["clv"].spark) == 8
+
+
+def test_money_and_rate_figures_link_to_the_deals_and_leads_behind_them(kpi_book):
+    user = kpi_book.admin
+    filters = esfand_farvardin(user)
+    definition = registry.get("kpis")
+    figures = {f.key: f for f in definition.build(user, filters).figures}
+    assert definition.drill is not None
+    drilled = {
+        key: definition.drill(user, filters, figures[key].drill)[1]
+        for key in ("conversion_rate", "open_value", "new_revenue", "cycle_days", "win_rate")
+    }
+    assert drilled["conversion_rate"].count() == 1  # Bahar, converted
+    assert list(drilled["open_value"].values_list("title", flat=True)) == ["Alborz renewal"]
+    assert drilled["new_revenue"].count() == drilled["cycle_days"].count() == 5
+    closed = drilled["win_rate"]
+    assert closed.count() == 6  # five won, one lost: the win rate's 5 / 6
+    assert closed.filter(stage__kind="lost").count() == 1
