@@ -29,6 +29,10 @@ from wasl.leads.models import Lead
 COMMON = ["id", "created_at", "updated_at", "public_id", "custom", "owner_id", "team_id"]
 POINT_COLUMNS = ["kind", "label", "value", "digits", "position", "contact_id", "company_id"]
 MEMBER_COLUMNS = ["role", "is_primary", "company_id", "contact_id"]
+# Created records are inserted this many at a time within their batch's transaction: a
+# whole batch's rows, audit JSON and events held at once were most of the writer's
+# memory. The search entries go in once a batch (their index is fed set by set).
+WRITE_CHUNK = 1000
 
 
 def _audit_fields(kind: str) -> list[str]:
@@ -617,7 +621,23 @@ class BulkImport:
                     "",
                 )
             )
-        table = self.model._meta.db_table
+            if len(record_rows) >= WRITE_CHUNK:
+                self._flush(record_rows, point_rows, member_rows, tag_rows, audit_rows, event_rows)
+        self._flush(record_rows, point_rows, member_rows, tag_rows, audit_rows, event_rows)
+        e.write_search(search_rows)
+        if changed:
+            self._write_updates(changed, companies, tag_ids, stamp)
+        if job_id is not None:
+            e.save_created(job_id, kind, ids)
+            e.save_created(job_id, "tag", self.created_tags)
+            self.created_tags = []
+            e.save_row_errors(job_id, errors, dry_run=False)
+
+    def _flush(self, *lists: list[tuple[Any, ...]]) -> None:
+        """Insert the rows gathered so far (records, points, company links, tags, audit
+        rows, events) and empty the lists."""
+        record_rows, point_rows, member_rows, tag_rows, audit_rows, event_rows = lists
+        kind = self.kind
         columns = [*COMMON, *self.fields]
         if kind == "lead":
             columns.extend(("disqualify_reason", "score"))
@@ -627,7 +647,7 @@ class BulkImport:
             columns.append("primary_company_id")
         with connection.cursor() as cursor:
             if record_rows:
-                cursor.executemany(e.insert_sql(table, columns), record_rows)
+                cursor.executemany(e.insert_sql(self.model._meta.db_table, columns), record_rows)
             if point_rows:
                 cursor.executemany(
                     e.insert_sql(ContactPoint._meta.db_table, POINT_COLUMNS), point_rows
@@ -641,16 +661,10 @@ class BulkImport:
                 cursor.executemany(
                     e.insert_sql(through._meta.db_table, [f"{kind}_id", "tag_id"]), tag_rows
                 )
-        e.write_search(search_rows)
         e.write_audit(audit_rows)
         e.write_events(event_rows)
-        if changed:
-            self._write_updates(changed, companies, tag_ids, stamp)
-        if job_id is not None:
-            e.save_created(job_id, kind, ids)
-            e.save_created(job_id, "tag", self.created_tags)
-            self.created_tags = []
-            e.save_row_errors(job_id, errors, dry_run=False)
+        for rows in lists:
+            rows.clear()
 
     def _defaults(self) -> dict[str, Any]:
         values: dict[str, Any] = {name: "" for name in e.RECORD_FIELDS[self.kind]}

@@ -174,3 +174,22 @@ def test_a_workers_batch_comes_back_as_the_records_the_writer_would_clean(person
     assert received == expected
     assert received[0].owner is personas.rep_a
     assert received[1].cells == items[1][1]
+
+
+def test_a_batch_written_in_chunks_writes_what_one_chunk_would(personas, tmp_path, monkeypatch):
+    from wasl.imports import bulk
+
+    lines = ["First name,Last name,Email,Mobile,Company,Tags"]
+    for n in range(11):
+        company = f"Co {n % 3}" if n % 2 else ""
+        lines.append(f"Name{n},Family{n},c{n}@x.ir,0912{n:07d},{company},t{n % 2}")
+    path = tmp_path / "people.csv"
+    path.write_text("\n".join(lines) + "\n")
+
+    job = import_file(actor=personas.rep_a, path=path, target="contacts", options={})
+    whole = outcome(job)
+    import_undo(actor=personas.rep_a, job=job)
+    monkeypatch.setattr(bulk, "WRITE_CHUNK", 3)
+    job = import_file(actor=personas.rep_a, path=path, target="contacts", options={})
+    assert outcome(job) == whole
+    assert whole["counts"] == (11, 0, 0, 0)
