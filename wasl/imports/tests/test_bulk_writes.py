@@ -101,3 +101,44 @@ def test_new_public_ids_are_distinct_random_uuids():
     for value in ids:
         parsed = uuid.UUID(value)
         assert (parsed.version, parsed.variant, parsed.hex) == (4, uuid.RFC_4122, value)
+
+
+def test_a_duplicate_row_reports_a_change_only_when_it_changes_the_plan():
+    from types import SimpleNamespace
+
+    from wasl.imports.engine import Existing, merge_into_existing
+
+    def row(n: int, **kwargs) -> Clean:
+        return Clean(row=n, cells=[], fields=kwargs.pop("fields", {}), **kwargs)
+
+    record = Existing(
+        kind="contact",
+        pk=1,
+        public_id="x",
+        writable=True,
+        fields={"first_name": "Ali", "city": "", "title": ""},
+        owner_id=7,
+        points=[("email", "", "a@x.ir", "")],
+        tag_names=["VIP"],
+    )
+    owner = SimpleNamespace(pk=8)
+    assert merge_into_existing(record, row(2, fields={"city": "Tehran"}), "update", "contact")
+    assert not merge_into_existing(record, row(3, fields={"city": "Tehran"}), "update", "contact")
+    assert not merge_into_existing(record, row(4, emails=[("", "a@x.ir")]), "update", "contact")
+    assert merge_into_existing(record, row(5, emails=[("", "b@x.ir")]), "update", "contact")
+    assert not merge_into_existing(record, row(6, tags=["vip"]), "update", "contact")
+    assert merge_into_existing(record, row(7, tags=["new"]), "update", "contact")
+    assert merge_into_existing(record, row(8, company="Co"), "update", "contact")
+    assert not merge_into_existing(record, row(9, company="Co"), "update", "contact")
+    assert merge_into_existing(record, row(10, fields={"city": "Shiraz"}), "overwrite", "contact")
+    assert not merge_into_existing(
+        record, row(11, fields={"city": "Shiraz"}), "overwrite", "contact"
+    )
+    assert merge_into_existing(record, row(12, owner=owner), "overwrite", "contact")
+    assert not merge_into_existing(record, row(13, owner=owner), "overwrite", "contact")
+    assert merge_into_existing(record, row(14, custom={"k": 1}), "update", "contact")
+    assert not merge_into_existing(record, row(15, custom={"k": 1}), "update", "contact")
+    assert record.new_fields == {"city": "Shiraz"}
+    assert record.new_points == [("email", "", "b@x.ir", "")]
+    assert (record.new_tags, record.new_company, record.new_owner) == (["new"], "Co", owner)
+    assert record.rows == list(range(2, 16))
