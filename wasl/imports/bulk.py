@@ -667,9 +667,12 @@ class BulkImport:
             if len(record_rows) >= WRITE_CHUNK:
                 self._flush(record_rows, point_rows, member_rows, tag_rows, audit_rows, event_rows)
         self._flush(record_rows, point_rows, member_rows, tag_rows, audit_rows, event_rows)
-        e.write_search(search_rows)
         if changed:
             self._write_updates(changed, companies, tag_ids, stamp)
+        # The updated records' entries replaced and the new records' added in one go:
+        # on SQLite, one pass of the trigram index (and its triggers' DDL) a batch.
+        e.write_search(self._pending_search, replace=True, new_rows=search_rows)
+        self._pending_search = []
         if job_id is not None:
             e.save_created(job_id, kind, ids)
             e.save_created(job_id, "tag", self.created_tags)
@@ -1082,8 +1085,6 @@ class BulkImport:
                 cursor.executemany(
                     e.insert_sql(through._meta.db_table, [f"{kind}_id", "tag_id"]), tag_rows
                 )
-        e.write_search(self._pending_search, replace=True)
-        self._pending_search = []
         e.write_audit(audit_rows)
         e.write_events(event_rows)
         if self.job is not None:

@@ -1109,10 +1109,16 @@ def _fts_triggers(cursor: Any) -> list[str]:
     return [found[name] for name in FTS_BULK_TRIGGERS]
 
 
-def write_search(rows: list[tuple[Any, ...]], replace: bool = False) -> None:
+def write_search(
+    rows: list[tuple[Any, ...]],
+    replace: bool = False,
+    *,
+    new_rows: list[tuple[Any, ...]] | None = None,
+) -> None:
     """Insert search entries (with `replace`, delete the records' old entries first),
-    keeping SQLite's trigram index in step set by set rather than row by row."""
-    if not rows:
+    keeping SQLite's trigram index in step set by set rather than row by row.
+    `new_rows` are entries of new records, inserted and indexed with `rows`."""
+    if not rows and not new_rows:
         return
     table = SearchEntry._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
@@ -1144,7 +1150,9 @@ def write_search(rows: list[tuple[Any, ...]], replace: bool = False) -> None:
         if triggers:
             cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {quote(table)}")  # noqa: S608
             top = cursor.fetchone()[0]
-        cursor.executemany(insert_sql(table, SEARCH_COLUMNS), rows)
+        for inserted in (rows, new_rows):
+            if inserted:
+                cursor.executemany(insert_sql(table, SEARCH_COLUMNS), inserted)
         if triggers:
             # AUTOINCREMENT: the ids above the old maximum are the rows just inserted.
             cursor.execute(
