@@ -46,8 +46,9 @@ from wasl.leads.models import Lead
 
 # Rows a batch (one transaction, one commit): each commit writes the index pages the
 # batch touched, all over the contact and point indexes, so larger batches write fewer
-# of them per row. 6,000 keeps the writer under 200 MiB with its 64 MiB page cache.
-BATCH = 6000
+# of them per row. 5,000 keeps the writer's peak under 200 MiB with its 64 MiB page
+# cache (6,000 reached 190-200 MiB at M).
+BATCH = 5000
 MAX_POINTS = 20
 
 
