@@ -37,6 +37,7 @@ _DIGITS = str.maketrans(
 # Zero-width non-joiner and other joiners/marks fold to a space or vanish.
 _SPACE_LIKE = {"\u200c", "\u00a0", "\u202f", "\u2009", "\u200a", "\u3000"}
 _WHITESPACE = re.compile(r"\s+")
+_NOT_ASCII_DIGITS = re.compile(r"[^0-9]+")
 
 
 def _normalise_once(value: str) -> str:
@@ -75,4 +76,4 @@ def normalise(value: str | None) -> str:
 
 def ascii_digits(value: str) -> str:
     """Only the digits of a text, Persian and Arabic-Indic digits turned ASCII."""
-    return "".join(ch for ch in value.translate(_DIGITS) if "0" <= ch <= "9")
+    return _NOT_ASCII_DIGITS.sub("", value.translate(_DIGITS))

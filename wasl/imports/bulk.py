@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import marshal
 import multiprocessing
 import os
 import uuid
@@ -28,6 +29,10 @@ from wasl.leads.models import Lead
 COMMON = ["id", "created_at", "updated_at", "public_id", "custom", "owner_id", "team_id"]
 POINT_COLUMNS = ["kind", "label", "value", "digits", "position", "contact_id", "company_id"]
 MEMBER_COLUMNS = ["role", "is_primary", "company_id", "contact_id"]
+# Created records are inserted this many at a time within their batch's transaction: a
+# whole batch's rows, audit JSON and events held at once were most of the writer's
+# memory. The search entries go in once a batch (their index is fed set by set).
+WRITE_CHUNK = 1000
 
 
 def _audit_fields(kind: str) -> list[str]:
@@ -89,33 +94,91 @@ class KeyFilter:
         return all(self.bits[p >> 3] & (1 << (p & 7)) for p in self._positions(key))
 
 
-def _clean_in_worker(items: list[tuple[int, list[str]]]) -> list[Clean | RowError]:
+# Batches travel to and from the cleaning workers as `marshal` data: plain tuples, lists,
+# dicts and strings, written and read in C without pickle's memo or a class lookup per
+# object (pickling the cells, the `Clean` records and their `Prepared` tuples cost more
+# CPU than the cleaning of the phones). Both ends are the same interpreter (forked). A
+# batch holding anything else (a date, a Decimal in a custom field) goes as a pickle.
+_MARSHALLED, _PICKLED = 0, 1
+_ROW_ERROR = 0
+_CLEAN = 1
+
+
+def _pack(value: Any) -> tuple[int, Any]:
+    try:
+        return _MARSHALLED, marshal.dumps(value)
+    except ValueError:
+        return _PICKLED, value
+
+
+def _unpack(packed: tuple[int, Any]) -> Any:
+    how, value = packed
+    # Only ever bytes this import's own forked processes wrote.
+    return marshal.loads(value) if how == _MARSHALLED else value  # noqa: S302
+
+
+def _clean_in_worker(packed: tuple[int, Any]) -> tuple[int, Any]:
     """Runs in a forked worker: clean a batch, compute its duplicate keys and what the
-    writer needs to create each record; owners travel back as ids."""
+    writer needs to create each record. What goes back is a tuple a row (see
+    `_received`): not the cells, which the writer has, and owners as ids."""
     importer = _WORKER_IMPORT
     assert importer is not None
     cleaner = importer.cleaner
     kind, match_on = cleaner.kind, cleaner.options.match_on
-    results = [cleaner.clean(row, cells) for row, cells in items]
-    for result in results:
-        # The writer has the cells already (see `_received`): not sent back.
-        result.cells = []
-        if isinstance(result, Clean):
-            result.match_keys = result.keys(kind, match_on)
-            result.prepared = importer.prepare(result)
-            if result.owner is not None:
-                result.owner = result.owner.pk
-    return results
+    out: list[tuple[Any, ...]] = []
+    for row, cells in _unpack(packed):
+        result = cleaner.clean(row, cells)
+        if isinstance(result, RowError):
+            out.append((_ROW_ERROR, result.row, result.reason))
+            continue
+        owner = result.owner
+        out.append(
+            (
+                _CLEAN,
+                result.row,
+                result.fields,
+                result.emails,
+                result.phones,
+                result.tags,
+                result.company,
+                result.company_role,
+                owner.pk if owner is not None else None,
+                result.custom,
+                result.keys(kind, match_on),
+                tuple(importer.prepare(result)),
+            )
+        )
+    return _pack(out)
 
 
 def _received(
-    items: list[tuple[int, list[str]]], results: list[Clean | RowError], users: dict[int, Any]
+    items: list[tuple[int, list[str]]], packed: tuple[int, Any], users: dict[int, Any]
 ) -> list[Clean | RowError]:
-    """A worker's results with their cells and owners back (a result per item, in order)."""
-    for result, (_row, cells) in zip(results, items, strict=True):
-        result.cells = cells
-        if isinstance(result, Clean) and isinstance(result.owner, int):
-            result.owner = users[result.owner]
+    """A worker's results as records again, with their cells and owners (a result per
+    item, in order)."""
+    results: list[Clean | RowError] = []
+    make_prepared = Prepared._make
+    for values, (_row, cells) in zip(_unpack(packed), items, strict=True):
+        if values[0] == _ROW_ERROR:
+            results.append(RowError(values[1], values[2], cells))
+            continue
+        (_tag, row, fields, emails, phones, tags, company, role, owner, custom, keys, prep) = values
+        results.append(
+            Clean(
+                row,
+                cells,
+                fields,
+                emails,
+                phones,
+                tags,
+                company,
+                role,
+                users[owner] if owner is not None else None,
+                custom,
+                keys,
+                make_prepared(prep),
+            )
+        )
     return results
 
 
@@ -220,6 +283,7 @@ class BulkImport:
         }
         self.audit_blank = {name: f'{key}""]' for name, key in self.audit_keys.items()}
         self.sqlite = connection.vendor == "sqlite"
+        self._changes_templates: dict[tuple[str, ...], Any] = {}
         self._pending_search: list[tuple[Any, ...]] = []
 
     # ------------------------------------------------------------ loop
@@ -243,7 +307,7 @@ class BulkImport:
         with context.Pool(workers) as pool:
             pending: deque[tuple[list[tuple[int, list[str]]], Any]] = deque()
             for items in batches:
-                pending.append((items, pool.apply_async(_clean_in_worker, (items,))))
+                pending.append((items, pool.apply_async(_clean_in_worker, (_pack(items),))))
                 if len(pending) > workers:
                     done, result = pending.popleft()
                     self._batch(done, _received(done, result.get(), users))
@@ -414,14 +478,32 @@ class BulkImport:
         encodes them, a field at a time: the same text, a third of the time."""
         keys, blank = self.audit_keys, self.audit_blank
         parts = []
-        for name in self.audit_value_fields:
-            value = values[name]
-            if value.__class__ is str:
-                parts.append(keys[name] + _json_text(value) + "]" if value else blank[name])
-            elif value is not None:
-                if isinstance(value, dt.date):
-                    value = value.isoformat()
-                parts.append(keys[name] + e.db_json(value) + "]")
+        fields = clean.fields
+        template = self._changes_templates.get(tuple(fields), False)
+        if template is False:
+            template = self._changes_template(fields)
+        if template:
+            # The row's fields are all non-empty text: the blanks around them are the
+            # template's constants, and only the row's own values are encoded.
+            texts, names = template
+            pieces = [texts[0]]
+            for name, text in zip(names, texts[1:], strict=True):
+                value = fields[name]
+                if value.__class__ is not str or not value:
+                    break
+                pieces.append(_json_text(value))
+                pieces.append(text)
+            else:
+                parts.append("".join(pieces))
+        if not parts:
+            for name in self.audit_value_fields:
+                value = values[name]
+                if value.__class__ is str:
+                    parts.append(keys[name] + _json_text(value) + "]" if value else blank[name])
+                elif value is not None:
+                    if isinstance(value, dt.date):
+                        value = value.isoformat()
+                    parts.append(keys[name] + e.db_json(value) + "]")
         parts.append(keys["owner"] + _json_text(self._owner_public(clean.owner)) + "]")
         parts.append(keys["custom"] + (e.db_json(clean.custom) if clean.custom else "{}") + "]")
         if company is not None:
@@ -431,6 +513,30 @@ class BulkImport:
             parts.append(keys["phones"] + _json_list([v for _l, v, _d in clean.phones]) + "]")
         parts.append(keys["tags"] + _json_list(sorted(clean.tags)) + "]")
         return "{" + ",".join(parts) + "}"
+
+    def _changes_template(self, fields: dict[str, Any]) -> tuple[list[str], list[str]] | None:
+        """For rows whose fields are these names with text values, the encoded audit
+        fields as constant pieces around the values: (pieces, the names between them).
+        None when another field's default is a value (a lead's status) or there is
+        nothing to write."""
+        texts, names = [""], []
+        first = True
+        for name in self.audit_value_fields:
+            if name in fields:
+                texts[-1] += ("" if first else ",") + self.audit_keys[name]
+                names.append(name)
+                texts.append("]")
+            elif self.defaults[name] == "":
+                texts[-1] += ("" if first else ",") + self.audit_blank[name]
+            elif self.defaults[name] is not None:
+                self._changes_templates[tuple(fields)] = None
+                return None
+            else:
+                continue
+            first = False
+        template = (texts, names) if names or texts[0] else None
+        self._changes_templates[tuple(fields)] = template
+        return template
 
     def _write(self, pending: list[Clean], changed: list[Existing], errors: list[RowError]) -> None:
         now = timezone.now()
@@ -558,7 +664,26 @@ class BulkImport:
                     "",
                 )
             )
-        table = self.model._meta.db_table
+            if len(record_rows) >= WRITE_CHUNK:
+                self._flush(record_rows, point_rows, member_rows, tag_rows, audit_rows, event_rows)
+        self._flush(record_rows, point_rows, member_rows, tag_rows, audit_rows, event_rows)
+        if changed:
+            self._write_updates(changed, companies, tag_ids, stamp)
+        # The updated records' entries replaced and the new records' added in one go:
+        # on SQLite, one pass of the trigram index (and its triggers' DDL) a batch.
+        e.write_search(self._pending_search, replace=True, new_rows=search_rows)
+        self._pending_search = []
+        if job_id is not None:
+            e.save_created(job_id, kind, ids)
+            e.save_created(job_id, "tag", self.created_tags)
+            self.created_tags = []
+            e.save_row_errors(job_id, errors, dry_run=False)
+
+    def _flush(self, *lists: list[tuple[Any, ...]]) -> None:
+        """Insert the rows gathered so far (records, points, company links, tags, audit
+        rows, events) and empty the lists."""
+        record_rows, point_rows, member_rows, tag_rows, audit_rows, event_rows = lists
+        kind = self.kind
         columns = [*COMMON, *self.fields]
         if kind == "lead":
             columns.extend(("disqualify_reason", "score"))
@@ -568,7 +693,7 @@ class BulkImport:
             columns.append("primary_company_id")
         with connection.cursor() as cursor:
             if record_rows:
-                cursor.executemany(e.insert_sql(table, columns), record_rows)
+                cursor.executemany(e.insert_sql(self.model._meta.db_table, columns), record_rows)
             if point_rows:
                 cursor.executemany(
                     e.insert_sql(ContactPoint._meta.db_table, POINT_COLUMNS), point_rows
@@ -582,16 +707,10 @@ class BulkImport:
                 cursor.executemany(
                     e.insert_sql(through._meta.db_table, [f"{kind}_id", "tag_id"]), tag_rows
                 )
-        e.write_search(search_rows)
         e.write_audit(audit_rows)
         e.write_events(event_rows)
-        if changed:
-            self._write_updates(changed, companies, tag_ids, stamp)
-        if job_id is not None:
-            e.save_created(job_id, kind, ids)
-            e.save_created(job_id, "tag", self.created_tags)
-            self.created_tags = []
-            e.save_row_errors(job_id, errors, dry_run=False)
+        for rows in lists:
+            rows.clear()
 
     def _defaults(self) -> dict[str, Any]:
         values: dict[str, Any] = {name: "" for name in e.RECORD_FIELDS[self.kind]}
@@ -966,8 +1085,6 @@ class BulkImport:
                 cursor.executemany(
                     e.insert_sql(through._meta.db_table, [f"{kind}_id", "tag_id"]), tag_rows
                 )
-        e.write_search(self._pending_search, replace=True)
-        self._pending_search = []
         e.write_audit(audit_rows)
         e.write_events(event_rows)
         if self.job is not None:

@@ -54,3 +54,11 @@ def test_variant_substitution_does_not_change_the_key(value):
 
 def test_ascii_digits_keeps_only_digits():
     assert ascii_digits("+98 (912) ۳۴۵-۶۷۸۹") == "989123456789"
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
+def test_ascii_digits_keeps_what_a_character_by_character_filter_keeps(value):
+    translated = value.translate({0x06F0 + i: str(i) for i in range(10)}).translate(
+        {0x0660 + i: str(i) for i in range(10)}
+    )
+    assert ascii_digits(value) == "".join(ch for ch in translated if "0" <= ch <= "9")

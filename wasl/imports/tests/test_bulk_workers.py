@@ -123,3 +123,73 @@ def test_an_import_runs_with_a_larger_page_cache_and_gives_it_back():
     with pytest.raises(RuntimeError), _import_page_cache():
         raise RuntimeError("a failed batch")
     assert (cache_size(), checkpoint()) == (before, before_checkpoint)
+
+
+@pytest.mark.parametrize("birthday", ["", "1990-01-02"])
+def test_a_workers_batch_comes_back_as_the_records_the_writer_would_clean(personas, birthday):
+    # Strings only travel as marshal data; a date in a row sends the batch as a pickle.
+    from wasl.imports import bulk
+    from wasl.imports.engine import Clean, Options, RowError
+
+    headers = ["First name", "Last name", "Email", "Mobile", "Birthday", "Company", "Tags"]
+    columns = {
+        "First name": "first_name",
+        "Last name": "last_name",
+        "Email": "email",
+        "Mobile": "phone:mobile",
+        "Birthday": "birthday",
+        "Company": "company",
+        "Tags": "tags",
+    }
+    importer = BulkImport(
+        actor=personas.rep_a,
+        job=None,
+        target="contacts",
+        headers=headers,
+        columns=columns,
+        options=Options(on_duplicate="update"),
+        dry_run=True,
+    )
+    items = [
+        (2, ["Ali", "Rezaei", "ali@x.ir", "0912 345 6789", birthday, "Co", "a; b"]),
+        (3, ["", "", "not-an-email", "", "", "", ""]),
+        (4, ["علی", "رضایی", "", "۰۹۳۵۱۲۳۴۵۶۷", "", "", ""]),
+    ]
+    packed = bulk._pack(items)
+    assert packed[0] == bulk._MARSHALLED
+    bulk._WORKER_IMPORT = importer
+    try:
+        sent = bulk._clean_in_worker(packed)
+    finally:
+        bulk._WORKER_IMPORT = None
+    assert sent[0] == (bulk._PICKLED if birthday else bulk._MARSHALLED)
+    received = bulk._received(items, sent, {personas.rep_a.pk: personas.rep_a})
+
+    expected = importer._clean(items)
+    for result in expected:
+        if isinstance(result, Clean):
+            result.match_keys = result.keys("contact", importer.options.match_on)
+            result.prepared = importer.prepare(result)
+    assert [type(r) for r in received] == [Clean, RowError, Clean]
+    assert received == expected
+    assert received[0].owner is personas.rep_a
+    assert received[1].cells == items[1][1]
+
+
+def test_a_batch_written_in_chunks_writes_what_one_chunk_would(personas, tmp_path, monkeypatch):
+    from wasl.imports import bulk
+
+    lines = ["First name,Last name,Email,Mobile,Company,Tags"]
+    for n in range(11):
+        company = f"Co {n % 3}" if n % 2 else ""
+        lines.append(f"Name{n},Family{n},c{n}@x.ir,0912{n:07d},{company},t{n % 2}")
+    path = tmp_path / "people.csv"
+    path.write_text("\n".join(lines) + "\n")
+
+    job = import_file(actor=personas.rep_a, path=path, target="contacts", options={})
+    whole = outcome(job)
+    import_undo(actor=personas.rep_a, job=job)
+    monkeypatch.setattr(bulk, "WRITE_CHUNK", 3)
+    job = import_file(actor=personas.rep_a, path=path, target="contacts", options={})
+    assert outcome(job) == whole
+    assert whole["counts"] == (11, 0, 0, 0)

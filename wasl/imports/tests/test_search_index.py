@@ -85,3 +85,24 @@ def test_a_batch_indexes_its_entries_in_one_statement(personas, tmp_path):
     fts = [q["sql"] for q in queries if q["sql"].startswith("INSERT INTO core_search_fts")]
     assert len(fts) == 1
     assert_index_matches_entries()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's FTS5 index")
+def test_a_batch_that_creates_and_updates_indexes_both_in_one_statement(personas, tmp_path):
+    from django.test.utils import CaptureQueriesContext
+
+    contact_create(actor=personas.rep_a, first_name="Old", last_name="One", emails=["o@x.ir"])
+    lines = ["First name,Last name,Email,City"] + [f"A{n},B{n},a{n}@x.ir," for n in range(5)]
+    lines.append("Old,One,o@x.ir,Kerman")
+    path = tmp_path / "people.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with CaptureQueriesContext(connection) as queries:
+        job = import_file(
+            actor=personas.rep_a, path=path, target="contacts", options={"on_duplicate": "update"}
+        )
+    assert (job.created, job.updated) == (5, 1)
+    fts = [q["sql"] for q in queries if q["sql"].startswith("INSERT INTO core_search_fts")]
+    assert len(fts) == 2  # the replaced entry out of the index, then the batch's entries in
+    assert_index_matches_entries()
+    assert [h.title for h in search(personas.rep_a, "Old One")] == ["Old One"]
+    assert [h.title for h in search(personas.rep_a, "a3@x.ir")] == ["A3 B3"]
