@@ -664,20 +664,6 @@ def deals_per_customer(deal_ids: QuerySet[Any]) -> Statement:
     return Statement(sql, deals.params)
 
 
-def count_by_moment(
-    rows: Statement, column: str, moments: list[dt.datetime]
-) -> list[tuple[int, int]]:
-    """How many of `rows` have `column` before each of `moments` (ascending) and not
-    before the previous one, as (index, count) pairs; index len(moments) for the rest."""
-    whens = " ".join(f'WHEN "{column}" < %s THEN {i}' for i in range(len(moments)))
-    sql = (
-        f'SELECT "bucket", COUNT(*) FROM (SELECT CASE {whens} ELSE {len(moments)} END'  # noqa: S608
-        f' AS "bucket" FROM ({rows.sql}) r) b GROUP BY "bucket"'
-    )
-    found = fetch(Statement(sql, [*[param(m) for m in moments], *rows.params]))
-    return [(int(bucket), int(n)) for bucket, n in found]
-
-
 def fetch(statement: Statement) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(statement.sql, statement.params)

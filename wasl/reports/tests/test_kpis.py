@@ -188,3 +188,35 @@ def test_money_and_rate_figures_link_to_the_deals_and_leads_behind_them(kpi_book
     closed = drilled["win_rate"]
     assert closed.count() == 6  # five won, one lost: the win rate's 5 / 6
     assert closed.filter(stage__kind="lost").count() == 1
+
+
+def test_at_l_only_the_kpi_ranges_read_the_currency_led_indexes(kpi_book):
+    """Led by the currency, the KPIs' open-deal indexes would draw SQLite's planner into
+    skip-scans for the other deal sums; their always-true condition keeps them to the
+    statements that state it (docs/reports.md)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from wasl.core.testing import load_sqlite_statistics
+    from wasl.deals.tests.test_open_deal_queries import L_STATISTICS, _sql_plan
+    from wasl.reports.filters import parse_filters
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's statistics table")
+    load_sqlite_statistics(L_STATISTICS)
+    user = kpi_book.admin
+    with CaptureQueriesContext(connection) as captured:
+        for key in ("kpis", "win-loss", "sales-cycle", "forecast"):
+            registry.get(key).build(user, parse_filters(user, {}))
+    ranges = 0
+    for query in captured.captured_queries:
+        sql = query["sql"]
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            continue
+        plan = _sql_plan(sql)
+        if "deal_currency_" in plan:
+            assert '"amount" IS NOT NULL' in sql, (sql, plan)
+        if "part_currency" in sql:
+            assert "deal_currency_created" in plan or "deal_currency_closed" in plan, plan
+            ranges += 1
+    assert ranges == 2  # the creations and the closes of the open deals
