@@ -85,7 +85,7 @@ def _date(value: str | None, name: str) -> dt.date | None:
         raise Invalid({name: [_("Enter a date as YYYY-MM-DD.")]}) from None
 
 
-def _zone(name: str) -> zoneinfo.ZoneInfo:
+def zone_named(name: str) -> zoneinfo.ZoneInfo:
     try:
         return zoneinfo.ZoneInfo(name or settings.TIME_ZONE)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -121,7 +121,7 @@ def parse_filters(
     zone. Raises Invalid for a bad value, and the same Invalid as for an unknown id when
     the owner or team is one `user` may not see."""
     organisation = organisation_get()
-    tz = _zone(organisation.time_zone)
+    tz = zone_named(organisation.time_zone)
     calendar = user_calendar(user, organisation)
     if today is None:
         today = timezone.now().astimezone(tz).date()

@@ -162,6 +162,41 @@ class CustomerEpisode(models.Model):
         return f"{self.customer_kind} {self.customer_id}: {self.starts_at} – {self.ends_at}"
 
 
+class CustomerRevenue(models.Model):
+    """A customer's won deals, from the summary's purchases: their revenue converted to
+    the organisation's currency (each currency at its deal's day's rate, as the reports
+    convert), their count and first and last close, and the deals left out of the
+    revenue for want of a rate. Derived data kept with the attributions (see
+    `wasl.reports.touches`), so the lifetime value reads one row a customer."""
+
+    customer_kind = models.CharField(max_length=7, choices=CustomerAttribution.CustomerKind.choices)
+    customer_id = models.BigIntegerField()
+    # In cents of the organisation's currency: exact sums and sorting on both databases.
+    revenue_cents = models.BigIntegerField()
+    deals = models.PositiveIntegerField()
+    # The deals without a rate, by currency: "EUR:1 USD:3" (empty when every one has).
+    unconverted = models.CharField(max_length=200, blank=True)
+    first_purchase_at = models.DateTimeField()
+    last_purchase_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("customer revenue")
+        verbose_name_plural = _("customer revenues")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer_kind", "customer_id"], name="customer_revenue_once"
+            ),
+        ]
+        indexes = [
+            # "Is any purchase at or after m?": whether the rows hold exactly the revenue
+            # up to a period's end.
+            models.Index(fields=["last_purchase_at"], name="customer_revenue_last"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_kind} {self.customer_id}: {self.revenue_cents}"
+
+
 class CustomerSummaryState(models.Model):
     """The one row saying what the episodes were built with: the churn days, and whether a
     full rebuild is owed (after an import is undone, or on a fresh database)."""
@@ -175,6 +210,10 @@ class CustomerSummaryState(models.Model):
     # it appears, or a number never used, forgotten after a while.
     folded_through = models.BigIntegerField(default=0)
     holes = models.JSONField(default=list, blank=True)
+    # What the revenue rows were converted with (`wasl.reports.revenue.money_basis`):
+    # when the rates, the organisation's currency or its time zone change, the next
+    # reader converts them all again.
+    money_basis = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         verbose_name = _("customer summary state")

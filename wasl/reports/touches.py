@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max, Min, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -34,7 +34,15 @@ from wasl.contacts.models import Company, Contact
 from wasl.core.models import OutboxEvent
 from wasl.core.visibility import is_admin, visible
 from wasl.deals.models import Deal, Stage
-from wasl.reports.models import CustomerAttribution, CustomerEpisode, CustomerSummaryState
+from wasl.reports.filters import zone_named
+from wasl.reports.models import (
+    CustomerAttribution,
+    CustomerEpisode,
+    CustomerRevenue,
+    CustomerSummaryState,
+    ExchangeRate,
+)
+from wasl.reports.money import RateTable, as_day, as_decimal, rate_day
 
 COMPANY = CustomerAttribution.CustomerKind.COMPANY.value
 CONTACT = CustomerAttribution.CustomerKind.CONTACT.value
@@ -250,6 +258,139 @@ def _episode(customer: Customer, start: dt.datetime, end: dt.datetime) -> Custom
     )
 
 
+# ---------------------------------------------------------------- revenue
+
+
+def money_basis() -> str:
+    """What converted amounts depend on: the organisation's currency and time zone (a
+    deal's day is its local day) and the exchange rates (their number and last change:
+    an edit or an addition moves the last change, a deletion the number)."""
+    organisation = organisation_get()
+    rates = ExchangeRate.objects.aggregate(n=Count("pk"), changed=Max("updated_at"))
+    changed = rates["changed"].isoformat() if rates["changed"] else "-"
+    return f"{organisation.currency}|{organisation.time_zone}|{rates['n']}|{changed}"
+
+
+def _revenue_rows(kind: str | None, ids: list[int] | None) -> list[tuple[Any, ...]]:
+    """The CustomerRevenue rows of these customers (every customer when `kind` is None)
+    from their purchases, grouped by currency and, for a currency whose rate changes with
+    the day, by local day, each group converted as the lifetime value converts it."""
+    organisation = organisation_get()
+    rates = RateTable.load(organisation.currency)
+    purchases = CustomerAttribution.objects.filter(deal__isnull=False, touched_at__isnull=False)
+    if kind is not None:
+        purchases = purchases.filter(customer_kind=kind, customer_id__in=ids)
+    day = rate_day("touched_at", organisation.currency, zone_named(organisation.time_zone))
+    grouped = (
+        purchases.order_by()
+        .values("customer_kind", "customer_id", "currency", day=day)
+        .annotate(
+            total=Sum("amount"), n=Count("pk"), first=Min("touched_at"), last=Max("touched_at")
+        )
+        .values_list(
+            "customer_kind", "customer_id", "currency", "day", "total", "n", "first", "last"
+        )
+    )
+    # customer: [revenue in cents, deals, {currency: deals without a rate}, first, last]
+    found: dict[Customer, list[Any]] = {}
+    for kind_, pk, currency, on, total, n, first, last in raw_rows(grouped):
+        converted = rates.convert(as_decimal(total), currency, as_day(on))
+        first, last = moment_of(first), moment_of(last)
+        row = found.get((kind_, pk))
+        if row is None:
+            row = found[(kind_, pk)] = [0, 0, {}, first, last]
+        else:
+            row[3], row[4] = min(row[3], first), max(row[4], last)
+        row[1] += n
+        if converted is None:
+            row[2][currency] = row[2].get(currency, 0) + n
+        else:
+            row[0] += int(converted * 100)
+    return [
+        (kind_, pk, cents, n, unconverted_text(missing), param(first), param(last))
+        for (kind_, pk), (cents, n, missing, first, last) in found.items()
+    ]
+
+
+def unconverted_text(missing: dict[str, int]) -> str:
+    """{"USD": 3, "EUR": 1} as "EUR:1 USD:3" (CustomerRevenue.unconverted)."""
+    return " ".join(f"{currency}:{n}" for currency, n in sorted(missing.items()))
+
+
+def unconverted_counts(text: str) -> dict[str, int]:
+    """ "EUR:1 USD:3" as {"EUR": 1, "USD": 3}."""
+    counts: dict[str, int] = {}
+    for part in text.split():
+        currency, _sep, n = part.rpartition(":")
+        counts[currency] = int(n)
+    return counts
+
+
+def unconverted_deals() -> dict[str, int]:
+    """The won deals left out of the revenue rows for want of a rate, by currency."""
+    counts: dict[str, int] = {}
+    grouped = (
+        CustomerRevenue.objects.exclude(unconverted="")
+        .order_by()
+        .values_list("unconverted")
+        .annotate(n=Count("pk"))
+    )
+    for text, customers in grouped:
+        for currency, n in unconverted_counts(text).items():
+            counts[currency] = counts.get(currency, 0) + n * customers
+    return counts
+
+
+def _insert_revenue(rows: list[tuple[Any, ...]]) -> None:
+    insert = (
+        f"INSERT INTO {_table(CustomerRevenue)} "  # noqa: S608 (a table name)
+        '("customer_kind", "customer_id", "revenue_cents", "deals", "unconverted", '
+        '"first_purchase_at", "last_purchase_at") VALUES (%s, %s, %s, %s, %s, %s, %s)'
+    )
+    with connection.cursor() as cursor:
+        for index in range(0, len(rows), 20_000):
+            cursor.executemany(insert, rows[index : index + 20_000])
+
+
+def refresh_revenue(customers: Iterable[Customer]) -> None:
+    """Write again the revenue rows of these customers from their purchases."""
+    by_kind: dict[str, list[int]] = {COMPANY: [], CONTACT: []}
+    for kind, pk in customers:
+        by_kind[kind].append(pk)
+    for kind, ids in by_kind.items():
+        for chunk in _chunks(ids):
+            CustomerRevenue.objects.filter(customer_kind=kind, customer_id__in=chunk).delete()
+            _insert_revenue(_revenue_rows(kind, chunk))
+
+
+def _rebuild_revenue(state: CustomerSummaryState) -> None:
+    basis = money_basis()
+    CustomerRevenue.objects.all().delete()
+    _insert_revenue(_revenue_rows(None, None))
+    state.money_basis = basis
+    CustomerSummaryState.objects.filter(pk=state.pk).update(money_basis=basis)
+
+
+def ensure_revenue_converted() -> None:
+    """Convert every revenue row again when the rates, the organisation's currency or
+    its time zone changed since they were converted (`ensure_current` first)."""
+    basis = money_basis()
+    state = CustomerSummaryState.objects.order_by("pk").first()
+    if state is not None and state.money_basis == basis:
+        return
+    with transaction.atomic():
+        state = _state()
+        if state.money_basis != money_basis():
+            _rebuild_revenue(state)
+            _analyse(CustomerRevenue)
+
+
+def revenue_covers(until: dt.datetime) -> bool:
+    """Whether the revenue rows hold exactly the purchases before `until`: none is at or
+    after it (a deal can be closed in the future)."""
+    return not CustomerRevenue.objects.filter(last_purchase_at__gte=until).exists()
+
+
 # ---------------------------------------------------------------- rebuild and fold
 
 
@@ -269,6 +410,7 @@ def rebuild() -> None:
         _insert_rows("activity_id", _activity_rows_sql(""), [])
         _insert_rows("deal_id", _deal_rows_sql(""), [])
         _rebuild_episodes(days)
+        _rebuild_revenue(state)
         _analyse()
         state.churn_days = days
         state.rebuild_needed = False
@@ -276,16 +418,20 @@ def rebuild() -> None:
         state.save()
 
 
-def _analyse() -> None:
-    """Fresh planner statistics for the rebuilt tables, where SQLite keeps any (without
-    them it guesses the rows of one kind to be half the table)."""
-    if connection.vendor != "sqlite":
-        return
+def _analyse(*models: Any) -> None:
+    """Fresh planner statistics for rebuilt tables (all three by default). SQLite keeps
+    statistics only once ANALYZE has run (without them it guesses the rows of one kind to
+    be half the table); PostgreSQL's come from autovacuum, too late for the revenue rows
+    rewritten at once, whose join to the companies it would take for a few dozen rows."""
+    chosen = models or (CustomerAttribution, CustomerEpisode, CustomerRevenue)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
-        if cursor.fetchone():
-            cursor.execute(f"ANALYZE {_table(CustomerAttribution)}")
-            cursor.execute(f"ANALYZE {_table(CustomerEpisode)}")
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            if cursor.fetchone():
+                for model in chosen:
+                    cursor.execute(f"ANALYZE {_table(model)}")
+        elif connection.vendor == "postgresql" and CustomerRevenue in chosen:
+            cursor.execute(f"ANALYZE {_table(CustomerRevenue)}")
 
 
 @dataclass
@@ -387,6 +533,7 @@ def fold(affected: Affected) -> None:
     activities, deals = _expand(affected)
     customers = refresh_attributions(activities, deals)
     refresh_episodes(customers, days)
+    refresh_revenue(customers)
 
 
 def _relevant(name: str) -> bool:
@@ -689,6 +836,8 @@ def first_purchases(
 
 def purchasers(kind: str, scope_deal_ids: QuerySet[Any] | None) -> QuerySet[Any]:
     """The ids of the customers of `kind` with a won deal (in scope), as a subquery."""
+    if scope_deal_ids is None:
+        return CustomerRevenue.objects.filter(customer_kind=kind).values("customer_id")
     rows = CustomerAttribution.objects.filter(
         deal__isnull=False, touched_at__isnull=False, customer_kind=kind
     )

@@ -30,7 +30,12 @@ from wasl.deals.services import (
     pipeline_ensure_default,
 )
 from wasl.reports import touches
-from wasl.reports.models import CustomerAttribution, CustomerEpisode, CustomerSummaryState
+from wasl.reports.models import (
+    CustomerAttribution,
+    CustomerEpisode,
+    CustomerRevenue,
+    CustomerSummaryState,
+)
 from wasl.reports.tests.test_activity import frozen
 
 pytestmark = pytest.mark.django_db
@@ -62,12 +67,28 @@ def snapshot() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     return attributions, episodes
 
 
+def revenue_rows() -> list[tuple[Any, ...]]:
+    return sorted(
+        CustomerRevenue.objects.values_list(
+            "customer_kind",
+            "customer_id",
+            "revenue_cents",
+            "deals",
+            "unconverted",
+            "first_purchase_at",
+            "last_purchase_at",
+        )
+    )
+
+
 def assert_as_rebuilt() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The summary after folding what is pending equals a full rebuild's."""
+    """The summary after folding what is pending (attributions, episodes and each
+    customer's revenue) equals a full rebuild's."""
     touches.ensure_current()
-    folded = snapshot()
+    folded, revenue = snapshot(), revenue_rows()
     touches.rebuild()
     assert snapshot() == folded
+    assert revenue_rows() == revenue
     return folded
 
 
@@ -121,12 +142,17 @@ def test_every_kind_of_write_is_folded_as_a_rebuild_would_make_it(personas, stag
     attributions, _episodes = assert_as_rebuilt()
     contact = CustomerAttribution.CustomerKind.CONTACT
     assert (None, personal.pk, contact, solo.pk, at(1, 10), "EUR", Decimal("250")) in attributions
+    # ... and its revenue row: EUR has no rate, so the deal is counted but left out.
+    assert CustomerRevenue.objects.filter(customer_kind=contact, customer_id=solo.pk).values_list(
+        "revenue_cents", "deals", "unconverted"
+    ).get() == (0, 1, "EUR:1")
 
     # The deal is reopened: no longer a purchase, still Acme's deal.
     deal_move_to_stage(actor=rep, deal=bought, stage=stages["open"])
     attributions, episodes = assert_as_rebuilt()
     assert (None, bought.pk, company, acme.pk, None, bought.currency, bought.amount) in attributions
     assert not any(row[:2] == (company, acme.pk) for row in episodes)
+    assert not CustomerRevenue.objects.filter(customer_kind=company, customer_id=acme.pk).exists()
 
     # Beta is deleted: Sara's call belongs to Sara herself.
     company_delete(actor=personas.admin, company=beta)

@@ -1,0 +1,159 @@
+"""Each customer's revenue kept with the customer summary (CustomerRevenue): the lifetime
+value an administrator reads from it equals the one summed from the purchases, after new
+sales, changed rates and a changed time zone, and a purchase after the period's end sends
+the report back to the purchases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from wasl.accounts.services import organisation_update
+from wasl.contacts.models import Company, Contact
+from wasl.reports import customers, touches
+from wasl.reports.filters import parse_filters
+from wasl.reports.models import ExchangeRate
+from wasl.reports.money import delete_rate, set_rate
+from wasl.reports.tests.test_customers import (  # noqa: F401 (fixtures)
+    book,
+    build,
+    esfand_farvardin,
+    stages,
+    tehran,
+    utc,
+    values,
+    won,
+)
+
+
+@pytest.fixture
+def shop(book):  # noqa: F811
+    """The customer reports' book (see test_customers)."""
+    return book
+
+
+@pytest.fixture
+def kinds_of_stage(stages):  # noqa: F811
+    return stages
+
+
+@pytest.fixture
+def read_from(monkeypatch) -> list[str]:
+    """Each lifetime value read from the summary's revenue rows, as "revenue rows"."""
+    ways: list[str] = []
+    decide = customers.every_customer_read
+
+    def spied(filters: Any) -> bool:
+        chosen = decide(filters)
+        if chosen:
+            ways.append("revenue rows")
+        return chosen
+
+    monkeypatch.setattr(customers, "every_customer_read", spied)
+    return ways
+
+
+def summed_from_purchases(monkeypatch, user: Any, filters: Any) -> Any:
+    with monkeypatch.context() as patched:
+        patched.setattr(customers, "every_customer_read", lambda _filters: False)
+        return build("lifetime-value", user, filters)
+
+
+def as_compared(report: Any) -> tuple[Any, ...]:
+    return (
+        [(f.key, f.value) for f in report.figures],
+        [(t.key, t.rows) for t in report.tables],
+        report.warnings,
+    )
+
+
+def test_the_revenue_rows_give_the_lifetime_value_the_purchases_give(
+    shop, kinds_of_stage, read_from, monkeypatch
+):
+    filters = esfand_farvardin(shop.admin)
+    report = build("lifetime-value", shop.admin, filters)
+    assert read_from == ["revenue rows"]
+    assert values(report)["revenue"] == Decimal("123100.00")
+    assert as_compared(report) == as_compared(
+        summed_from_purchases(monkeypatch, shop.admin, filters)
+    )
+    # A rep's, or a filtered, lifetime value is summed from the purchases in their scope.
+    build("lifetime-value", shop.rep_a, esfand_farvardin(shop.rep_a))
+    build(
+        "lifetime-value", shop.admin, esfand_farvardin(shop.admin, owner=str(shop.rep_a.public_id))
+    )
+    assert read_from == ["revenue rows"]
+
+
+def test_a_purchase_after_the_periods_end_sends_the_report_to_the_purchases(
+    shop, kinds_of_stage, read_from
+):
+    alborz = Company.objects.get(name="Alborz")
+    won(shop.rep_a, kinds_of_stage, utc(2026, 5, 10), "9999", company=alborz)
+    report = build("lifetime-value", shop.admin, esfand_farvardin(shop.admin))
+    assert read_from == []
+    assert (values(report)["revenue"], values(report)["won_deals"]) == (Decimal("123100.00"), 8)
+    spring = parse_filters(
+        shop.admin,
+        {"period": "custom", "start": "2026-02-20", "end": "2026-05-31"},
+        today=dt.date(2026, 6, 1),
+    )
+    report = build("lifetime-value", shop.admin, spring)
+    assert read_from == ["revenue rows"]
+    assert (values(report)["revenue"], values(report)["won_deals"]) == (Decimal("133099.00"), 9)
+
+
+def test_new_sales_and_changed_rates_show_at_the_next_read(
+    shop, kinds_of_stage, read_from, monkeypatch
+):
+    filters = esfand_farvardin(shop.admin)
+    assert values(build("lifetime-value", shop.admin, filters))["revenue"] == Decimal("123100.00")
+    sara = Contact.objects.get(first_name="Sara")
+    # 10 USD on 1 April, at that day's rate (1200).
+    won(shop.rep_a, kinds_of_stage, utc(2026, 4, 1), "10", contacts=[sara], currency="USD")
+    assert values(build("lifetime-value", shop.admin, filters))["revenue"] == Decimal("135100.00")
+
+    # The rate from 15 March is changed: Behsaz 100 × 1300 + 200, Sara 300 + 10 × 1300.
+    set_rate(actor=shop.admin, currency="USD", rate_date=dt.date(2026, 3, 15), rate="1300")
+    report = build("lifetime-value", shop.admin, filters)
+    assert values(report)["revenue"] == Decimal("146100.00")
+    assert as_compared(report) == as_compared(
+        summed_from_purchases(monkeypatch, shop.admin, filters)
+    )
+
+    # ... then deleted: every USD deal at the rate of 1 January (1000).
+    delete_rate(actor=shop.admin, rate=ExchangeRate.objects.get(rate_date=dt.date(2026, 3, 15)))
+    assert values(build("lifetime-value", shop.admin, filters))["revenue"] == Decimal("113100.00")
+
+    # EUR gets a rate: Caspian's 50 EUR count, and the warning goes.
+    set_rate(actor=shop.admin, currency="EUR", rate_date=dt.date(2026, 1, 1), rate="1500")
+    report = build("lifetime-value", shop.admin, filters)
+    assert values(report)["revenue"] == Decimal("188100.00")
+    assert report.warnings == []
+    assert read_from == ["revenue rows"] * 5
+
+
+def test_a_new_time_zone_converts_the_revenue_again(shop, monkeypatch):
+    filters = esfand_farvardin(shop.admin)
+    build("lifetime-value", shop.admin, filters)
+    before = touches.money_basis()
+    # In UTC, Behsaz's USD deal of 20 March 20:00 falls on 20 March, still after the rate
+    # of 15 March; the figures stay and are read from rows converted again.
+    organisation_update(actor=None, time_zone="UTC")
+    assert touches.money_basis() != before
+    filters = esfand_farvardin(shop.admin)
+    report = build("lifetime-value", shop.admin, filters)
+    assert values(report)["revenue"] == Decimal("123100.00")
+    assert as_compared(report) == as_compared(
+        summed_from_purchases(monkeypatch, shop.admin, filters)
+    )
+
+
+def test_the_deals_without_a_rate_are_kept_by_currency():
+    text = touches.unconverted_text({"USD": 3, "EUR": 1})
+    assert text == "EUR:1 USD:3"
+    assert touches.unconverted_counts(text) == {"EUR": 1, "USD": 3}
+    assert touches.unconverted_text({}) == "" and touches.unconverted_counts("") == {}
