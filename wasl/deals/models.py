@@ -214,7 +214,12 @@ class Deal(OwnedRecord):
                 condition=models.Q(closed_at__isnull=False, amount__isnull=False),
                 name="deal_currency_closed",
             ),
-            models.Index(fields=["stage", "stage_entered_at"], name="deal_stage_entered"),
+            # The deals in a stage since before a moment (the funnel's stalled deals),
+            # with the owner and team a rep's or a manager's count is narrowed by, so
+            # those counts never read the table's rows either.
+            models.Index(
+                fields=["stage", "stage_entered_at", "owner", "team"], name="deal_stage_entered"
+            ),
             # Covers the board's column totals (count, sums per currency) with the
             # visibility and owner/team filters, so they never read the table's rows.
             models.Index(

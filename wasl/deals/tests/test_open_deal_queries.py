@@ -32,7 +32,7 @@ L_STATISTICS = {
         "deal_owner_open": "164602 11758 3920 1176 152 2",
         "deal_owner_upd": "300000 21429 1 1",
         "deal_pipeline_stage": "300000 100000 18750",
-        "deal_stage_entered": "300000 18750 1",
+        "deal_stage_entered": "300000 18750 1 1 1",
         "deal_stage_upd": "300000 18750 1 1",
         "deal_team_upd": "300000 100000 1 1",
         "deal_upd": "300000 1 1",

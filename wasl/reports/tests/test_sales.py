@@ -222,3 +222,32 @@ def test_the_period_is_read_in_the_users_own_calendar(sales, personas):
     assert (filters.period.start, filters.period.end) == (dt.date(2026, 4, 1), dt.date(2026, 5, 1))
     report, _f = run(personas.admin, "win-loss", period="this_month")
     assert report.figure("won").value == 0
+
+
+def test_at_l_a_reps_and_a_managers_stalled_deals_are_counted_from_the_index_alone(
+    sales, personas
+):
+    """The stage-entered index carries the owner and team, so the counts of deals over a
+    stage's usual time never read the table's rows for a rep or a manager (at L, a rep's
+    counts read ~19,000 rows each without them)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from wasl.core.testing import load_sqlite_statistics
+    from wasl.deals.tests.test_open_deal_queries import L_STATISTICS, _sql_plan
+    from wasl.reports.sales import _over_list
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's statistics table")
+    load_sqlite_statistics(L_STATISTICS)
+    stages = list(Stage.objects.filter(pipeline=sales.pipeline, kind="open"))
+    usual = {stage.pk: {"threshold": 86400} for stage in stages}
+    for user in (personas.rep_a, personas.manager_a):
+        filters = parse_filters(user, FARVARDIN)
+        with CaptureQueriesContext(connection) as captured:
+            _over_list(user, filters, stages, usual)
+        counts = [q["sql"] for q in captured.captured_queries if "COUNT(*)" in q["sql"]]
+        assert len(counts) == len(stages)
+        for sql in counts:
+            plan = _sql_plan(sql)
+            assert "COVERING INDEX deal_stage_entered" in plan, plan
