@@ -66,7 +66,7 @@ from wasl.reports.filters import (
     deals_in_scope,
     leads_in_scope,
 )
-from wasl.reports.models import CustomerAttribution, CustomerRevenue
+from wasl.reports.models import CustomerAttribution, CustomerTotals
 from wasl.reports.money import (
     ANY_DAY,
     CENT,
@@ -861,12 +861,8 @@ def every_customer_read(filters: ReportFilters) -> bool:
     """Whether the lifetime value may read the summary's revenue rows (one a customer,
     converted ahead) instead of summing the purchases: for every customer and deal (an
     administrator without filters) when no purchase is dated at or after the period's
-    end. Brings the rows up to date first."""
-    touches.ensure_current()
-    if not touches.revenue_covers(reference_moment(filters)):
-        return False
-    touches.ensure_revenue_converted()
-    return True
+    end."""
+    return touches.totals_ready(reference_moment(filters))
 
 
 def lifetime(user: Any, filters: ReportFilters, rates: RateTable | None = None) -> Lifetime:
@@ -898,7 +894,7 @@ def lifetime(user: Any, filters: ReportFilters, rates: RateTable | None = None) 
 
 
 def _lifetime_of_every_customer() -> Lifetime:
-    rows = CustomerRevenue.objects.values_list(
+    rows = CustomerTotals.objects.values_list(
         "customer_kind", "customer_id", "revenue_cents", "deals"
     )
     cents: dict[Key, int] = {}
@@ -984,7 +980,7 @@ def _every_customer_lifetime_and_segments() -> tuple[Lifetime, Segments]:
     by_industry, by_source = found["industry"], found["source"]
     none = _("(none)")
     sources = {code: str(label) for code, label in Source.choices}
-    revenue = connection.ops.quote_name(CustomerRevenue._meta.db_table)
+    revenue = connection.ops.quote_name(CustomerTotals._meta.db_table)
     for kind, model in ((COMPANY, Company), (CONTACT, Contact)):
         table = connection.ops.quote_name(model._meta.db_table)
         rows = _fetch(
@@ -1014,7 +1010,7 @@ def _tag_rows(kind: str, model: Any, scope: QuerySet[Any] | None) -> list[tuple[
         )
     quote = connection.ops.quote_name
     links, tags = quote(through._meta.db_table), quote(Tag._meta.db_table)
-    revenue = quote(CustomerRevenue._meta.db_table)
+    revenue = quote(CustomerTotals._meta.db_table)
     return _fetch(
         f'SELECT t."{owner_field}", g."name" FROM {revenue} r '  # noqa: S608 (table names)
         f'JOIN {links} t ON t."{owner_field}" = r."customer_id" '
@@ -1231,7 +1227,7 @@ def _at_risk_rows(user: Any, filters: ReportFilters) -> tuple[touches.Statement,
     "last_activity", "lost" and "overdue" (their deals lost in the period and open past
     their expected close), and each at-risk measure as a condition on those rows."""
     ref = reference_moment(filters)
-    customers = touches.last_activity(touches.buyers(scope_deal_ids(user, filters), ref, user), ref)
+    customers = touches.buyers_and_last_activity(scope_deal_ids(user, filters), ref, user)
     lost = touches.deals_per_customer(lost_deals(user, filters).order_by().values("pk"))
     overdue = touches.deals_per_customer(overdue_deals(user, filters).order_by().values("pk"))
     sql = f"""

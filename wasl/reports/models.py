@@ -162,12 +162,13 @@ class CustomerEpisode(models.Model):
         return f"{self.customer_kind} {self.customer_id}: {self.starts_at} – {self.ends_at}"
 
 
-class CustomerRevenue(models.Model):
-    """A customer's won deals, from the summary's purchases: their revenue converted to
-    the organisation's currency (each currency at its deal's day's rate, as the reports
-    convert), their count and first and last close, and the deals left out of the
-    revenue for want of a rate. Derived data kept with the attributions (see
-    `wasl.reports.touches`), so the lifetime value reads one row a customer."""
+class CustomerTotals(models.Model):
+    """A buying customer's totals, from the summary's touches: their won deals' revenue
+    converted to the organisation's currency (each currency at its deal's day's rate, as
+    the reports convert), their count, first and last close and the deals left out of
+    the revenue for want of a rate; and the customer's last done activity. Derived data
+    kept with the attributions (see `wasl.reports.touches`), so the lifetime value and
+    the customers at risk read one row a customer instead of every touch."""
 
     customer_kind = models.CharField(max_length=7, choices=CustomerAttribution.CustomerKind.choices)
     customer_id = models.BigIntegerField()
@@ -178,19 +179,21 @@ class CustomerRevenue(models.Model):
     unconverted = models.CharField(max_length=200, blank=True)
     first_purchase_at = models.DateTimeField()
     last_purchase_at = models.DateTimeField()
+    last_activity_at = models.DateTimeField(null=True)
 
     class Meta:
-        verbose_name = _("customer revenue")
-        verbose_name_plural = _("customer revenues")
+        verbose_name = _("customer totals")
+        verbose_name_plural = _("customer totals")
         constraints = [
             models.UniqueConstraint(
-                fields=["customer_kind", "customer_id"], name="customer_revenue_once"
+                fields=["customer_kind", "customer_id"], name="customer_totals_once"
             ),
         ]
         indexes = [
-            # "Is any purchase at or after m?": whether the rows hold exactly the revenue
-            # up to a period's end.
-            models.Index(fields=["last_purchase_at"], name="customer_revenue_last"),
+            # "Is any purchase (activity) at or after m?": whether the rows hold exactly
+            # the totals up to a period's end.
+            models.Index(fields=["last_purchase_at"], name="customer_totals_last_purchase"),
+            models.Index(fields=["last_activity_at"], name="customer_totals_last_activity"),
         ]
 
     def __str__(self) -> str:
@@ -210,7 +213,7 @@ class CustomerSummaryState(models.Model):
     # it appears, or a number never used, forgotten after a while.
     folded_through = models.BigIntegerField(default=0)
     holes = models.JSONField(default=list, blank=True)
-    # What the revenue rows were converted with (`wasl.reports.revenue.money_basis`):
+    # What the totals' revenue was converted with (`wasl.reports.touches.money_basis`):
     # when the rates, the organisation's currency or its time zone change, the next
     # reader converts them all again.
     money_basis = models.CharField(max_length=200, blank=True, default="")

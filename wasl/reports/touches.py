@@ -38,8 +38,8 @@ from wasl.reports.filters import zone_named
 from wasl.reports.models import (
     CustomerAttribution,
     CustomerEpisode,
-    CustomerRevenue,
     CustomerSummaryState,
+    CustomerTotals,
     ExchangeRate,
 )
 from wasl.reports.money import RateTable, as_day, as_decimal, rate_day
@@ -271,10 +271,11 @@ def money_basis() -> str:
     return f"{organisation.currency}|{organisation.time_zone}|{rates['n']}|{changed}"
 
 
-def _revenue_rows(kind: str | None, ids: list[int] | None) -> list[tuple[Any, ...]]:
-    """The CustomerRevenue rows of these customers (every customer when `kind` is None)
-    from their purchases, grouped by currency and, for a currency whose rate changes with
-    the day, by local day, each group converted as the lifetime value converts it."""
+def _totals_rows(kind: str | None, ids: list[int] | None) -> list[tuple[Any, ...]]:
+    """The CustomerTotals rows of these customers (every buying customer when `kind` is
+    None): their purchases grouped by currency and, for a currency whose rate changes
+    with the day, by local day, each group converted as the lifetime value converts it;
+    and their last done activity."""
     organisation = organisation_get()
     rates = RateTable.load(organisation.currency)
     purchases = CustomerAttribution.objects.filter(deal__isnull=False, touched_at__isnull=False)
@@ -306,14 +307,29 @@ def _revenue_rows(kind: str | None, ids: list[int] | None) -> list[tuple[Any, ..
             row[2][currency] = row[2].get(currency, 0) + n
         else:
             row[0] += int(converted * 100)
+    activities = CustomerAttribution.objects.filter(
+        activity__isnull=False, touched_at__isnull=False
+    )
+    if kind is not None:
+        activities = activities.filter(customer_kind=kind, customer_id__in=ids)
+    last_activity = {
+        (kind_, pk): last
+        for kind_, pk, last in raw_rows(
+            activities.order_by()
+            .values("customer_kind", "customer_id")
+            .annotate(last=Max("touched_at"))
+            .values_list("customer_kind", "customer_id", "last")
+        )
+    }
     return [
-        (kind_, pk, cents, n, unconverted_text(missing), param(first), param(last))
+        (kind_, pk, cents, n, unconverted_text(missing), param(first), param(last), latest)
         for (kind_, pk), (cents, n, missing, first, last) in found.items()
+        for latest in [param(moment_of(last_activity.get((kind_, pk))))]
     ]
 
 
 def unconverted_text(missing: dict[str, int]) -> str:
-    """{"USD": 3, "EUR": 1} as "EUR:1 USD:3" (CustomerRevenue.unconverted)."""
+    """{"USD": 3, "EUR": 1} as "EUR:1 USD:3" (CustomerTotals.unconverted)."""
     return " ".join(f"{currency}:{n}" for currency, n in sorted(missing.items()))
 
 
@@ -330,7 +346,7 @@ def unconverted_deals() -> dict[str, int]:
     """The won deals left out of the revenue rows for want of a rate, by currency."""
     counts: dict[str, int] = {}
     grouped = (
-        CustomerRevenue.objects.exclude(unconverted="")
+        CustomerTotals.objects.exclude(unconverted="")
         .order_by()
         .values_list("unconverted")
         .annotate(n=Count("pk"))
@@ -341,39 +357,41 @@ def unconverted_deals() -> dict[str, int]:
     return counts
 
 
-def _insert_revenue(rows: list[tuple[Any, ...]]) -> None:
+def _insert_totals(rows: list[tuple[Any, ...]]) -> None:
     insert = (
-        f"INSERT INTO {_table(CustomerRevenue)} "  # noqa: S608 (a table name)
+        f"INSERT INTO {_table(CustomerTotals)} "  # noqa: S608 (a table name)
         '("customer_kind", "customer_id", "revenue_cents", "deals", "unconverted", '
-        '"first_purchase_at", "last_purchase_at") VALUES (%s, %s, %s, %s, %s, %s, %s)'
+        '"first_purchase_at", "last_purchase_at", "last_activity_at") '
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
     )
     with connection.cursor() as cursor:
         for index in range(0, len(rows), 20_000):
             cursor.executemany(insert, rows[index : index + 20_000])
 
 
-def refresh_revenue(customers: Iterable[Customer]) -> None:
+def refresh_totals(customers: Iterable[Customer]) -> None:
     """Write again the revenue rows of these customers from their purchases."""
     by_kind: dict[str, list[int]] = {COMPANY: [], CONTACT: []}
     for kind, pk in customers:
         by_kind[kind].append(pk)
     for kind, ids in by_kind.items():
         for chunk in _chunks(ids):
-            CustomerRevenue.objects.filter(customer_kind=kind, customer_id__in=chunk).delete()
-            _insert_revenue(_revenue_rows(kind, chunk))
+            CustomerTotals.objects.filter(customer_kind=kind, customer_id__in=chunk).delete()
+            _insert_totals(_totals_rows(kind, chunk))
 
 
-def _rebuild_revenue(state: CustomerSummaryState) -> None:
+def _rebuild_totals(state: CustomerSummaryState) -> None:
     basis = money_basis()
-    CustomerRevenue.objects.all().delete()
-    _insert_revenue(_revenue_rows(None, None))
+    CustomerTotals.objects.all().delete()
+    _insert_totals(_totals_rows(None, None))
     state.money_basis = basis
     CustomerSummaryState.objects.filter(pk=state.pk).update(money_basis=basis)
 
 
-def ensure_revenue_converted() -> None:
-    """Convert every revenue row again when the rates, the organisation's currency or
-    its time zone changed since they were converted (`ensure_current` first)."""
+def ensure_totals_converted() -> None:
+    """Build the customers' totals again when the rates, the organisation's currency or
+    its time zone changed since their revenue was converted, or they were never built
+    (the basis is empty until then). Call `ensure_current` first."""
     basis = money_basis()
     state = CustomerSummaryState.objects.order_by("pk").first()
     if state is not None and state.money_basis == basis:
@@ -381,14 +399,20 @@ def ensure_revenue_converted() -> None:
     with transaction.atomic():
         state = _state()
         if state.money_basis != money_basis():
-            _rebuild_revenue(state)
-            _analyse(CustomerRevenue)
+            _rebuild_totals(state)
+            _analyse(CustomerTotals)
 
 
-def revenue_covers(until: dt.datetime) -> bool:
-    """Whether the revenue rows hold exactly the purchases before `until`: none is at or
-    after it (a deal can be closed in the future)."""
-    return not CustomerRevenue.objects.filter(last_purchase_at__gte=until).exists()
+def totals_ready(until: dt.datetime, *, activities: bool = False) -> bool:
+    """Bring the customers' totals up to date (pending events folded, revenue converted
+    as the rates now are), then say whether they hold exactly the purchases (and, with
+    `activities`, the last activities) before `until`: none is at or after it (a deal can
+    be closed, an activity done, in the future)."""
+    ensure_current()
+    ensure_totals_converted()
+    if CustomerTotals.objects.filter(last_purchase_at__gte=until).exists():
+        return False
+    return not (activities and CustomerTotals.objects.filter(last_activity_at__gte=until).exists())
 
 
 # ---------------------------------------------------------------- rebuild and fold
@@ -410,7 +434,7 @@ def rebuild() -> None:
         _insert_rows("activity_id", _activity_rows_sql(""), [])
         _insert_rows("deal_id", _deal_rows_sql(""), [])
         _rebuild_episodes(days)
-        _rebuild_revenue(state)
+        _rebuild_totals(state)
         _analyse()
         state.churn_days = days
         state.rebuild_needed = False
@@ -423,15 +447,15 @@ def _analyse(*models: Any) -> None:
     statistics only once ANALYZE has run (without them it guesses the rows of one kind to
     be half the table); PostgreSQL's come from autovacuum, too late for the revenue rows
     rewritten at once, whose join to the companies it would take for a few dozen rows."""
-    chosen = models or (CustomerAttribution, CustomerEpisode, CustomerRevenue)
+    chosen = models or (CustomerAttribution, CustomerEpisode, CustomerTotals)
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
             if cursor.fetchone():
                 for model in chosen:
                     cursor.execute(f"ANALYZE {_table(model)}")
-        elif connection.vendor == "postgresql" and CustomerRevenue in chosen:
-            cursor.execute(f"ANALYZE {_table(CustomerRevenue)}")
+        elif connection.vendor == "postgresql" and CustomerTotals in chosen:
+            cursor.execute(f"ANALYZE {_table(CustomerTotals)}")
 
 
 @dataclass
@@ -533,7 +557,7 @@ def fold(affected: Affected) -> None:
     activities, deals = _expand(affected)
     customers = refresh_attributions(activities, deals)
     refresh_episodes(customers, days)
-    refresh_revenue(customers)
+    refresh_totals(customers)
 
 
 def _relevant(name: str) -> bool:
@@ -799,6 +823,23 @@ def last_activity(customers: Statement, before: dt.datetime) -> Statement:
     return Statement(sql, [param(before), *customers.params])
 
 
+def buyers_and_last_activity(
+    scope_deal_ids: QuerySet[Any] | None, until: dt.datetime, viewer: Any = None
+) -> Statement:
+    """`buyers` with their `last_activity` before `until`: for every deal and customer
+    (no scope, an administrator) straight from the customers' totals when they hold
+    exactly what came before `until`, else one probe a customer."""
+    every_customer = scope_deal_ids is None and (viewer is None or is_admin(viewer))
+    if every_customer and totals_ready(until, activities=True):
+        sql = f"""
+            SELECT "customer_kind" AS "kind", "customer_id" AS "id",
+                   "first_purchase_at" AS "first_at", "last_activity_at" AS "last_activity"
+            FROM {_table(CustomerTotals)}
+        """  # noqa: S608 (a table name)
+        return Statement(sql, [])
+    return last_activity(buyers(scope_deal_ids, until, viewer), until)
+
+
 def deals_per_customer(deal_ids: QuerySet[Any]) -> Statement:
     """Rows "kind", "id", "n": how many of the deals `deal_ids` gives each customer has."""
     deals = Statement.of(deal_ids)
@@ -837,7 +878,7 @@ def first_purchases(
 def purchasers(kind: str, scope_deal_ids: QuerySet[Any] | None) -> QuerySet[Any]:
     """The ids of the customers of `kind` with a won deal (in scope), as a subquery."""
     if scope_deal_ids is None:
-        return CustomerRevenue.objects.filter(customer_kind=kind).values("customer_id")
+        return CustomerTotals.objects.filter(customer_kind=kind).values("customer_id")
     rows = CustomerAttribution.objects.filter(
         deal__isnull=False, touched_at__isnull=False, customer_kind=kind
     )

@@ -33,8 +33,8 @@ from wasl.reports import touches
 from wasl.reports.models import (
     CustomerAttribution,
     CustomerEpisode,
-    CustomerRevenue,
     CustomerSummaryState,
+    CustomerTotals,
 )
 from wasl.reports.tests.test_activity import frozen
 
@@ -67,9 +67,9 @@ def snapshot() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     return attributions, episodes
 
 
-def revenue_rows() -> list[tuple[Any, ...]]:
+def totals_rows() -> list[tuple[Any, ...]]:
     return sorted(
-        CustomerRevenue.objects.values_list(
+        CustomerTotals.objects.values_list(
             "customer_kind",
             "customer_id",
             "revenue_cents",
@@ -77,18 +77,19 @@ def revenue_rows() -> list[tuple[Any, ...]]:
             "unconverted",
             "first_purchase_at",
             "last_purchase_at",
+            "last_activity_at",
         )
     )
 
 
 def assert_as_rebuilt() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """The summary after folding what is pending (attributions, episodes and each
-    customer's revenue) equals a full rebuild's."""
+    customer's totals) equals a full rebuild's."""
     touches.ensure_current()
-    folded, revenue = snapshot(), revenue_rows()
+    folded, totals = snapshot(), totals_rows()
     touches.rebuild()
     assert snapshot() == folded
-    assert revenue_rows() == revenue
+    assert totals_rows() == totals
     return folded
 
 
@@ -131,6 +132,9 @@ def test_every_kind_of_write_is_folded_as_a_rebuild_would_make_it(personas, stag
     assert (call.pk, None, company, acme.pk, at(2, 1), "", None) in attributions
     assert not any(row[0] == note.pk for row in attributions)  # a note is no touch
     assert (company, acme.pk, at(1, 10), at(2, 1) + 30 * DAY) in episodes
+    assert CustomerTotals.objects.filter(customer_kind=company, customer_id=acme.pk).values_list(
+        "deals", "first_purchase_at", "last_activity_at"
+    ).get() == (1, at(1, 10), at(2, 1))
 
     # Sara moves to Beta: her call goes with her.
     contact_update(actor=rep, contact=sara, company=beta)
@@ -143,7 +147,7 @@ def test_every_kind_of_write_is_folded_as_a_rebuild_would_make_it(personas, stag
     contact = CustomerAttribution.CustomerKind.CONTACT
     assert (None, personal.pk, contact, solo.pk, at(1, 10), "EUR", Decimal("250")) in attributions
     # ... and its revenue row: EUR has no rate, so the deal is counted but left out.
-    assert CustomerRevenue.objects.filter(customer_kind=contact, customer_id=solo.pk).values_list(
+    assert CustomerTotals.objects.filter(customer_kind=contact, customer_id=solo.pk).values_list(
         "revenue_cents", "deals", "unconverted"
     ).get() == (0, 1, "EUR:1")
 
@@ -152,7 +156,7 @@ def test_every_kind_of_write_is_folded_as_a_rebuild_would_make_it(personas, stag
     attributions, episodes = assert_as_rebuilt()
     assert (None, bought.pk, company, acme.pk, None, bought.currency, bought.amount) in attributions
     assert not any(row[:2] == (company, acme.pk) for row in episodes)
-    assert not CustomerRevenue.objects.filter(customer_kind=company, customer_id=acme.pk).exists()
+    assert not CustomerTotals.objects.filter(customer_kind=company, customer_id=acme.pk).exists()
 
     # Beta is deleted: Sara's call belongs to Sara herself.
     company_delete(actor=personas.admin, company=beta)

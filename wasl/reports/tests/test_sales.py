@@ -224,9 +224,7 @@ def test_the_period_is_read_in_the_users_own_calendar(sales, personas):
     assert report.figure("won").value == 0
 
 
-def test_at_l_a_reps_and_a_managers_stalled_deals_are_counted_from_the_index_alone(
-    sales, personas
-):
+def test_at_l_a_reps_and_a_managers_stalled_deals_are_counted_from_the_index_alone(sales, personas):
     """The stage-entered index carries the owner and team, so the counts of deals over a
     stage's usual time never read the table's rows for a rep or a manager (at L, a rep's
     counts read ~19,000 rows each without them)."""

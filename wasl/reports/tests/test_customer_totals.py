@@ -1,7 +1,8 @@
-"""Each customer's revenue kept with the customer summary (CustomerRevenue): the lifetime
-value an administrator reads from it equals the one summed from the purchases, after new
-sales, changed rates and a changed time zone, and a purchase after the period's end sends
-the report back to the purchases."""
+"""Each buying customer's totals kept with the customer summary (CustomerTotals): the
+lifetime value and the customers at risk an administrator reads from them equal those
+summed from the purchases and probed from the activities, after new sales, changed rates
+and a changed time zone; a purchase or an activity after the period's end sends the report
+back to the touches."""
 
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ def as_compared(report: Any) -> tuple[Any, ...]:
     )
 
 
-def test_the_revenue_rows_give_the_lifetime_value_the_purchases_give(
+def test_the_totals_rows_give_the_lifetime_value_the_purchases_give(
     shop, kinds_of_stage, read_from, monkeypatch
 ):
     filters = esfand_farvardin(shop.admin)
@@ -157,3 +158,34 @@ def test_the_deals_without_a_rate_are_kept_by_currency():
     assert text == "EUR:1 USD:3"
     assert touches.unconverted_counts(text) == {"EUR": 1, "USD": 3}
     assert touches.unconverted_text({}) == "" and touches.unconverted_counts("") == {}
+
+
+def test_the_totals_give_the_customers_at_risk_the_probes_give(shop, monkeypatch):
+    filters = esfand_farvardin(shop.admin)
+    read = build("at-risk", shop.admin, filters)
+    with monkeypatch.context() as patched:
+        patched.setattr(touches, "totals_ready", lambda *_args, **_kwargs: False)
+        probed = build("at-risk", shop.admin, filters)
+    assert as_compared(read) == as_compared(probed)
+    assert values(read)["quiet"] == 4
+
+
+def test_an_activity_after_the_periods_end_leaves_the_totals_aside(shop, monkeypatch):
+    from wasl.reports.tests.test_activity import log
+
+    behsaz = Company.objects.get(name="Behsaz")
+    # Behsaz's call on 1 May is after the period: it stays quiet in Esfand–Farvardin.
+    log(shop.rep_a, "call", utc(2026, 5, 1), company=behsaz)
+    used: list[bool] = []
+    ready = touches.totals_ready
+
+    def spied(until: Any, **options: Any) -> bool:
+        used.append(ready(until, **options))
+        return used[-1]
+
+    monkeypatch.setattr(touches, "totals_ready", spied)
+    report = build("at-risk", shop.admin, esfand_farvardin(shop.admin))
+    assert used == [False]
+    rows = {row["customer"]: row for row in report.table("customers").rows}
+    assert rows["Behsaz"]["quiet"] is True
+    assert values(report)["quiet"] == 4
