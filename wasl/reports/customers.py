@@ -626,8 +626,11 @@ def _churn_flags(
     moments = sorted({m for span in spans for m in span})
     index = {moment: i for i, moment in enumerate(moments)}
     until = moments[-1]
-    customers = touches.buyers(scope_deal_ids(user, filters), until, user)
-    flags = touches.in_touch(customers, moments, last_end_before=until if last_end else None)
+    scope = scope_deal_ids(user, filters)
+    customers = touches.buyers(scope, until, user)
+    flags = touches.in_touch(
+        customers, moments, last_end_before=until if last_end else None, most=scope is None
+    )
     return flags, [(index[start], index[end]) for start, end in spans], moments
 
 

@@ -709,7 +709,17 @@ def buyers(
     `viewer` may see when a viewer is given. Reads the summary's purchases index; folds
     pending events first. The viewer's check is a correlated EXISTS per customer, so the
     few customers of a rep's deals are checked rather than the tens of thousands of
-    contacts the rep may see read into a list."""
+    contacts the rep may see read into a list. Every deal's customers, as an administrator
+    sees them, come from the customers' totals when those hold exactly what came before
+    `until`."""
+    every_customer = scope_deal_ids is None and (viewer is None or is_admin(viewer))
+    if every_customer and totals_ready(until):
+        sql = f"""
+            SELECT "customer_kind" AS "kind", "customer_id" AS "id",
+                   "first_purchase_at" AS "first_at"
+            FROM {_table(CustomerTotals)}
+        """  # noqa: S608 (a table name)
+        return Statement(sql, [])
     ensure_current()
     table = _table(CustomerAttribution)
     params: list[Any] = [param(until)]
@@ -764,6 +774,7 @@ def in_touch(
     moments: list[dt.datetime],
     *,
     last_end_before: dt.datetime | None = None,
+    most: bool = False,
 ) -> Statement:
     """`customers` (rows "kind", "id", "first_at") with "t0", "t1", … (1 when the customer
     was in touch at moments[i], else 0) and, when `last_end_before` is given, "last_end":
@@ -773,7 +784,12 @@ def in_touch(
     An episode (s, e] covers the moments from the first after s to the last at or before
     e, a run of bits; the episodes of a customer are disjoint, so the sum of their runs is
     the customer's mask of moments in touch. One probe of the episodes index per customer,
-    materialised so that reading each bit does not probe again."""
+    materialised so that reading each bit does not probe again; or, on PostgreSQL when
+    `customers` are most of them (`most`: every customer, as an administrator sees them),
+    one pass over the episodes in range grouped by customer and joined to them, which
+    reads each episode once instead of probing tens of thousands of times (a churned
+    customer's "last_end" is then among the episodes in range, where its episode at the
+    first moment is)."""
     if len(moments) > 60:
         raise ValueError("at most 60 moments")
     low, high = min(moments), max(moments)
@@ -789,6 +805,11 @@ def in_touch(
         )
         last_params = [param(last_end_before)]
     bits = ", ".join(f'("mask" / {1 << i}) %% 2 AS "t{i}"' for i in range(len(moments)))
+    # Measured at L (57,000 customers): on PostgreSQL the pass takes the churn from 0.6–0.8 s
+    # to 0.3 s; SQLite, which has to read every episode in customer order for the
+    # grouping, doubles its time, its probes being cheap.
+    if most and connection.vendor != "sqlite":
+        return _in_touch_by_scan(customers, moments, bits, last_end_before)
     sql = f"""
         WITH "touched" AS MATERIALIZED (
             SELECT c.*, CAST(COALESCE((
@@ -802,6 +823,45 @@ def in_touch(
     """  # noqa: S608 (table names and placeholders only)
     params = [*ends_params, *starts_params, param(low), param(high), *last_params]
     return Statement(sql, [*params, *customers.params])
+
+
+def _in_touch_by_scan(
+    customers: Statement,
+    moments: list[dt.datetime],
+    bits: str,
+    last_end_before: dt.datetime | None,
+) -> Statement:
+    """`in_touch` read in one pass over the episodes in range (see there)."""
+    ends, ends_params = _bit_after('e."ends_at"', moments)
+    starts, starts_params = _bit_after('e."starts_at"', moments)
+    last_end, last_column, last_params = "", "", []
+    if last_end_before is not None:
+        last_end = ', MAX(CASE WHEN e."starts_at" < %s THEN e."ends_at" END) AS "last_end"'
+        last_column = ', g."last_end"'
+        last_params = [param(last_end_before)]
+    sql = f"""
+        WITH "touched" AS MATERIALIZED (
+            SELECT c.*, CAST(COALESCE(g."mask", 0) AS BIGINT) AS "mask"{last_column}
+            FROM ({customers.sql}) c
+            LEFT JOIN (
+                SELECT e."customer_kind" AS "kind", e."customer_id" AS "id",
+                       SUM(({ends}) - ({starts})) AS "mask"{last_end}
+                FROM {_table(CustomerEpisode)} e
+                WHERE e."ends_at" >= %s AND e."starts_at" < %s
+                GROUP BY e."customer_kind", e."customer_id"
+            ) g ON g."kind" = c."kind" AND g."id" = c."id"
+        )
+        SELECT *, {bits} FROM "touched"
+    """  # noqa: S608 (table names and placeholders only)
+    params = [
+        *customers.params,
+        *ends_params,
+        *starts_params,
+        *last_params,
+        param(min(moments)),
+        param(max(moments)),
+    ]
+    return Statement(sql, params)
 
 
 def last_activity(customers: Statement, before: dt.datetime) -> Statement:

@@ -176,16 +176,46 @@ def test_an_activity_after_the_periods_end_leaves_the_totals_aside(shop, monkeyp
     behsaz = Company.objects.get(name="Behsaz")
     # Behsaz's call on 1 May is after the period: it stays quiet in Esfand–Farvardin.
     log(shop.rep_a, "call", utc(2026, 5, 1), company=behsaz)
-    used: list[bool] = []
+    used: list[tuple[bool, bool]] = []
     ready = touches.totals_ready
 
     def spied(until: Any, **options: Any) -> bool:
-        used.append(ready(until, **options))
-        return used[-1]
+        found = ready(until, **options)
+        used.append((options.get("activities", False), found))
+        return found
 
     monkeypatch.setattr(touches, "totals_ready", spied)
     report = build("at-risk", shop.admin, esfand_farvardin(shop.admin))
-    assert used == [False]
+    # The last activities are probed; the buyers still come from the totals.
+    assert used == [(True, False), (False, True)]
     rows = {row["customer"]: row for row in report.table("customers").rows}
     assert rows["Behsaz"]["quiet"] is True
     assert values(report)["quiet"] == 4
+
+
+def test_one_pass_over_the_episodes_gives_the_flags_the_probes_give(shop):
+    """PostgreSQL reads every customer's in-touch flags in one pass over the episodes;
+    both readings are compared here on any database."""
+    moments = [utc(2026, 2, 1), utc(2026, 2, 20), utc(2026, 3, 21), utc(2026, 4, 20)]
+    until = moments[-1]
+    customers = touches.buyers(None, until)
+
+    def read(statement: Any) -> dict[Any, tuple[Any, ...]]:
+        rows = touches.fetch(statement)
+        return {(row[0], row[1]): row for row in rows}
+
+    probed = read(touches.in_touch(customers, moments))
+    scanned = read(touches._in_touch_by_scan(customers, moments, _bits(moments), None))
+    assert probed == scanned
+    assert any(row[3] for row in probed.values())  # some customer is in touch somewhere
+
+    probed = read(touches.in_touch(customers, moments, last_end_before=until))
+    scanned = read(touches._in_touch_by_scan(customers, moments, _bits(moments), until))
+    in_touch_first = [key for key, row in probed.items() if row[3] % 2]
+    assert in_touch_first
+    for key in in_touch_first:
+        assert probed[key] == scanned[key]
+
+
+def _bits(moments: list[Any]) -> str:
+    return ", ".join(f'("mask" / {1 << i}) %% 2 AS "t{i}"' for i in range(len(moments)))
