@@ -938,7 +938,13 @@ def first_purchases(
     scope_deal_ids: QuerySet[Any] | None, until: dt.datetime
 ) -> dict[Customer, dt.datetime]:
     """{customer: its first won deal's close} over the won deals closed before `until`,
-    every one (`scope_deal_ids` None) or those whose ids the queryset gives."""
+    every one (`scope_deal_ids` None: from the customers' totals when they hold exactly
+    what came before `until`) or those whose ids the queryset gives."""
+    if scope_deal_ids is None and totals_ready(until):
+        totals = CustomerTotals.objects.values_list(
+            "customer_kind", "customer_id", "first_purchase_at"
+        )
+        return {(kind, pk): moment_of(first) for kind, pk, first in raw_rows(totals)}  # type: ignore[misc]
     ensure_current()
     rows = CustomerAttribution.objects.filter(
         deal__isnull=False, touched_at__isnull=False, touched_at__lt=until
