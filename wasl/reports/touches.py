@@ -707,10 +707,11 @@ def param(moment: dt.datetime) -> Any:
 
 
 def moment_of(value: Any) -> dt.datetime | None:
-    """A datetime read by raw SQL: SQLite answers UTC text, PostgreSQL a datetime."""
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    parsed = dt.datetime.fromisoformat(str(value))
+    """A datetime read by raw SQL: SQLite answers UTC text (or, for a column read as it
+    is, a naive UTC datetime), PostgreSQL an aware datetime."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
     return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed
 
 
