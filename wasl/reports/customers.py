@@ -290,9 +290,13 @@ def conversion_deal_ids(
                     found[source].add(pk)
     through = Deal.contacts.through.objects
     for chunk in _chunks(sorted(by_contact)):
-        for pk, contact_id, closed_at in through.filter(
-            contact_id__in=chunk, deal_id__in=won.values("pk")
-        ).values_list("deal_id", "contact_id", "deal__closed_at"):
+        # EXISTS per link: the few contacts' links drive the plan (an `IN` of the won
+        # deals had SQLite list every won deal first, 0.23 s at L).
+        for pk, contact_id, closed_at in (
+            through.filter(contact_id__in=chunk)
+            .filter(Exists(won.filter(pk=OuterRef("deal_id"))))
+            .values_list("deal_id", "contact_id", "deal__closed_at")
+        ):
             for source, converted_at in by_contact[contact_id]:
                 if converted_at <= closed_at:
                     found[source].add(pk)
