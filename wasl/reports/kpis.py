@@ -45,6 +45,7 @@ from wasl.deals.models import Deal, Stage
 from wasl.leads.models import Lead
 from wasl.reports import customers, parallel, touches
 from wasl.reports.filters import ReportFilters, deals_in_scope, leads_in_scope
+from wasl.reports.models import CustomerAttribution
 from wasl.reports.money import MoneyTotal, RateTable, merge_missing, missing_rate_warnings
 from wasl.reports.periods import Period, aware_bounds, previous_period
 from wasl.reports.registry import ReportDefinition, register
@@ -346,23 +347,48 @@ def churn_series(
 def clv_revenue(
     user: Any, filters: ReportFilters, periods: list[Period], rates: RateTable
 ) -> list[Decimal]:
-    """The won revenue of the viewer's customers up to the end of each period, from one
-    grouped read of the customer summary's purchases (by currency, day and the first
-    period end they come before)."""
+    """The won revenue of the viewer's customers up to the end of each period. Every
+    customer's (an administrator without filters): each period's purchases a range of the
+    summary's `customer_purchase_time` index (the index needs its condition stated),
+    grouped by currency and day. Anyone else's: one grouped read of the purchases they
+    may see (by currency, day and the first period end they come before)."""
     ends = _ends(periods, filters.tz)
-    rows = (
-        customers.purchases(user, filters, ends[-1])
-        .annotate(upto=_first_moment_after("touched_at", ends))
-        .order_by()
-        .values("currency", "upto", day=customers.local_day("touched_at", filters))
-        .annotate(total=Sum("amount"))
-        .values_list("currency", "upto", "day", "total")
-    )
     added = [Decimal(0) for _end in ends]
-    for currency, bucket, day, total in touches.raw_rows(rows):
-        if bucket < len(ends):
+    if customers.scope_deal_ids(user, filters) is None:
+        touches.ensure_current()
+        template = (
+            CustomerAttribution.objects.filter(
+                deal__isnull=False,
+                touched_at__isnull=False,
+                amount__isnull=False,
+                touched_at__gte=_LOW,
+                touched_at__lt=_HIGH,
+            )
+            .annotate(part_index=Value(_PART), part_day=customers.local_day("touched_at", filters))
+            .values_list("part_index", "currency", "part_day")
+            .annotate(total=Sum("amount"))
+            .order_by()
+        )
+        lows = [_EARLIEST, *ends[:-1]]
+        runs = [
+            (index, low, high) for index, (low, high) in enumerate(zip(lows, ends, strict=True))
+        ]
+        rows = touches.repeated(template, (_PART, _LOW, _HIGH), runs)
+    else:
+        rows = touches.raw_rows(
+            customers.purchases(user, filters, ends[-1])
+            .annotate(part_index=_first_moment_after("touched_at", ends))
+            .order_by()
+            .values("part_index", "currency", day=customers.local_day("touched_at", filters))
+            .annotate(total=Sum("amount"))
+            .values_list("part_index", "currency", "day", "total")
+        )
+    for bucket, currency, day, total in rows:
+        if int(bucket) < len(ends):
             amount = customers.as_decimal(total)
-            added[bucket] += rates.convert(amount, currency, customers.as_day(day)) or Decimal(0)
+            added[int(bucket)] += rates.convert(amount, currency, customers.as_day(day)) or Decimal(
+                0
+            )
     return list(itertools.accumulate(added))
 
 

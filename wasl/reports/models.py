@@ -118,6 +118,17 @@ class CustomerAttribution(models.Model):
                 condition=models.Q(activity__isnull=False),
                 name="customer_activities",
             ),
+            # The purchases of a stretch of time with their money (the KPIs' lifetime
+            # value, a range a period). The amount's condition, always true of the rows
+            # summed, is stated only by the statements meant to read it: led by the time,
+            # the index would otherwise draw SQLite's planner from the customer-led ones.
+            models.Index(
+                fields=["touched_at", "currency", "amount", "deal"],
+                condition=models.Q(
+                    deal__isnull=False, touched_at__isnull=False, amount__isnull=False
+                ),
+                name="customer_purchase_time",
+            ),
             # A deal's customer joined to deal queries from the index alone.
             models.Index(
                 fields=["deal", "customer_kind", "customer_id"],

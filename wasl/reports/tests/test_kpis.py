@@ -190,10 +190,31 @@ def test_money_and_rate_figures_link_to_the_deals_and_leads_behind_them(kpi_book
     assert closed.filter(stage__kind="lost").count() == 1
 
 
+# sqlite_stat1 of the L benchmark database's customer summary after a full ANALYZE.
+L_SUMMARY_STATISTICS = {
+    "reports_customerattribution": {
+        "customer_purchases": "75177 37589 2 1 1 1 1",
+        "customer_of_deal": "300000 1 1 1",
+        "customer_activities": "1458386 729193 6 1",
+        "customer_touches": "1758386 879193 7 1",
+        "customer_purchase_time": "75177 1 1 1 1",
+    },
+    "reports_customerepisode": {
+        "customer_episode_span": "580346 290173 3 1 1",
+        "customer_episode_ends": "580346 1 1 1 1",
+    },
+    "reports_customertotals": {
+        "customer_totals_last_activity": "56730 1",
+        "customer_totals_last_purchase": "56730 1",
+    },
+}
+
+
 def test_at_l_only_the_kpi_ranges_read_the_currency_led_indexes(kpi_book):
     """Led by the currency, the KPIs' open-deal indexes would draw SQLite's planner into
     skip-scans for the other deal sums; their always-true condition keeps them to the
-    statements that state it (docs/reports.md)."""
+    statements that state it (docs/reports.md). The same holds for the summary's
+    time-led purchases index, which only the lifetime-value ranges read."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -203,11 +224,21 @@ def test_at_l_only_the_kpi_ranges_read_the_currency_led_indexes(kpi_book):
 
     if connection.vendor != "sqlite":
         pytest.skip("SQLite's statistics table")
-    load_sqlite_statistics(L_STATISTICS)
+    load_sqlite_statistics({**L_STATISTICS, **L_SUMMARY_STATISTICS})
     user = kpi_book.admin
     with CaptureQueriesContext(connection) as captured:
-        for key in ("kpis", "win-loss", "sales-cycle", "forecast"):
-            registry.get(key).build(user, parse_filters(user, {}))
+        for key in (
+            "kpis",
+            "win-loss",
+            "sales-cycle",
+            "forecast",
+            "retention",
+            "lifetime-value",
+            "churn",
+            "at-risk",
+        ):
+            for viewer in (user, kpi_book.rep_a):
+                registry.get(key).build(viewer, parse_filters(viewer, {}))
     ranges = 0
     for query in captured.captured_queries:
         sql = query["sql"]
@@ -219,4 +250,11 @@ def test_at_l_only_the_kpi_ranges_read_the_currency_led_indexes(kpi_book):
         if "part_currency" in sql:
             assert "deal_currency_created" in plan or "deal_currency_closed" in plan, plan
             ranges += 1
-    assert ranges == 2  # the creations and the closes of the open deals
+        if "customer_purchase_time" in plan:
+            assert '"amount" IS NOT NULL' in sql, (sql, plan)
+        if "part_index" in sql and '"reports_customerattribution"."amount" IS NOT NULL' in sql:
+            assert "COVERING INDEX customer_purchase_time" in plan, plan
+            ranges += 1
+    # The creations and the closes of the open deals (the administrator's, the rep's) and
+    # the administrator's purchases of the lifetime value.
+    assert ranges == 5
