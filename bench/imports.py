@@ -5,8 +5,9 @@ duplicates: half of existing contacts, half of earlier rows of the file) into a 
 database of the given size, with duplicate matching on (policy "update"), end to end:
 parse, validate, match, write, audit, events, per-row error report. Prints rows/s, the CPU
 seconds of the importing process and of its cleaning workers, the peak resident memory
-and the peak private (anonymous) memory of each step's process, and writes
-`bench/results/imports-<size>-<vendor>.json`.
+and the peak private (anonymous) memory of each step's process, the megabytes the run
+read and wrote through system calls (SQLite's pages; steady where times are not), and
+writes `bench/results/imports-<size>-<vendor>.json`.
 
 The database is made once with `wasl demo` (SQLite: `bench/.data/imports-<size>/`), and
 each run imports into a fresh copy of it (SQLite: `VACUUM INTO`; PostgreSQL: a template
