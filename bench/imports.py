@@ -5,8 +5,9 @@ duplicates: half of existing contacts, half of earlier rows of the file) into a 
 database of the given size, with duplicate matching on (policy "update"), end to end:
 parse, validate, match, write, audit, events, per-row error report. Prints rows/s, the CPU
 seconds of the importing process and of its cleaning workers, the peak resident memory
-and the peak private (anonymous) memory of each step's process, and writes
-`bench/results/imports-<size>-<vendor>.json`.
+and the peak private (anonymous) memory of each step's process, the megabytes the run
+read and wrote through system calls (SQLite's pages; steady where times are not), and
+writes `bench/results/imports-<size>-<vendor>.json`.
 
 The database is made once with `wasl demo` (SQLite: `bench/.data/imports-<size>/`), and
 each run imports into a fresh copy of it (SQLite: `VACUUM INTO`; PostgreSQL: a template
@@ -127,6 +128,18 @@ def _admin() -> Any:
     return admin
 
 
+def io_mb() -> dict[str, float]:
+    """Bytes this process has read and written through system calls so far, in MiB
+    (Linux; empty elsewhere). A SQLite import's writes are its log pages, so the figure
+    shows how many pages its commits wrote, which the machine's load does not move."""
+    try:
+        with open("/proc/self/io") as io:
+            fields = dict(line.split(": ") for line in io.read().splitlines())
+    except OSError:
+        return {}
+    return {"read_mb": int(fields["rchar"]) / 2**20, "written_mb": int(fields["wchar"]) / 2**20}
+
+
 def children_cpu() -> float:
     """CPU seconds of this process's ended children (the import's cleaning workers)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -161,8 +174,10 @@ def run_job(job_id: int) -> dict[str, Any]:
 
     ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.QUEUED)
     started, cpu, workers = time.perf_counter(), time.process_time(), children_cpu()
+    io = io_mb()
     job = import_execute(job_id=job_id)
     seconds = time.perf_counter() - started
+    io = {key: round(value - io[key], 1) for key, value in io_mb().items()}
     return {
         "status": job.status,
         "error": job.error,
@@ -175,6 +190,7 @@ def run_job(job_id: int) -> dict[str, Any]:
         "cpu_seconds": round(time.process_time() - cpu, 2),
         "workers_cpu_seconds": round(children_cpu() - workers, 2),
         "rows_per_second": round(job.processed / seconds) if seconds else None,
+        **io,
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "anon_rss_mb_at_end": round(private_mb(), 1),
     }

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+import time
 import uuid
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
 
-from wasl.contacts.models import Contact
+from wasl.contacts.models import Company, Contact
 from wasl.core.models import AuditEntry, OutboxEvent
 from wasl.imports.bulk import BulkImport, _audit_fields, new_public_ids
 from wasl.imports.engine import Clean, Options, db_json
@@ -103,12 +105,50 @@ def test_created_changes_are_the_encoded_dict_of_every_audited_field(
     assert bool(writer._changes_templates[tuple(fields)]) == (target != "leads")
 
 
-def test_new_public_ids_are_distinct_random_uuids():
+def test_new_public_ids_are_distinct_time_ordered_uuids():
+    before = time.time_ns() // 1_000_000
     ids = new_public_ids(2000)
+    after = time.time_ns() // 1_000_000
     assert len(set(ids)) == 2000
+    # Increasing in the order given, so the records' keys go in at the end of the index.
+    assert ids == sorted(ids)
     for value in ids:
         parsed = uuid.UUID(value)
-        assert (parsed.version, parsed.variant, parsed.hex) == (4, uuid.RFC_4122, value)
+        assert (parsed.version, parsed.variant, parsed.hex) == (7, uuid.RFC_4122, value)
+        assert before <= parsed.int >> 80 <= after
+    # A later call's ids come after the earlier ones.
+    time.sleep(0.002)
+    assert min(new_public_ids(10)) > max(ids)
+
+
+def test_new_public_ids_keep_74_random_bits():
+    ids = [uuid.UUID(value).int for value in new_public_ids(4000)]
+    rand_a = {value >> 64 & 0xFFF for value in ids}
+    rand_b = {value & (1 << 62) - 1 for value in ids}
+    # 4,000 draws of 12 bits fill most of the 4,096 values; of 62 bits, never collide.
+    assert len(rand_a) > 2000
+    assert len(rand_b) == 4000
+    # Neighbours are not one apart: the next id is not a guess away from the last.
+    gaps = [b - a for a, b in itertools.pairwise(ids)]
+    assert min(gaps) > 1 << 20
+
+
+def test_imported_records_get_time_ordered_public_ids(personas, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text(
+        "First name,Last name,Email,Company\n"
+        "Sara,Ahmadi,sara@example.com,Pars Co\n"
+        "Reza,Karimi,reza@example.com,Pars Co\n"
+        "Nima,Rad,nima@example.com,\n",
+        encoding="utf-8",
+    )
+    job = import_file(actor=personas.admin, path=path, target="contacts")
+    assert job.created == 3
+    contacts = list(Contact.objects.order_by("pk").values_list("public_id", flat=True))
+    company = Company.objects.get(name="Pars Co").public_id
+    assert [c.version for c in contacts] == [7, 7, 7]
+    assert company.version == 7
+    assert contacts == sorted(contacts)
 
 
 def test_a_duplicate_row_reports_a_change_only_when_it_changes_the_plan():
