@@ -944,31 +944,28 @@ def _no_segments() -> Segments:
     return {"industry": defaultdict(list), "source": defaultdict(list), "tag": defaultdict(list)}
 
 
-def segments(cents: dict[Key, int], scope: QuerySet[Any] | None) -> Segments:
+def segments(cents: dict[Key, int]) -> Segments:
     """{"industry"|"source"|"tag": {segment name: [cents of each of its customers]}} for
-    the customers of `cents` in the scope's purchasers (`scope`: the deal ids), read
-    through a subquery of them rather than thousands of ids written into the statements."""
+    the customers of `cents` (a rep's or a team's few thousand), read by id."""
     found = _no_segments()
     none = _("(none)")
     sources = {code: str(label) for code, label in Source.choices}
     for kind, model in ((COMPANY, Company), (CONTACT, Contact)):
-        for pk, industry, source in touches.raw_rows(
-            model.objects.filter(pk__in=touches.purchasers(kind, scope)).values_list(
-                "pk", "industry", "source"
-            )
-        ):
-            amount = cents.get((kind, pk))
-            if amount is not None:
+        for chunk in _chunks(sorted(pk for k, pk in cents if k == kind)):
+            for pk, industry, source in touches.raw_rows(
+                model.objects.filter(pk__in=chunk).values_list("pk", "industry", "source")
+            ):
+                amount = cents[(kind, pk)]
                 found["industry"][(industry or "").strip() or none].append(amount)
                 found["source"][sources.get(source, source) if source else none].append(amount)
-    _add_tags(found, cents, scope)
+    _add_tags(found, cents, every_customer=False)
     return found
 
 
-def _add_tags(found: Segments, cents: dict[Key, int], scope: QuerySet[Any] | None) -> None:
+def _add_tags(found: Segments, cents: dict[Key, int], *, every_customer: bool) -> None:
     tagged: set[Key] = set()
     for kind, model in ((COMPANY, Company), (CONTACT, Contact)):
-        for pk, tag in _tag_rows(kind, model, scope):
+        for pk, tag in _tag_rows(kind, model, cents, every_customer=every_customer):
             amount = cents.get((kind, pk))
             if amount is not None:
                 found["tag"][tag].append(amount)
@@ -1001,25 +998,31 @@ def _every_customer_lifetime_and_segments() -> tuple[Lifetime, Segments]:
             counts[(kind, pk)] = n
             by_industry[(industry or "").strip() or none].append(amount)
             by_source[sources.get(source, source) if source else none].append(amount)
-    _add_tags(found, cents, None)
+    _add_tags(found, cents, every_customer=True)
     return Lifetime(cents=cents, deals=counts, missing=touches.unconverted_deals()), found
 
 
-def _tag_rows(kind: str, model: Any, scope: QuerySet[Any] | None) -> list[tuple[Any, ...]]:
-    """(customer id, tag name) of the tags of the customers of `kind` who bought."""
+def _tag_rows(
+    kind: str, model: Any, cents: dict[Key, int], *, every_customer: bool
+) -> list[tuple[Any, ...]]:
+    """(customer id, tag name) of the tags of the customers of `kind` in `cents`: every
+    buying customer's joined to the customers' totals, else read by id."""
     through = model.tags.through
     owner_field = "company_id" if kind == COMPANY else "contact_id"
-    if scope is not None:
-        return touches.raw_rows(
-            through.objects.filter(
-                **{f"{owner_field}__in": touches.purchasers(kind, scope)}
-            ).values_list(owner_field, "tag__name")
-        )
+    if not every_customer:
+        rows: list[tuple[Any, ...]] = []
+        for chunk in _chunks(sorted(pk for k, pk in cents if k == kind)):
+            rows += touches.raw_rows(
+                through.objects.filter(**{f"{owner_field}__in": chunk}).values_list(
+                    owner_field, "tag__name"
+                )
+            )
+        return rows
     quote = connection.ops.quote_name
     links, tags = quote(through._meta.db_table), quote(Tag._meta.db_table)
-    revenue = quote(CustomerTotals._meta.db_table)
+    totals = quote(CustomerTotals._meta.db_table)
     return _fetch(
-        f'SELECT t."{owner_field}", g."name" FROM {revenue} r '  # noqa: S608 (table names)
+        f'SELECT t."{owner_field}", g."name" FROM {totals} r '  # noqa: S608 (table names)
         f'JOIN {links} t ON t."{owner_field}" = r."customer_id" '
         f'JOIN {tags} g ON g."id" = t."tag_id" WHERE r."customer_kind" = %s',
         [kind],
@@ -1047,7 +1050,7 @@ def build_lifetime_value(user: Any, filters: ReportFilters) -> Report:
         data, groups = _every_customer_lifetime_and_segments()
     else:
         data = lifetime(user, filters)
-        groups = segments(data.cents, scope_deal_ids(user, filters))
+        groups = segments(data.cents)
     figures = [
         Figure("customers", _("Customers"), len(data.cents), "count"),
         Figure("average", _("Average lifetime value"), data.average(), "money"),
