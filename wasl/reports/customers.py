@@ -865,7 +865,7 @@ def purchases(user: Any, filters: ReportFilters, until: dt.datetime) -> QuerySet
 
 
 def every_customer_read(filters: ReportFilters) -> bool:
-    """Whether the lifetime value may read the summary's revenue rows (one a customer,
+    """Whether the lifetime value may read the customers' totals (one row a customer,
     converted ahead) instead of summing the purchases: for every customer and deal (an
     administrator without filters) when no purchase is dated at or after the period's
     end."""
@@ -874,7 +874,7 @@ def every_customer_read(filters: ReportFilters) -> bool:
 
 def lifetime(user: Any, filters: ReportFilters, rates: RateTable | None = None) -> Lifetime:
     """Won revenue per customer the viewer sees, from the first sale up to the period's
-    end: the summary's revenue rows, or one grouped read of its purchases."""
+    end: the customers' totals, or one grouped read of its purchases."""
     if scope_deal_ids(user, filters) is None and every_customer_read(filters):
         return _lifetime_of_every_customer()
     rates = rates or RateTable.load(filters.currency)
@@ -976,7 +976,7 @@ def _add_tags(found: Segments, cents: dict[Key, int], *, every_customer: bool) -
 
 
 def _every_customer_lifetime_and_segments() -> tuple[Lifetime, Segments]:
-    """`lifetime` and `segments` of every customer from the summary's revenue rows, each
+    """`lifetime` and `segments` of every customer from the customers' totals, each
     joined to its company or contact in one statement a kind."""
     cents: dict[Key, int] = {}
     counts: dict[Key, int] = {}

@@ -258,7 +258,7 @@ def _episode(customer: Customer, start: dt.datetime, end: dt.datetime) -> Custom
     )
 
 
-# ---------------------------------------------------------------- revenue
+# ---------------------------------------------------------------- customer totals
 
 
 def money_basis() -> str:
@@ -347,7 +347,7 @@ def unconverted_counts(text: str) -> dict[str, int]:
 
 
 def unconverted_deals() -> dict[str, int]:
-    """The won deals left out of the revenue rows for want of a rate, by currency."""
+    """The won deals left out of the totals' revenue for want of a rate, by currency."""
     counts: dict[str, int] = {}
     grouped = (
         CustomerTotals.objects.exclude(unconverted="")
@@ -386,7 +386,7 @@ def _insert_totals(rows: list[tuple[Any, ...]]) -> None:
 
 
 def refresh_totals(customers: Iterable[Customer]) -> None:
-    """Write again the revenue rows of these customers from their purchases."""
+    """Write again the totals of these customers from their touches."""
     by_kind: dict[str, list[int]] = {COMPANY: [], CONTACT: []}
     for kind, pk in customers:
         by_kind[kind].append(pk)
@@ -461,7 +461,7 @@ def rebuild() -> None:
 def _analyse(*models: Any) -> None:
     """Fresh planner statistics for rebuilt tables (all three by default). SQLite keeps
     statistics only once ANALYZE has run (without them it guesses the rows of one kind to
-    be half the table); PostgreSQL's come from autovacuum, too late for the revenue rows
+    be half the table); PostgreSQL's come from autovacuum, too late for the totals
     rewritten at once, whose join to the companies it would take for a few dozen rows."""
     chosen = models or (CustomerAttribution, CustomerEpisode, CustomerTotals)
     with connection.cursor() as cursor:
