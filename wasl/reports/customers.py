@@ -227,12 +227,6 @@ def median(values: list[Any]) -> Any:
     return statistics.median(values) if values else None
 
 
-def mean(values: list[Decimal]) -> Decimal | None:
-    if not values:
-        return None
-    return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"))
-
-
 def source_label(code: str) -> str:
     try:
         return str(Source(code).label)
@@ -987,11 +981,13 @@ def _every_customer_lifetime_and_segments() -> tuple[Lifetime, Segments]:
     revenue = connection.ops.quote_name(CustomerTotals._meta.db_table)
     for kind, model in ((COMPANY, Company), (CONTACT, Contact)):
         table = connection.ops.quote_name(model._meta.db_table)
-        rows = _fetch(
-            f'SELECT r."customer_id", r."revenue_cents", r."deals", m."industry", m."source" '  # noqa: S608 (table names)
-            f'FROM {revenue} r LEFT JOIN {table} m ON m."id" = r."customer_id" '
-            'WHERE r."customer_kind" = %s',
-            [kind],
+        rows = touches.fetch(
+            touches.Statement(
+                f'SELECT r."customer_id", r."revenue_cents", r."deals", m."industry", m."source" '  # noqa: S608 (table names)
+                f'FROM {revenue} r LEFT JOIN {table} m ON m."id" = r."customer_id" '
+                'WHERE r."customer_kind" = %s',
+                [kind],
+            )
         )
         for pk, amount, n, industry, source in rows:
             cents[(kind, pk)] = amount
@@ -1021,18 +1017,14 @@ def _tag_rows(
     quote = connection.ops.quote_name
     links, tags = quote(through._meta.db_table), quote(Tag._meta.db_table)
     totals = quote(CustomerTotals._meta.db_table)
-    return _fetch(
-        f'SELECT t."{owner_field}", g."name" FROM {totals} r '  # noqa: S608 (table names)
-        f'JOIN {links} t ON t."{owner_field}" = r."customer_id" '
-        f'JOIN {tags} g ON g."id" = t."tag_id" WHERE r."customer_kind" = %s',
-        [kind],
+    return touches.fetch(
+        touches.Statement(
+            f'SELECT t."{owner_field}", g."name" FROM {totals} r '  # noqa: S608 (table names)
+            f'JOIN {links} t ON t."{owner_field}" = r."customer_id" '
+            f'JOIN {tags} g ON g."id" = t."tag_id" WHERE r."customer_kind" = %s',
+            [kind],
+        )
     )
-
-
-def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def top_customers(cents: dict[Key, int], limit: int) -> list[Key]:
