@@ -958,18 +958,6 @@ def first_purchases(
     return {(kind, pk): moment_of(first) for kind, pk, first in raw_rows(grouped)}  # type: ignore[misc]
 
 
-def purchasers(kind: str, scope_deal_ids: QuerySet[Any] | None) -> QuerySet[Any]:
-    """The ids of the customers of `kind` with a won deal (in scope), as a subquery."""
-    if scope_deal_ids is None:
-        return CustomerTotals.objects.filter(customer_kind=kind).values("customer_id")
-    rows = CustomerAttribution.objects.filter(
-        deal__isnull=False, touched_at__isnull=False, customer_kind=kind
-    )
-    if scope_deal_ids is not None:
-        rows = rows.filter(deal_id__in=scope_deal_ids)
-    return rows.values("customer_id")
-
-
 # Compound statements stay well below SQLite's limit of 500 parts.
 PARTS_PER_STATEMENT = 200
 
