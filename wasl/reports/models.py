@@ -151,6 +151,9 @@ class CustomerEpisode(models.Model):
     customer_id = models.BigIntegerField()
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
+    # The customer has a purchase (a won deal with its close time). Only buyers are
+    # counted for churn; at L three episodes in four are of customers who never bought.
+    buyer = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("customer episode")
@@ -166,6 +169,13 @@ class CustomerEpisode(models.Model):
             models.Index(
                 fields=["customer_kind", "customer_id", "starts_at", "ends_at"],
                 name="customer_episode_span",
+            ),
+            # The buyers' episodes alone, in customer order: PostgreSQL's one pass over
+            # every customer's episodes for the churn reads a quarter of the entries.
+            models.Index(
+                fields=["customer_kind", "customer_id", "starts_at", "ends_at"],
+                condition=models.Q(buyer=True),
+                name="customer_episode_buyer",
             ),
         ]
 

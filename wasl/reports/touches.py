@@ -190,7 +190,8 @@ def _write_episodes(rows: list[CustomerEpisode]) -> None:
 
 
 def refresh_episodes(customers: Iterable[Customer], days: int) -> None:
-    """Build again the episodes of these customers from their touches."""
+    """Build again the episodes of these customers from their touches, each marked with
+    whether its customer has bought (a touch that is a deal's is a purchase)."""
     by_kind: dict[str, list[int]] = {COMPANY: [], CONTACT: []}
     for kind, pk in customers:
         by_kind[kind].append(pk)
@@ -198,14 +199,21 @@ def refresh_episodes(customers: Iterable[Customer], days: int) -> None:
         for chunk in _chunks(ids):
             CustomerEpisode.objects.filter(customer_kind=kind, customer_id__in=chunk).delete()
             moments: dict[int, list[dt.datetime]] = {}
-            for pk, at in CustomerAttribution.objects.filter(
+            buyers: set[int] = set()
+            for pk, at, deal_id in CustomerAttribution.objects.filter(
                 customer_kind=kind, customer_id__in=chunk, touched_at__isnull=False
-            ).values_list("customer_id", "touched_at"):
+            ).values_list("customer_id", "touched_at", "deal_id"):
                 moments.setdefault(pk, []).append(at)
+                if deal_id is not None:
+                    buyers.add(pk)
             _write_episodes(
                 [
                     CustomerEpisode(
-                        customer_kind=kind, customer_id=pk, starts_at=start, ends_at=end
+                        customer_kind=kind,
+                        customer_id=pk,
+                        starts_at=start,
+                        ends_at=end,
+                        buyer=pk in buyers,
                     )
                     for pk, found in moments.items()
                     for start, end in episodes_of(found, days)
@@ -215,47 +223,56 @@ def refresh_episodes(customers: Iterable[Customer], days: int) -> None:
 
 def _rebuild_episodes(days: int) -> None:
     """All the episodes, from one walk over the touches in customer and time order (raw
-    cursors: at 1.5 million touches the ORM's conversions cost most of the time)."""
+    cursors: at 1.5 million touches the ORM's conversions cost most of the time). A
+    customer's episodes wait until its last touch is read, which says whether it bought."""
     CustomerEpisode.objects.all().delete()
     window = dt.timedelta(days=days)
     insert = (
         f"INSERT INTO {_table(CustomerEpisode)} "  # noqa: S608 (a table name)
-        '("customer_kind", "customer_id", "starts_at", "ends_at") VALUES (%s, %s, %s, %s)'
+        '("customer_kind", "customer_id", "starts_at", "ends_at", "buyer") '
+        "VALUES (%s, %s, %s, %s, %s)"
     )
     touched = (
         CustomerAttribution.objects.filter(touched_at__isnull=False)
         .order_by("customer_kind", "customer_id", "touched_at")
-        .values_list("customer_kind", "customer_id", "touched_at")
+        .values_list("customer_kind", "customer_id", "touched_at", "deal_id")
     )
     sql, params = touched.query.sql_with_params()
     batch: list[tuple[Any, ...]] = []
     current: Customer | None = None
+    spans: list[tuple[dt.datetime, dt.datetime]] = []
+    bought = False
     start = last = dt.datetime.min
+
+    def close_customer() -> None:
+        if current is None:
+            return
+        spans.append((start, last + window))
+        batch.extend((*current, param(low), param(high), bought) for low, high in spans)
+        spans.clear()
+
     with connection.cursor() as reader, connection.cursor() as writer:
         reader.execute(sql, params)
         while rows := reader.fetchmany(20_000):
-            for kind, pk, raw in rows:
+            for kind, pk, raw, deal_id in rows:
                 moment = moment_of(raw)
                 assert moment is not None
-                if current is not None and current == (kind, pk) and moment - last <= window:
+                if current == (kind, pk):
+                    bought = bought or deal_id is not None
+                    if moment - last > window:
+                        spans.append((start, last + window))
+                        start = moment
                     last = moment
                     continue
-                if current is not None:
-                    batch.append((*current, param(start), param(last + window)))
+                close_customer()
                 current, start, last = (kind, pk), moment, moment
+                bought = deal_id is not None
             if len(batch) >= 20_000:
                 writer.executemany(insert, batch)
                 batch = []
-        if current is not None:
-            batch.append((*current, param(start), param(last + window)))
+        close_customer()
         if batch:
             writer.executemany(insert, batch)
-
-
-def _episode(customer: Customer, start: dt.datetime, end: dt.datetime) -> CustomerEpisode:
-    return CustomerEpisode(
-        customer_kind=customer[0], customer_id=customer[1], starts_at=start, ends_at=end
-    )
 
 
 # ---------------------------------------------------------------- customer totals
@@ -786,6 +803,12 @@ def _bit_after(column: str, moments: list[dt.datetime]) -> tuple[str, list[Any]]
     return between(0, len(moments))
 
 
+def _buyer_episode() -> str:
+    """The condition of `customer_episode_buyer` on the episodes `e`, written as the index
+    has it (SQLite uses a partial index only for a query stating its condition)."""
+    return 'e."buyer" = 1' if connection.vendor == "sqlite" else 'e."buyer"'
+
+
 def in_touch(
     customers: Statement,
     moments: list[dt.datetime],
@@ -793,10 +816,11 @@ def in_touch(
     last_end_before: dt.datetime | None = None,
     most: bool = False,
 ) -> Statement:
-    """`customers` (rows "kind", "id", "first_at") with "t0", "t1", … (1 when the customer
-    was in touch at moments[i], else 0) and, when `last_end_before` is given, "last_end":
-    the end of its last episode starting before that moment (its last touch is the churn
-    days earlier).
+    """`customers` (rows "kind", "id", "first_at": buyers, see `buyers`) with "t0", "t1",
+    … (1 when the customer was in touch at moments[i], else 0) and, when `last_end_before`
+    is given, "last_end": the end of its last episode starting before that moment (its
+    last touch is the churn days earlier). Only buyers' episodes are read (the smaller
+    `customer_episode_buyer` index).
 
     An episode (s, e] covers the moments from the first after s to the last at or before
     e, a run of bits; the episodes of a customer are disjoint, so the sum of their runs is
@@ -813,11 +837,12 @@ def in_touch(
     ends, ends_params = _bit_after('e."ends_at"', moments)
     starts, starts_params = _bit_after('e."starts_at"', moments)
     episode = _table(CustomerEpisode)
+    buyer = _buyer_episode()
     last_end, last_params = "", []
     if last_end_before is not None:
         last_end = (
             f', (SELECT MAX(e."ends_at") FROM {episode} e'  # noqa: S608
-            ' WHERE e."customer_kind" = c."kind" AND e."customer_id" = c."id"'
+            f' WHERE {buyer} AND e."customer_kind" = c."kind" AND e."customer_id" = c."id"'
             ' AND e."starts_at" < %s) AS "last_end"'
         )
         last_params = [param(last_end_before)]
@@ -831,7 +856,7 @@ def in_touch(
         WITH "touched" AS MATERIALIZED (
             SELECT c.*, CAST(COALESCE((
                 SELECT SUM(({ends}) - ({starts})) FROM {episode} e
-                WHERE e."customer_kind" = c."kind" AND e."customer_id" = c."id"
+                WHERE {buyer} AND e."customer_kind" = c."kind" AND e."customer_id" = c."id"
                   AND e."ends_at" >= %s AND e."starts_at" < %s
             ), 0) AS BIGINT) AS "mask"{last_end}
             FROM ({customers.sql}) c
@@ -864,7 +889,7 @@ def _in_touch_by_scan(
                 SELECT e."customer_kind" AS "kind", e."customer_id" AS "id",
                        SUM(({ends}) - ({starts})) AS "mask"{last_end}
                 FROM {_table(CustomerEpisode)} e
-                WHERE e."ends_at" >= %s AND e."starts_at" < %s
+                WHERE {_buyer_episode()} AND e."ends_at" >= %s AND e."starts_at" < %s
                 GROUP BY e."customer_kind", e."customer_id"
             ) g ON g."kind" = c."kind" AND g."id" = c."id"
         )

@@ -62,7 +62,9 @@ def snapshot() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         key=repr,
     )
     episodes = sorted(
-        CustomerEpisode.objects.values_list("customer_kind", "customer_id", "starts_at", "ends_at")
+        CustomerEpisode.objects.values_list(
+            "customer_kind", "customer_id", "starts_at", "ends_at", "buyer"
+        )
     )
     return attributions, episodes
 
@@ -131,7 +133,7 @@ def test_every_kind_of_write_is_folded_as_a_rebuild_would_make_it(personas, stag
     company = CustomerAttribution.CustomerKind.COMPANY
     assert (call.pk, None, company, acme.pk, at(2, 1), "", None) in attributions
     assert not any(row[0] == note.pk for row in attributions)  # a note is no touch
-    assert (company, acme.pk, at(1, 10), at(2, 1) + 30 * DAY) in episodes
+    assert (company, acme.pk, at(1, 10), at(2, 1) + 30 * DAY, True) in episodes
     assert CustomerTotals.objects.filter(customer_kind=company, customer_id=acme.pk).values_list(
         "deals", "first_purchase_at", "last_activity_at"
     ).get() == (1, at(1, 10), at(2, 1))
@@ -169,6 +171,32 @@ def test_every_kind_of_write_is_folded_as_a_rebuild_would_make_it(personas, stag
     attributions, _episodes = assert_as_rebuilt()
     assert not any(row[0] == call_id for row in attributions)
     assert (None, personal.pk, contact, solo.pk, at(1, 10), "EUR", Decimal("250")) in attributions
+
+
+def test_episodes_say_whether_their_customer_bought(personas, stages, thirty_days):
+    """The churn reads only buyers' episodes: a customer's episodes are marked when its
+    first deal is won, every one of them (those of activities before too), and unmarked
+    when it has no won deal any more."""
+    rep = personas.rep_a
+    acme = company_create(actor=rep, name="Acme")
+    call = activity_create(actor=rep, kind="call", subject="Call", company=acme)
+    with frozen(at(1, 5)):
+        activity_complete(actor=rep, activity=call)
+    company = CustomerAttribution.CustomerKind.COMPANY
+
+    def acme_episodes() -> list[tuple[Any, ...]]:
+        _attributions, episodes = assert_as_rebuilt()
+        return [row[2:] for row in episodes if row[:2] == (company, acme.pk)]
+
+    assert acme_episodes() == [(at(1, 5), at(1, 5) + 30 * DAY, False)]
+    with frozen(at(4, 1)):
+        deal = deal_create(actor=rep, title="First", stage=stages["won"], company=acme)
+    assert acme_episodes() == [
+        (at(1, 5), at(1, 5) + 30 * DAY, True),
+        (at(4, 1), at(4, 1) + 30 * DAY, True),
+    ]
+    deal_move_to_stage(actor=rep, deal=deal, stage=stages["open"])
+    assert acme_episodes() == [(at(1, 5), at(1, 5) + 30 * DAY, False)]
 
 
 def test_the_dispatcher_folds_the_events_so_a_report_finds_nothing_left(
