@@ -185,14 +185,17 @@ class Deal(OwnedRecord):
             ),
             # The KPIs' open deals at each period end, as the deals created before it less
             # those closed before it: per currency, each period's creations and closes are
-            # one range of these indexes, summed without sorting or a per-row bucket. Their
-            # condition is always true; only a query that states it (`_range_sums`) may
-            # use them, since led by the currency they tempt SQLite's planner into
-            # skip-scans or sort-free groupings that cost other reports several times more.
+            # one range of these indexes, summed without sorting or a per-row bucket (the
+            # close is in the creations' index, since a deal closed before its creation is
+            # left out of them). Their condition is always true; only a query that states
+            # it (`_range_sums`) may use them, since led by the currency they tempt
+            # SQLite's planner into skip-scans or sort-free groupings that cost other
+            # reports several times more.
             models.Index(
                 fields=[
                     "currency",
                     "created_at",
+                    "closed_at",
                     "amount",
                     "owner",
                     "team",

@@ -289,30 +289,23 @@ def open_series(
 ) -> tuple[list[int], list[Decimal], dict[str, int]]:
     """Deals open at the end of each period (count, and value at the rates of its last
     day): those created before the end less those closed before it. A deal closed before
-    its creation (an imported history) is never open, so it is taken back at its creation.
-    Each period's creations and closes, per currency, are a range of an index."""
+    its creation (an imported history) is never open, so it is left out of both. Each
+    period's creations and closes, per currency, are a range of an index."""
     moments = _ends(periods, filters.tz)
     deals = deals_in_scope(user, filters)
     currencies = deal_currencies()
-    created = _range_sums(deals, "created_at", currencies, moments)
+    created = _range_sums(
+        deals.filter(Q(closed_at__isnull=True) | Q(closed_at__gte=F("created_at"))),
+        "created_at",
+        currencies,
+        moments,
+    )
     closed = _range_sums(
         deals.filter(closed_at__gte=F("created_at")), "closed_at", currencies, moments
     )
-    closed_first = deals.filter(
-        closed_at__lt=F("created_at"), created_at__lt=moments[-1], amount__isnull=False
-    )
-    taken_back: dict[tuple[str, int], tuple[int, Decimal]] = {}
-    for row in (
-        closed_first.annotate(part_index=_first_moment_after("created_at", moments))
-        .order_by()
-        .values_list("currency", "part_index")
-        .annotate(n=Count("pk"), total=Sum("amount"))
-    ):
-        currency, index, n, total = row
-        taken_back[(currency, index)] = (n, total or Decimal(0))
     counts = [0 for _m in moments]
     by_currency: list[dict[str, list[Any]]] = [{} for _m in moments]
-    for sign, sums in ((1, created), (-1, closed), (-1, taken_back)):
+    for sign, sums in ((1, created), (-1, closed)):
         for (currency, first), (n, total) in sums.items():
             for index in range(first, len(moments)):
                 counts[index] += sign * n

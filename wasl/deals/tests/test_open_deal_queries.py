@@ -26,7 +26,7 @@ L_STATISTICS = {
         "deal_board_totals": "300000 100000 18750 2344 2 2 2 2",
         "deal_closed_outcome": "300000 3 3 3 2 1 1 1 1",
         "deal_currency_closed": "135398 16925 1 1 1 1 1 1",
-        "deal_currency_created": "300000 37500 1 1 1 1 1",
+        "deal_currency_created": "300000 37500 1 1 1 1 1 1",
         "deal_company": "300000 4",
         "deal_expected_close": "300000 354 55 9 1 1 1 1",
         "deal_owner_open": "164602 11758 3920 1176 152 2",
