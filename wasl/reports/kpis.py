@@ -23,7 +23,6 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import (
-    Avg,
     Case,
     Count,
     F,
@@ -166,49 +165,57 @@ def deal_series(
 ) -> tuple[dict[str, list[Any]], dict[str, int]]:
     """Win rate, sales cycle and new revenue of each period, and the open deals at each
     end. Each period's closed deals are one range of `deal_closed_outcome` per outcome (the
-    stages of each kind named, so no join and no grouping by period)."""
+    stages of each kind named, so no join and no grouping by period); the won deals' one
+    read gives their money and their days from creation to close."""
     kinds = dict(
         Stage.objects.filter(kind__in=(Stage.Kind.WON, Stage.Kind.LOST)).values_list("pk", "kind")
     )
     deals = deals_in_scope(user, filters).order_by()
     runs = _period_runs(periods, filters.tz)
-    outcomes: dict[tuple[str, int], tuple[int, Any]] = {}
     revenue = [MoneyTotal(rates) for _p in periods]
-    for kind, cycle in (
-        (Stage.Kind.WON, Avg(DaysBetween(F("created_at"), F("closed_at")))),
-        (Stage.Kind.LOST, Value(None, output_field=FloatField())),
-    ):
+    won = [0 for _p in periods]
+    won_days = [0.0 for _p in periods]
+    lost = [0 for _p in periods]
+
+    def closed_in(kind: str) -> QuerySet[Deal] | None:
         stage_ids = [pk for pk, stage_kind in kinds.items() if stage_kind == kind]
         if not stage_ids:
-            continue
-        closed = deals.filter(closed_at__gte=_LOW, closed_at__lt=_HIGH, stage_id__in=stage_ids)
+            return None
+        return deals.filter(closed_at__gte=_LOW, closed_at__lt=_HIGH, stage_id__in=stage_ids)
+
+    won_deals = closed_in(Stage.Kind.WON)
+    if won_deals is not None:
         template = (
-            closed.annotate(part_index=Value(_PART))
-            .values_list("part_index")
-            .annotate(n=Count("*"), cycle=cycle)
-        )
-        for index, n, days in touches.repeated(template, (_PART, _LOW, _HIGH), runs):
-            outcomes[(kind, int(index))] = (int(n), days)
-        if kind == Stage.Kind.WON:
-            money = (
-                closed.annotate(
-                    part_index=Value(_PART), part_day=customers.local_day("closed_at", filters)
-                )
-                .values_list("part_index", "currency", "part_day")
-                .annotate(total=Sum("amount"), n=Count("*"))
+            won_deals.annotate(
+                part_index=Value(_PART), part_day=customers.local_day("closed_at", filters)
             )
-            for index, currency, day, total, n in touches.repeated(
-                money, (_PART, _LOW, _HIGH), runs
-            ):
-                revenue[int(index)].add(
-                    customers.as_decimal(total), currency, customers.as_day(day), int(n)
-                )
-    win_rate, cycle_days = [], []
-    for index in range(len(periods)):
-        n_won, days = outcomes.get((Stage.Kind.WON, index), (0, None))
-        n_lost, _none = outcomes.get((Stage.Kind.LOST, index), (0, None))
-        win_rate.append(ratio(n_won, n_won + n_lost))
-        cycle_days.append(round(max(float(days), 0.0), 1) if days is not None and n_won else None)
+            .values_list("part_index", "currency", "part_day")
+            .annotate(
+                total=Sum("amount"),
+                n=Count("*"),
+                days=Sum(DaysBetween(F("created_at"), F("closed_at"))),
+            )
+        )
+        for index, currency, day, total, n, days in touches.repeated(
+            template, (_PART, _LOW, _HIGH), runs
+        ):
+            revenue[int(index)].add(
+                customers.as_decimal(total), currency, customers.as_day(day), int(n)
+            )
+            won[int(index)] += int(n)
+            won_days[int(index)] += float(days or 0)
+    lost_deals = closed_in(Stage.Kind.LOST)
+    if lost_deals is not None:
+        template = lost_deals.annotate(part_index=Value(_PART)).values_list("part_index")
+        for index, n in touches.repeated(
+            template.annotate(n=Count("*")), (_PART, _LOW, _HIGH), runs
+        ):
+            lost[int(index)] = int(n)
+    win_rate = [ratio(n_won, n_won + n_lost) for n_won, n_lost in zip(won, lost, strict=True)]
+    cycle_days = [
+        round(max(days / n_won, 0.0), 1) if n_won else None
+        for days, n_won in zip(won_days, won, strict=True)
+    ]
     open_count, open_value, missing = open_series(user, filters, periods, rates)
     merge_missing(missing, revenue[-1].missing)
     return {
