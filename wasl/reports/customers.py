@@ -633,21 +633,43 @@ def _churn_flags(
 
 
 def _churn_conditions(
-    span: tuple[int, int], moments: list[dt.datetime]
+    span: tuple[int, int], moments: list[dt.datetime], *, grouped: bool = False
 ) -> dict[str, tuple[str, list[Any]]]:
     """Each churn measure of a period as a condition on `_churn_flags`' rows: bought
     before the start and in touch then (in touch at the start), and no longer at the end
     (churned); bought before the end and in touch then (at the end); first bought in the
-    period (new); bought before the end (bought, not one of the report's measures)."""
+    period (new); bought before the end (bought, not one of the report's measures).
+    `grouped`: on the rows of `_grouped_flags`, where "first_at" < moments[i] is "k" <= i."""
     start, end = span
-    at_start, at_end = touches.param(moments[start]), touches.param(moments[end])
+
+    def bought_before(index: int) -> tuple[str, list[Any]]:
+        if grouped:
+            return f'"k" <= {index}', []
+        return '"first_at" < %s', [touches.param(moments[index])]
+
+    at_start, start_params = bought_before(start)
+    at_end, end_params = bought_before(end)
     return {
-        "active_start": (f'"first_at" < %s AND "t{start}" = 1', [at_start]),
-        "churned": (f'"first_at" < %s AND "t{start}" = 1 AND "t{end}" = 0', [at_start]),
-        "active_end": (f'"first_at" < %s AND "t{end}" = 1', [at_end]),
-        "new": ('"first_at" < %s AND "first_at" >= %s', [at_end, at_start]),
-        "bought": ('"first_at" < %s', [at_end]),
+        "active_start": (f'{at_start} AND "t{start}" = 1', start_params),
+        "churned": (f'{at_start} AND "t{start}" = 1 AND "t{end}" = 0', start_params),
+        "active_end": (f'{at_end} AND "t{end}" = 1', end_params),
+        "new": (f"{at_end} AND NOT ({at_start})", [*end_params, *start_params]),
+        "bought": (at_end, end_params),
     }
+
+
+def _grouped_flags(flags: touches.Statement, moments: list[dt.datetime]) -> touches.Statement:
+    """`_churn_flags`' rows counted ("n") by kind, mask of moments in touch and "k", how
+    many of the moments are at or before the first purchase, with the mask's bits again
+    ("t0", …). Tens of thousands of customers fall into a few thousand groups, so the
+    measures of many periods are summed over the groups rather than over every customer."""
+    bucket, bucket_params = touches.count_at_or_before('"first_at"', moments)
+    bits = ", ".join(f'("mask" / {1 << i}) %% 2 AS "t{i}"' for i in range(len(moments)))
+    sql = (
+        f'SELECT *, {bits} FROM (SELECT "kind", "mask", {bucket} AS "k", COUNT(*) AS "n" '  # noqa: S608
+        f'FROM ({flags.sql}) f GROUP BY "kind", "mask", "k") g'
+    )
+    return touches.Statement(sql, [*bucket_params, *flags.params])
 
 
 def churn_over(
@@ -661,21 +683,24 @@ def churn_over(
     """The churn of each of `periods` (oldest first; same filters otherwise), counted by the
     database in one statement (only `measures`; the others stay 0); `listed` also reads
     the last period's churned customers (LIST_LIMIT, latest last touch first) in the same
-    statement."""
+    statement. Several periods are summed over the customers' groups (`_grouped_flags`):
+    at L, eight periods' 24 sums over 57,000 customers cost a third of the churn."""
     days = touches.churn_days()
     flags, spans, moments = _churn_flags(user, filters, periods, last_end=listed)
+    grouped = len(periods) > 1 and not listed
+    counted_rows, one = (_grouped_flags(flags, moments), '"n"') if grouped else (flags, "1")
     sums, params = [], []
     for span in spans:
-        conditions = _churn_conditions(span, moments)
+        conditions = _churn_conditions(span, moments, grouped=grouped)
         for measure in measures:
             condition, condition_params = conditions[measure]
-            sums.append(f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)")
+            sums.append(f"SUM(CASE WHEN {condition} THEN {one} ELSE 0 END)")
             params += condition_params
     sql = (
-        f'WITH "f" AS ({flags.sql}) '  # noqa: S608 (built from placeholders only)
+        f'WITH "f" AS ({counted_rows.sql}) '  # noqa: S608 (built from placeholders only)
         f'SELECT "kind", NULL, NULL, {", ".join(sums)} FROM "f" GROUP BY "kind"'
     )
-    all_params = [*flags.params, *params]
+    all_params = [*counted_rows.params, *params]
     if listed:
         churned, churned_params = _churn_conditions(spans[-1], moments)["churned"]
         nothing = ", ".join(["NULL"] * len(sums))

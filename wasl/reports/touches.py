@@ -19,7 +19,7 @@ full rebuild, done by the next report or `wasl rebuild_customer_summary`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -782,16 +782,18 @@ def buyers(
     return Statement(sql, params)
 
 
-def _bit_after(column: str, moments: list[dt.datetime]) -> tuple[str, list[Any]]:
-    """SQL for 2 to the power of how many of `moments` (ascending) are at or before
-    `column`'s value: the bit of the first moment after it. The moments are halved at
-    each comparison (a nested CASE), so a value meets about log2 of them rather than up to
-    all: it runs for every episode of every customer."""
+def _moment_search(
+    column: str, moments: list[dt.datetime], answer: Callable[[int], str]
+) -> tuple[str, list[Any]]:
+    """SQL for `answer(k)`, k being how many of `moments` (ascending) are at or before
+    `column`'s value (all of them for NULL). The moments are halved at each comparison (a
+    nested CASE), so a value meets about log2 of them rather than up to all: it runs for
+    every episode of every customer."""
 
     def between(low: int, high: int) -> tuple[str, list[Any]]:
-        # The answer is 2 ** k for some k in [low, high].
+        # The answer is answer(k) for some k in [low, high].
         if low == high:
-            return str(1 << low), []
+            return answer(low), []
         middle = (low + high) // 2
         before, before_params = between(low, middle)
         after, after_params = between(middle + 1, high)
@@ -801,6 +803,18 @@ def _bit_after(column: str, moments: list[dt.datetime]) -> tuple[str, list[Any]]
         )
 
     return between(0, len(moments))
+
+
+def _bit_after(column: str, moments: list[dt.datetime]) -> tuple[str, list[Any]]:
+    """SQL for 2 to the power of how many of `moments` (ascending) are at or before
+    `column`'s value: the bit of the first moment after it."""
+    return _moment_search(column, moments, lambda k: str(1 << k))
+
+
+def count_at_or_before(column: str, moments: list[dt.datetime]) -> tuple[str, list[Any]]:
+    """SQL for how many of `moments` (ascending) are at or before `column`'s value (all of
+    them for NULL)."""
+    return _moment_search(column, moments, str)
 
 
 def _buyer_episode() -> str:

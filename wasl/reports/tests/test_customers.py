@@ -226,6 +226,31 @@ def test_a_longer_churn_setting_keeps_customers_in_touch(book):
     assert figures["active_start"] == 3  # Alborz, Dena and Ekbatan bought within the year
 
 
+def test_the_churn_of_many_periods_at_once_is_each_period_s_own(book):
+    """Several periods are counted over groups of customers (`_grouped_flags`), one period
+    over every customer: both give the same numbers, measure by measure, for every
+    viewer, with purchases and calls before the first period (a prospect's call too)."""
+    from wasl.contacts.models import Company
+    from wasl.reports.customers import CHURN_MEASURES, churn_over
+    from wasl.reports.kpis import spark_periods
+
+    log(book.rep_a, "call", utc(2026, 2, 10), company=Company.objects.get(name="Behsaz"))
+    measures = (*CHURN_MEASURES, "bought")
+    for user in (book.admin, book.rep_a, book.manager_a, book.manager_b):
+        filters = esfand_farvardin(user)
+        periods = spark_periods(filters.period, filters.calendar)
+        together = churn_over(user, filters, periods, measures=measures)
+        for period, found in zip(periods, together, strict=True):
+            alone = churn_over(user, filters.with_period(period), [period], measures=measures)
+            assert found.counts == alone[0].counts, (user, period)
+    filters = esfand_farvardin(book.admin)
+    periods = spark_periods(filters.period, filters.calendar)
+    totals = {
+        m: sum(r.total(m) for r in churn_over(book.admin, filters, periods)) for m in CHURN_MEASURES
+    }
+    assert all(totals.values()), totals  # every measure is met somewhere
+
+
 # ---------------------------------------------------------------- lifetime value
 
 
