@@ -56,7 +56,7 @@ from django.utils.translation import gettext_lazy
 
 from wasl.contacts.models import Company, Contact, Source, Tag
 from wasl.core.errors import NotFound
-from wasl.core.visibility import is_admin, visible
+from wasl.core.visibility import Role, is_admin, visible
 from wasl.deals.models import Deal, Stage
 from wasl.leads.models import Lead
 from wasl.reports import touches
@@ -148,7 +148,9 @@ def customers_until(
 ) -> dict[Key, dict[str, Any]]:
     """{customer: {"first": first won}} over the won deals in scope closed before `until`,
     for the customers the viewer sees (read from the customer summary)."""
-    found = touches.first_purchases(scope_deal_ids(user, filters), until)
+    found = touches.first_purchases(
+        scope_deal_ids(user, filters), until, broad=broad_scope(user, filters)
+    )
     keep = visible_keys(user, found)
     return {key: {"first": first} for key, first in found.items() if key in keep}
 
@@ -599,6 +601,15 @@ class Churn:
         return ratio(self.total("churned"), self.total("active_start"))
 
 
+def broad_scope(user: Any, filters: ReportFilters) -> bool:
+    """Whether the viewer's deals are likely most of them (a manager's teams, an
+    administrator's team or pipeline) rather than one owner's: the summary's readers then
+    check each purchase's deal instead of listing the deals (`touches.in_deal_scope`)."""
+    if filters.owner_id is not None:
+        return False
+    return is_admin(user) or user.role in (Role.MANAGER, Role.READONLY)
+
+
 def scope_deal_ids(user: Any, filters: ReportFilters) -> QuerySet[Deal] | None:
     """The ids of the deals in the viewer's scope, or None when that is every deal (an
     administrator without owner, team or pipeline filters), for the summary's readers."""
@@ -625,7 +636,7 @@ def _churn_flags(
     index = {moment: i for i, moment in enumerate(moments)}
     until = moments[-1]
     scope = scope_deal_ids(user, filters)
-    customers = touches.buyers(scope, until, user)
+    customers = touches.buyers(scope, until, user, broad=broad_scope(user, filters))
     flags = touches.in_touch(
         customers, moments, last_end_before=until if last_end else None, most=scope is None
     )
@@ -873,7 +884,7 @@ def purchases(user: Any, filters: ReportFilters, until: dt.datetime) -> QuerySet
     )
     scope = scope_deal_ids(user, filters)
     if scope is not None:
-        rows = rows.filter(deal_id__in=scope)
+        rows = touches.in_deal_scope(rows, scope, broad=broad_scope(user, filters))
     if is_admin(user):
         return rows
     either = Q()
@@ -950,7 +961,8 @@ def first_purchase_of(
         )
         scope = scope_deal_ids(user, filters)
         if scope is not None:
-            rows = rows.filter(deal_id__in=scope)
+            # The customers drive this read, whatever the scope's breadth.
+            rows = touches.in_deal_scope(rows, scope, broad=True)
         for pk, first in rows.order_by().values_list("customer_id").annotate(Min("touched_at")):
             found[(kind, pk)] = first
     return found
@@ -1254,7 +1266,9 @@ def _at_risk_rows(user: Any, filters: ReportFilters) -> tuple[touches.Statement,
     "last_activity", "lost" and "overdue" (their deals lost in the period and open past
     their expected close), and each at-risk measure as a condition on those rows."""
     ref = reference_moment(filters)
-    customers = touches.buyers_and_last_activity(scope_deal_ids(user, filters), ref, user)
+    customers = touches.buyers_and_last_activity(
+        scope_deal_ids(user, filters), ref, user, broad=broad_scope(user, filters)
+    )
     lost = touches.deals_per_customer(lost_deals(user, filters).order_by().values("pk"))
     overdue = touches.deals_per_customer(overdue_deals(user, filters).order_by().values("pk"))
     sql = f"""

@@ -251,6 +251,37 @@ def test_the_churn_of_many_periods_at_once_is_each_period_s_own(book):
     assert all(totals.values()), totals  # every measure is met somewhere
 
 
+def test_a_broad_scope_probed_per_purchase_finds_what_its_listed_deals_find(book):
+    """A manager's or a filtered administrator's deals are checked per purchase, a rep's
+    listed (`touches.in_deal_scope`): either way the same customers, first purchases and
+    purchases."""
+    from wasl.reports import touches
+    from wasl.reports.customers import broad_scope, scope_deal_ids
+    from wasl.reports.models import CustomerAttribution
+
+    until = utc(2026, 4, 20)
+    admin_by_team = esfand_farvardin(book.admin, team=str(book.manager_a.team.public_id))
+    cases = [(book.manager_a, esfand_farvardin(book.manager_a)), (book.admin, admin_by_team)]
+    assert [broad_scope(user, filters) for user, filters in cases] == [True, True]
+    assert not broad_scope(book.rep_a, esfand_farvardin(book.rep_a))
+    for user, filters in cases:
+        scope = scope_deal_ids(user, filters)
+        assert scope is not None
+        firsts = [touches.first_purchases(scope, until, broad=b) for b in (True, False)]
+        assert firsts[0] == firsts[1] and firsts[0]
+        found = [
+            sorted(touches.fetch(touches.buyers(scope, until, user, broad=b)))
+            for b in (True, False)
+        ]
+        assert found[0] == found[1] and found[0]
+        rows = CustomerAttribution.objects.filter(deal__isnull=False).order_by("pk")
+        listed = [
+            list(touches.in_deal_scope(rows, scope, broad=b).values_list("pk", flat=True))
+            for b in (True, False)
+        ]
+        assert listed[0] == listed[1] and listed[0]
+
+
 # ---------------------------------------------------------------- lifetime value
 
 
