@@ -2,9 +2,10 @@
 [--only KEY,...]`
 
 Times each report as its API call (`GET /api/v1/reports/<key>`, default filters: this
-quarter in the organisation's calendar) for an administrator (every record) and for the
-busiest rep, then the KPI dashboard page (`/reports/`, the role's default cards: every KPI
-figure with its spark line plus the default charts) and one report page. Server time
+quarter in the organisation's calendar) for an administrator (every record), for the
+busiest rep and for the sales manager whose teams own the most deals, then the KPI
+dashboard page (`/reports/`, the role's default cards: every KPI figure with its spark
+line plus the default charts) for each of them and one report page. Server time
 around Django's test client (no network), SQL statements counted. Uses the benchmark's
 database of that size (`python -m bench` creates it; this script generates it the same way
 when missing), or the one in `--data-dir` (a copy, to try a migration on without touching
@@ -41,8 +42,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=5, help="timed calls per operation")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--only", default="", help="comma-separated report keys")
-    parser.add_argument("--no-rep", action="store_true", help="time as the admin only")
+    parser.add_argument(
+        "--no-rep", action="store_true", help="time as the admin only (no rep, no manager)"
+    )
     return parser.parse_args(argv)
+
+
+def _manager() -> Any:
+    """The active sales manager whose teams own the most deals (None without one)."""
+    from django.db.models import Count
+
+    from wasl.accounts.models import User
+    from wasl.deals.models import Deal
+
+    managers = list(User.objects.filter(role="manager", is_active=True))
+    if not managers:
+        return None
+    per_team = dict(
+        Deal.objects.order_by()
+        .values_list("team_id")
+        .annotate(n=Count("id"))
+        .values_list("team_id", "n")
+    )
+    return max(managers, key=lambda m: (sum(per_team.get(t, 0) for t in m.scope_team_ids()), -m.pk))
 
 
 def _people() -> tuple[Any, Any]:
@@ -79,6 +101,9 @@ def scenarios(args: argparse.Namespace) -> tuple[list[Result], list[PageResult]]
     callers = [("admin", Api(admin))]
     if rep is not None and not args.no_rep:
         callers.append(("rep", Api(rep)))
+    manager = None if args.no_rep else _manager()
+    if manager is not None:
+        callers.append(("manager", Api(manager)))
     api_results = []
     for key in keys:
         for who, api in callers:
@@ -88,6 +113,8 @@ def scenarios(args: argparse.Namespace) -> tuple[list[Result], list[PageResult]]
     pages = [("dashboard", admin, lambda: reverse("reports:index"))]
     if rep is not None and not args.no_rep:
         pages.append(("dashboard", rep, lambda: reverse("reports:index")))
+    if manager is not None:
+        pages.append(("dashboard", manager, lambda: reverse("reports:index")))
     if "funnel" in keys:
         pages.append(("funnel page", admin, lambda: reverse("reports:report", args=["funnel"])))
     page_results = []
