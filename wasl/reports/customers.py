@@ -975,20 +975,32 @@ def _no_segments() -> Segments:
     return {"industry": defaultdict(list), "source": defaultdict(list), "tag": defaultdict(list)}
 
 
+def _read_by_id(select_from: str, column: str, ids: list[int]) -> list[tuple[Any, ...]]:
+    """The rows of `select_from` (SQL up to its FROM clause, no parameters) whose `column`
+    is among `ids`, a chunk a statement. Raw SQL: for a manager's 40,000 customers at L the
+    ORM's preparing of every id cost more than the reads themselves."""
+    rows: list[tuple[Any, ...]] = []
+    for chunk in _chunks(sorted(ids)):
+        marks = ", ".join(["%s"] * len(chunk))
+        sql = f"{select_from} WHERE {column} IN ({marks})"
+        rows += touches.fetch(touches.Statement(sql, chunk))
+    return rows
+
+
 def segments(cents: dict[Key, int]) -> Segments:
     """{"industry"|"source"|"tag": {segment name: [cents of each of its customers]}} for
-    the customers of `cents` (a rep's or a team's few thousand), read by id."""
+    the customers of `cents` (a rep's or a team's thousands), read by id."""
     found = _no_segments()
     none = _("(none)")
     sources = {code: str(label) for code, label in Source.choices}
     for kind, model in ((COMPANY, Company), (CONTACT, Contact)):
-        for chunk in _chunks(sorted(pk for k, pk in cents if k == kind)):
-            for pk, industry, source in touches.raw_rows(
-                model.objects.filter(pk__in=chunk).values_list("pk", "industry", "source")
-            ):
-                amount = cents[(kind, pk)]
-                found["industry"][(industry or "").strip() or none].append(amount)
-                found["source"][sources.get(source, source) if source else none].append(amount)
+        table = connection.ops.quote_name(model._meta.db_table)
+        ids = [pk for k, pk in cents if k == kind]
+        select = f'SELECT "id", "industry", "source" FROM {table}'  # noqa: S608 (a table name)
+        for pk, industry, source in _read_by_id(select, '"id"', ids):
+            amount = cents[(kind, pk)]
+            found["industry"][(industry or "").strip() or none].append(amount)
+            found["source"][sources.get(source, source) if source else none].append(amount)
     _add_tags(found, cents, every_customer=False)
     return found
 
@@ -1042,17 +1054,14 @@ def _tag_rows(
     buying customer's joined to the customers' totals, else read by id."""
     through = model.tags.through
     owner_field = "company_id" if kind == COMPANY else "contact_id"
-    if not every_customer:
-        rows: list[tuple[Any, ...]] = []
-        for chunk in _chunks(sorted(pk for k, pk in cents if k == kind)):
-            rows += touches.raw_rows(
-                through.objects.filter(**{f"{owner_field}__in": chunk}).values_list(
-                    owner_field, "tag__name"
-                )
-            )
-        return rows
     quote = connection.ops.quote_name
     links, tags = quote(through._meta.db_table), quote(Tag._meta.db_table)
+    if not every_customer:
+        select = (
+            f'SELECT t."{owner_field}", g."name" FROM {links} t '  # noqa: S608 (table names)
+            f'JOIN {tags} g ON g."id" = t."tag_id"'
+        )
+        return _read_by_id(select, f't."{owner_field}"', [pk for k, pk in cents if k == kind])
     totals = quote(CustomerTotals._meta.db_table)
     return touches.fetch(
         touches.Statement(
