@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from json.encoder import encode_basestring
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
@@ -66,6 +67,8 @@ _json_text = encode_basestring
 
 
 def _json_list(values: list[str]) -> str:
+    if not values:
+        return "[]"
     return "[" + ",".join(map(_json_text, values)) + "]"
 
 
@@ -218,6 +221,10 @@ def _dashed(hex_id: str) -> str:
 def _uuid_text(value: Any) -> str:
     """A public id as the ORM gives it, in its usual text form (SQLite stores 32 hex
     digits, PostgreSQL a uuid)."""
+    if value.__class__ is str and len(value) == 32:
+        # SQLite's column (the hex digits the ORM writes): cut rather than parsed, which
+        # was most of the matched records' set-up.
+        return _dashed(value.lower())
     return str(value if isinstance(value, uuid.UUID) else uuid.UUID(value))
 
 
@@ -634,12 +641,15 @@ class BulkImport:
         defaults, fields = self.defaults, self.fields
         birthday = "birthday" in fields
         lead = kind == "lead"
+        # The record's columns in `fields` order, read from its values in one C call.
+        field_values = itemgetter(*fields)
         for pk, clean, prep, hex_id in zip(
             ids, pending, prepared, new_public_ids(len(ids)), strict=True
         ):
             public = _dashed(hex_id)
             pid = hex_id if sqlite else public
             owner = clean.owner
+            owner_id, team_id = owner.pk, owner.team_id
             values = {**defaults, **clean.fields}
             company = companies.get(prep.company_key) if prep.company_key else None
             row = [
@@ -648,9 +658,9 @@ class BulkImport:
                 stamp,
                 pid,
                 e.db_json(clean.custom) if clean.custom else "{}",
-                owner.pk,
-                owner.team_id,
-                *[values[f] for f in fields],
+                owner_id,
+                team_id,
+                *field_values(values),
             ]
             if birthday and values["birthday"] is not None:
                 row[birthday_index] = values["birthday"].isoformat()
@@ -680,15 +690,15 @@ class BulkImport:
                 if normed is None:
                     normed = company_norms[company_id] = e.fast_normalise(company_name)
                 parts = (prep.name_key, normed, *prep.emails, normed, prep.text)
-                text = " ".join(p for p in parts if p)[:4000]
+                text = " ".join(filter(None, parts))[:4000]
                 subtitle = company_name[:300]
             else:
                 first = prep.emails[:1]
                 parts = (prep.name_key, *first, *prep.emails, prep.text)
-                text = " ".join(p for p in parts if p)[:4000]
+                text = " ".join(filter(None, parts))[:4000]
                 subtitle = clean.emails[0][1][:300] if clean.emails else ""
             search_rows.append(
-                (kind, pk, pid, prep.title, subtitle, owner.pk, owner.team_id, text, stamp)
+                (kind, pk, pid, prep.title, subtitle, owner_id, team_id, text, stamp)
             )
             changes = self._created_changes(values, clean, company[2] if company else None)
             audit_rows.append(
@@ -1047,9 +1057,7 @@ class BulkImport:
                 (
                     kind,
                     record.pk,
-                    record.public_id.replace("-", "")
-                    if connection.vendor == "sqlite"
-                    else record.public_id,
+                    record.public_id.replace("-", "") if self.sqlite else record.public_id,
                     title[:300],
                     subtitle[:300],
                     owner_id,
@@ -1079,11 +1087,7 @@ class BulkImport:
                     None,
                     companies[e.fast_normalise(record.new_company)][2],
                 ]
-            pid = (
-                record.public_id.replace("-", "")
-                if connection.vendor == "sqlite"
-                else record.public_id
-            )
+            pid = record.public_id.replace("-", "") if self.sqlite else record.public_id
             audit_rows.append(
                 (
                     self.actor_id,
