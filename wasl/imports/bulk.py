@@ -250,7 +250,12 @@ def _collect_between_batches() -> Iterator[None]:
     100,000-row import, three of them over the whole heap (Django's objects included):
     about a second of the writer's CPU. The import makes no reference cycles of its own,
     so what a collection between batches finds is bounded by one batch. Processes forked
-    meanwhile (the cleaning workers) inherit the switch and collect the same way."""
+    meanwhile (the cleaning workers) inherit the switch and collect the same way.
+
+    The switch is the process's: other threads (a threaded server checking a file in a
+    request) go without automatic runs meanwhile too, their cycles collected between the
+    batches or after. Two imports in one process leave it on when the first one to have
+    found it on ends."""
     enabled = gc.isenabled()
     gc.disable()
     try:
