@@ -266,8 +266,8 @@ def _collect_between_batches() -> Iterator[None]:
 
 
 def _collect_young() -> None:
-    """Collect the garbage cycles of the batch just finished (a no-op cost when there are
-    none: only the young objects still alive are scanned)."""
+    """Collect the garbage cycles of the batch just finished (cheap: only the objects
+    allocated since the last collection and still alive are scanned)."""
     gc.collect(1)
 
 
