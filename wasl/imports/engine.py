@@ -907,19 +907,21 @@ def merge_into_existing(existing: Existing, clean: Clean, policy: str, kind: str
             existing.new_points.append(("phone", label, e164, digits))
             have.add(("phone", e164))
             changed = True
-    known = {fast_normalise(n) for n in [*existing.tag_names, *existing.new_tags]}
-    for tag in clean.tags:
-        if fast_normalise(tag) not in known:
-            existing.new_tags.append(tag)
-            known.add(fast_normalise(tag))
-            changed = True
-    linked = {fast_normalise(n) for n in existing.company_names}
+    # The record's tags and companies are normalised only when the row names some (most
+    # rows of a contacts file name neither, and most of a record's names are not ASCII).
+    if clean.tags:
+        known = {fast_normalise(n) for n in [*existing.tag_names, *existing.new_tags]}
+        for tag in clean.tags:
+            if fast_normalise(tag) not in known:
+                existing.new_tags.append(tag)
+                known.add(fast_normalise(tag))
+                changed = True
     fresh = existing.primary_company_id is None and not existing.new_company
     if (
         kind == "contact"
         and clean.company
-        and fast_normalise(clean.company) not in linked
         and (overwrite or fresh)
+        and fast_normalise(clean.company) not in {fast_normalise(n) for n in existing.company_names}
     ):
         changed |= existing.new_company != clean.company
         existing.new_company = clean.company
@@ -978,6 +980,13 @@ def quote(name: str) -> str:
 
 
 def insert_sql(table: str, columns: list[str]) -> str:
+    # Built once per statement shape: quoting a name goes through the thread's connection
+    # handler, and the writer asks for the same few statements a thousand rows at a time.
+    return _insert_sql(connection.vendor, table, tuple(columns))
+
+
+@lru_cache(maxsize=256)
+def _insert_sql(vendor: str, table: str, columns: tuple[str, ...]) -> str:
     cols = ", ".join(quote(c) for c in columns)
     marks = ", ".join(["%s"] * len(columns))
     return f"INSERT INTO {quote(table)} ({cols}) VALUES ({marks})"  # noqa: S608

@@ -193,3 +193,38 @@ def test_a_batch_written_in_chunks_writes_what_one_chunk_would(personas, tmp_pat
     job = import_file(actor=personas.rep_a, path=path, target="contacts", options={})
     assert outcome(job) == whole
     assert whole["counts"] == (11, 0, 0, 0)
+
+
+@pytest.mark.parametrize("enabled_before", [True, False])
+def test_an_import_collects_cycles_between_batches_and_gives_the_collector_back(
+    personas, tmp_path, monkeypatch, enabled_before
+):
+    import gc
+
+    seen: list[bool] = []
+    original = BulkImport._batch
+
+    def spy(self, items, results):
+        seen.append(gc.isenabled())
+        return original(self, items, results)
+
+    monkeypatch.setattr(BulkImport, "_batch", spy)
+    path = tmp_path / "people.csv"
+    path.write_text(
+        "First name,Last name,Email\n" + "".join(f"N{n},F{n},n{n}@x.ir\n" for n in range(5))
+    )
+    (gc.enable if enabled_before else gc.disable)()
+    try:
+        job = import_file(actor=personas.rep_a, path=path, target="contacts", options={"batch": 2})
+        assert job.status == "done" and job.created == 5
+        # Automatic runs off in every batch (check and run: three batches each), the
+        # collector's own state afterwards.
+        assert seen == [False] * 6
+        assert gc.isenabled() is enabled_before
+
+        monkeypatch.setattr(BulkImport, "_batch", lambda *args: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            import_file(actor=personas.rep_a, path=path, target="contacts")
+        assert gc.isenabled() is enabled_before
+    finally:
+        gc.enable()

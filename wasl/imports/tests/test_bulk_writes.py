@@ -13,7 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 
 from wasl.contacts.models import Company, Contact
 from wasl.core.models import AuditEntry, OutboxEvent
-from wasl.imports.bulk import BulkImport, _audit_fields, new_public_ids
+from wasl.imports.bulk import BulkImport, _audit_fields, _uuid_text, new_public_ids
 from wasl.imports.engine import Clean, Options, db_json
 from wasl.imports.services import import_file
 
@@ -190,3 +190,12 @@ def test_a_duplicate_row_reports_a_change_only_when_it_changes_the_plan():
     assert record.new_points == [("email", "", "b@x.ir", "")]
     assert (record.new_tags, record.new_company, record.new_owner) == (["new"], "Co", owner)
     assert record.rows == list(range(2, 16))
+
+
+def test_a_public_id_read_from_the_database_is_given_in_its_usual_text_form():
+    for public in [uuid.uuid4(), uuid.UUID(hex=new_public_ids(1)[0])]:
+        text = str(public)
+        assert _uuid_text(public.hex) == text
+        assert _uuid_text(public.hex.upper()) == text
+        assert _uuid_text(text) == text
+        assert _uuid_text(public) == text
