@@ -29,7 +29,7 @@ import heapq
 import statistics
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import itemgetter
@@ -126,16 +126,21 @@ def _chunks(values: list[int]) -> Iterable[list[int]]:
 
 
 def visible_keys(user: Any, keys: Iterable[Key]) -> set[Key]:
-    """The customers of `keys` whose company or contact `user` may see."""
+    """The customers of `keys` whose company or contact `user` may see: the visibility
+    rule's query compiled once a kind, then asked for the ids a chunk at a time (a
+    manager's 40,000 customers at L: the ORM preparing every id cost 0.3 s)."""
     keys = set(keys)
     if is_admin(user):
         return keys
     seen: set[Key] = set()
     for kind, model in ((COMPANY, Company), (CONTACT, Contact)):
-        ids = sorted(i for k, i in keys if k == kind)
-        for chunk in _chunks(ids):
-            rows = visible(model.objects.filter(pk__in=chunk), user).values_list("pk", flat=True)
-            seen.update((kind, pk) for pk in rows)
+        ids = [i for k, i in keys if k == kind]
+        if not ids:
+            continue
+        allowed = touches.Statement.of(visible(model.objects.all(), user).values("pk"))
+        select = f'SELECT "pk" FROM ({allowed.sql}) v'  # noqa: S608 (a compiled query)
+        rows = _read_by_id(select, '"pk"', ids, params=allowed.params)
+        seen.update((kind, pk) for (pk,) in rows)
     return seen
 
 
@@ -975,15 +980,17 @@ def _no_segments() -> Segments:
     return {"industry": defaultdict(list), "source": defaultdict(list), "tag": defaultdict(list)}
 
 
-def _read_by_id(select_from: str, column: str, ids: list[int]) -> list[tuple[Any, ...]]:
-    """The rows of `select_from` (SQL up to its FROM clause, no parameters) whose `column`
+def _read_by_id(
+    select_from: str, column: str, ids: list[int], *, params: Sequence[Any] = ()
+) -> list[tuple[Any, ...]]:
+    """The rows of `select_from` (SQL up to its FROM clause, with `params`) whose `column`
     is among `ids`, a chunk a statement. Raw SQL: for a manager's 40,000 customers at L the
     ORM's preparing of every id cost more than the reads themselves."""
     rows: list[tuple[Any, ...]] = []
     for chunk in _chunks(sorted(ids)):
         marks = ", ".join(["%s"] * len(chunk))
         sql = f"{select_from} WHERE {column} IN ({marks})"
-        rows += touches.fetch(touches.Statement(sql, chunk))
+        rows += touches.fetch(touches.Statement(sql, [*params, *chunk]))
     return rows
 
 
