@@ -984,8 +984,13 @@ def _read_by_id(
     select_from: str, column: str, ids: list[int], *, params: Sequence[Any] = ()
 ) -> list[tuple[Any, ...]]:
     """The rows of `select_from` (SQL up to its FROM clause, with `params`) whose `column`
-    is among `ids`, a chunk a statement. Raw SQL: for a manager's 40,000 customers at L the
-    ORM's preparing of every id cost more than the reads themselves."""
+    is among `ids`. Raw SQL: for a manager's 40,000 customers at L the ORM's preparing of
+    every id cost more than the reads themselves. PostgreSQL takes the ids as one array
+    (bound as thousands of parameters, psycopg wrote each into the statement's text: 12–20
+    ms a chunk of 2,000); SQLite a chunk a statement."""
+    if connection.vendor == "postgresql":
+        sql = f"{select_from} WHERE {column} = ANY(%s)"
+        return touches.fetch(touches.Statement(sql, [*params, sorted(ids)]))
     rows: list[tuple[Any, ...]] = []
     for chunk in _chunks(sorted(ids)):
         marks = ", ".join(["%s"] * len(chunk))
