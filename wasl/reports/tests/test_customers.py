@@ -178,6 +178,40 @@ def test_cohorts_of_a_long_period_are_quarters_or_years(book):
     assert [row["cohort"] for row in years] == [str(year) for year in range(1395, 1405)]
 
 
+def test_a_viewer_counts_only_the_customers_they_may_see(book, stages):
+    """The customers of a viewer's deals are kept only when the viewer may see the
+    company or contact itself (`visible_keys`), a record shared with them included."""
+    from wasl.contacts.models import Company, Contact
+    from wasl.core.sharing import record_share
+    from wasl.reports.customers import visible_keys
+
+    rep = book.rep_a
+    companies = {c.name: c.pk for c in Company.objects.all()}
+    every_key = {("company", pk) for pk in companies.values()} | {
+        ("contact", pk) for pk in Contact.objects.values_list("pk", flat=True)
+    }
+    own = {("company", companies["Alborz"]), ("company", companies["Behsaz"])}
+    assert {key for key in visible_keys(rep, every_key) if key[0] == "company"} == own
+    caspian = Company.objects.get(name="Caspian")
+    record_share(actor=None, record=caspian, user=rep)
+    shared = visible_keys(rep, every_key)
+    assert ("company", caspian.pk) in shared and ("company", companies["Dena"]) not in shared
+
+    # A won deal of the rep's on Dena, a customer of team B the rep may not see: the
+    # rep's retention does not count Dena, which becomes the rep's once shared.
+    before = values(build("retention", rep, esfand_farvardin(rep)))
+    dena = Company.objects.get(name="Dena")
+    with frozen(utc(2026, 3, 1)):
+        deal_create(
+            actor=book.admin, title="Dena via A", stage=stages["won"], company=dena, owner=rep
+        )
+    assert values(build("retention", rep, esfand_farvardin(rep))) == before
+    record_share(actor=None, record=dena, user=rep)
+    after = values(build("retention", rep, esfand_farvardin(rep)))
+    # New to the rep: their own first sale to Dena is in the period (team B's is older).
+    assert (after["new"], after["repeat"]) == (before["new"] + 1, before["repeat"])
+
+
 def test_retention_of_a_rep_and_of_the_other_teams_manager(book):
     rep = build("retention", book.rep_a, esfand_farvardin(book.rep_a))
     assert (values(rep)["new"], values(rep)["repeat"]) == (2, 1)
