@@ -56,7 +56,7 @@ from django.utils.translation import gettext_lazy
 
 from wasl.contacts.models import Company, Contact, Source, Tag
 from wasl.core.errors import NotFound
-from wasl.core.visibility import Role, is_admin, visible
+from wasl.core.visibility import is_admin, visible, visible_q
 from wasl.deals.models import Deal, Stage
 from wasl.leads.models import Lead
 from wasl.reports import touches
@@ -66,7 +66,7 @@ from wasl.reports.filters import (
     deals_in_scope,
     leads_in_scope,
 )
-from wasl.reports.models import CustomerAttribution, CustomerTotals
+from wasl.reports.models import CustomerTotals
 from wasl.reports.money import (
     ANY_DAY,
     CENT,
@@ -153,9 +153,7 @@ def customers_until(
 ) -> dict[Key, dict[str, Any]]:
     """{customer: {"first": first won}} over the won deals in scope closed before `until`,
     for the customers the viewer sees (read from the customer summary)."""
-    found = touches.first_purchases(
-        scope_deal_ids(user, filters), until, broad=broad_scope(user, filters)
-    )
+    found = touches.first_purchases(purchase_scope(user, filters), until)
     keep = visible_keys(user, found)
     return {key: {"first": first} for key, first in found.items() if key in keep}
 
@@ -606,26 +604,19 @@ class Churn:
         return ratio(self.total("churned"), self.total("active_start"))
 
 
-def broad_scope(user: Any, filters: ReportFilters) -> bool:
-    """Whether the viewer's deals are likely most of them (a manager's teams, an
-    administrator's team or pipeline) rather than one owner's: the summary's readers then
-    check each purchase's deal instead of listing the deals (`touches.in_deal_scope`)."""
+def purchase_scope(user: Any, filters: ReportFilters) -> Q | None:
+    """The deals in the viewer's scope as a condition on the summary's deal rows, which
+    carry their deal's owner, team and pipeline: the visibility rule for deals (as
+    `deals_in_scope` applies it) and the owner, team and pipeline filters. None when that
+    is every deal (an administrator without filters)."""
+    scope = visible_q(user, Deal, pk_field="deal_id") or Q()
     if filters.owner_id is not None:
-        return False
-    return is_admin(user) or user.role in (Role.MANAGER, Role.READONLY)
-
-
-def scope_deal_ids(user: Any, filters: ReportFilters) -> QuerySet[Deal] | None:
-    """The ids of the deals in the viewer's scope, or None when that is every deal (an
-    administrator without owner, team or pipeline filters), for the summary's readers."""
-    if (
-        is_admin(user)
-        and filters.owner_id is None
-        and filters.team_id is None
-        and filters.pipeline_id is None
-    ):
-        return None
-    return deals_in_scope(user, filters).order_by().values("pk")
+        scope &= Q(owner_id=filters.owner_id)
+    if filters.team_id is not None:
+        scope &= Q(team_id=filters.team_id)
+    if filters.pipeline_id is not None:
+        scope &= Q(pipeline_id=filters.pipeline_id)
+    return scope or None
 
 
 def _churn_flags(
@@ -640,8 +631,8 @@ def _churn_flags(
     moments = sorted({m for span in spans for m in span})
     index = {moment: i for i, moment in enumerate(moments)}
     until = moments[-1]
-    scope = scope_deal_ids(user, filters)
-    customers = touches.buyers(scope, until, user, broad=broad_scope(user, filters))
+    scope = purchase_scope(user, filters)
+    customers = touches.buyers(scope, until, user)
     flags = touches.in_touch(
         customers, moments, last_end_before=until if last_end else None, most=scope is None
     )
@@ -884,12 +875,7 @@ def purchases(user: Any, filters: ReportFilters, until: dt.datetime) -> QuerySet
     viewer's customers are checked by a correlated EXISTS per row, so the viewer's deals,
     not the thousands of contacts they may see, drive the plan."""
     touches.ensure_current()
-    rows = CustomerAttribution.objects.filter(
-        deal__isnull=False, touched_at__isnull=False, touched_at__lt=until
-    )
-    scope = scope_deal_ids(user, filters)
-    if scope is not None:
-        rows = touches.in_deal_scope(rows, scope, broad=broad_scope(user, filters))
+    rows = touches.purchases_before(until, purchase_scope(user, filters))
     if is_admin(user):
         return rows
     either = Q()
@@ -910,7 +896,7 @@ def every_customer_read(filters: ReportFilters) -> bool:
 def lifetime(user: Any, filters: ReportFilters, rates: RateTable | None = None) -> Lifetime:
     """Won revenue per customer the viewer sees, from the first sale up to the period's
     end: the customers' totals, or one grouped read of its purchases."""
-    if scope_deal_ids(user, filters) is None and every_customer_read(filters):
+    if purchase_scope(user, filters) is None and every_customer_read(filters):
         return _lifetime_of_every_customer()
     rates = rates or RateTable.load(filters.currency)
     rows = (
@@ -953,21 +939,14 @@ def first_purchase_of(
     """{customer: its first won deal in scope closed before `until`} for `keys` (a list's
     few customers)."""
     found: dict[Key, dt.datetime] = {}
+    scope = purchase_scope(user, filters)
     for kind in (COMPANY, CONTACT):
         ids = [pk for k, pk in keys if k == kind]
         if not ids:
             continue
-        rows = CustomerAttribution.objects.filter(
-            customer_kind=kind,
-            customer_id__in=ids,
-            deal__isnull=False,
-            touched_at__isnull=False,
-            touched_at__lt=until,
+        rows = touches.purchases_before(until, scope).filter(
+            customer_kind=kind, customer_id__in=ids
         )
-        scope = scope_deal_ids(user, filters)
-        if scope is not None:
-            # The customers drive this read, whatever the scope's breadth.
-            rows = touches.in_deal_scope(rows, scope, broad=True)
         for pk, first in rows.order_by().values_list("customer_id").annotate(Min("touched_at")):
             found[(kind, pk)] = first
     return found
@@ -1096,7 +1075,7 @@ def top_customers(cents: dict[Key, int], limit: int) -> list[Key]:
 
 
 def build_lifetime_value(user: Any, filters: ReportFilters) -> Report:
-    if scope_deal_ids(user, filters) is None and every_customer_read(filters):
+    if purchase_scope(user, filters) is None and every_customer_read(filters):
         data, groups = _every_customer_lifetime_and_segments()
     else:
         data = lifetime(user, filters)
@@ -1287,9 +1266,7 @@ def _at_risk_rows(user: Any, filters: ReportFilters) -> tuple[touches.Statement,
     "last_activity", "lost" and "overdue" (their deals lost in the period and open past
     their expected close), and each at-risk measure as a condition on those rows."""
     ref = reference_moment(filters)
-    customers = touches.buyers_and_last_activity(
-        scope_deal_ids(user, filters), ref, user, broad=broad_scope(user, filters)
-    )
+    customers = touches.buyers_and_last_activity(purchase_scope(user, filters), ref, user)
     lost = touches.deals_per_customer(lost_deals(user, filters).order_by().values("pk"))
     overdue = touches.deals_per_customer(overdue_deals(user, filters).order_by().values("pk"))
     sql = f"""

@@ -354,7 +354,7 @@ def clv_revenue(
     may see (by currency, day and the first period end they come before)."""
     ends = _ends(periods, filters.tz)
     added = [Decimal(0) for _end in ends]
-    if customers.scope_deal_ids(user, filters) is None:
+    if customers.purchase_scope(user, filters) is None:
         touches.ensure_current()
         template = (
             CustomerAttribution.objects.filter(

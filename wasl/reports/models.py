@@ -97,6 +97,12 @@ class CustomerAttribution(models.Model):
     # is summed from the purchases index alone.
     currency = models.CharField(max_length=3, blank=True, db_default="")
     amount = models.DecimalField(max_digits=20, decimal_places=2, null=True)
+    # A deal's owner, team and pipeline as the deal has them (none for an activity), so a
+    # viewer's purchases are picked by the visibility rule on these rows alone rather
+    # than by a probe of each deal (reports migration 0010).
+    owner_id = models.BigIntegerField(null=True)
+    team_id = models.BigIntegerField(null=True)
+    pipeline_id = models.BigIntegerField(null=True)
 
     class Meta:
         verbose_name = _("customer attribution")
@@ -106,9 +112,19 @@ class CustomerAttribution(models.Model):
                 fields=["customer_kind", "customer_id", "touched_at"], name="customer_touches"
             ),
             # Each customer's purchases (won deals): the first, and the revenue by
-            # currency, read in customer order from the index alone.
+            # currency, read in customer order from the index alone, for any viewer.
             models.Index(
-                fields=["customer_kind", "customer_id", "touched_at", "currency", "amount", "deal"],
+                fields=[
+                    "customer_kind",
+                    "customer_id",
+                    "touched_at",
+                    "currency",
+                    "amount",
+                    "deal",
+                    "owner_id",
+                    "team_id",
+                    "pipeline_id",
+                ],
                 condition=models.Q(deal__isnull=False, touched_at__isnull=False),
                 name="customer_purchases",
             ),

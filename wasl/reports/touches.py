@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -66,7 +66,15 @@ DELIVERY_BATCH = 5_000
 GAP_PATIENCE = dt.timedelta(minutes=10)
 HOLE_REACH = 50_000
 # The events that can change a touch, an attribution or an episode.
-PREFIXES = ("activity.", "deal.", "contact.", "company.", "lead.converted", "import.undone")
+PREFIXES = (
+    "activity.",
+    "deal.",
+    "contact.",
+    "company.",
+    "lead.converted",
+    "import.undone",
+    "records.reassigned",
+)
 
 
 def churn_days() -> int:
@@ -110,9 +118,9 @@ def _activity_rows_sql(where: str) -> str:
 
 
 def _deal_rows_sql(where: str) -> str:
-    """(deal id, customer kind, customer id, touched at, currency, amount) of the deals:
-    their company, else the primary company of their first contact, else that contact; a
-    touch at the close when won."""
+    """(deal id, customer kind, customer id, touched at, currency, amount, owner, team,
+    pipeline) of the deals: their company, else the primary company of their first
+    contact, else that contact; a touch at the close when won."""
     deal, stage, contact = _table(Deal), _table(Stage), _table(Contact)
     links = _table(Deal.contacts.through)
     first = f'(SELECT MIN(dc."contact_id") FROM {links} dc WHERE dc."deal_id" = d."id")'  # noqa: S608
@@ -121,9 +129,10 @@ def _deal_rows_sql(where: str) -> str:
                CASE WHEN x."company" IS NOT NULL THEN '{COMPANY}' ELSE '{CONTACT}' END,
                COALESCE(x."company", x."first"),
                CASE WHEN x."kind" = '{Stage.Kind.WON}' THEN x."closed_at" END,
-               x."currency", x."amount"
+               x."currency", x."amount", x."owner_id", x."team_id", x."pipeline_id"
         FROM (
-            SELECT d."id", d."closed_at", d."currency", d."amount", s."kind", {first} AS "first",
+            SELECT d."id", d."closed_at", d."currency", d."amount", d."owner_id", d."team_id",
+                   d."pipeline_id", s."kind", {first} AS "first",
                    COALESCE(d."company_id", (SELECT c."primary_company_id" FROM {contact} c
                                             WHERE c."id" = {first})) AS "company"
             FROM {deal} d JOIN {stage} s ON s."id" = d."stage_id"
@@ -135,11 +144,15 @@ def _deal_rows_sql(where: str) -> str:
 
 def _insert_rows(column: str, select_sql: str, params: list[Any]) -> None:
     table = _table(CustomerAttribution)
-    money = ', "currency", "amount"' if column == "deal_id" else ""
+    deal_only = (
+        ', "currency", "amount", "owner_id", "team_id", "pipeline_id"'
+        if column == "deal_id"
+        else ""
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f'INSERT INTO {table} ("{column}", "customer_kind", "customer_id", "touched_at"'
-            f"{money}) " + select_sql,
+            f"{deal_only}) " + select_sql,
             params,
         )
 
@@ -507,6 +520,11 @@ class Affected:
         if name == "import.undone":
             self.rebuild = True
             return
+        if name == "records.reassigned":
+            # Records given to another user in bulk: a deal's row carries its owner.
+            if (data or {}).get("model") == "deals.deal":
+                self.deals.update(int(pk) for pk in data["ids"])  # type: ignore[index]
+            return
         if object_id is None:
             return
         if name.startswith("activity."):
@@ -732,36 +750,27 @@ def moment_of(value: Any) -> dt.datetime | None:
     return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed
 
 
-def in_deal_scope(
-    rows: QuerySet[Any], scope_deal_ids: QuerySet[Any], *, broad: bool
-) -> QuerySet[Any]:
-    """The summary's `rows` whose deal is among `scope_deal_ids`. A narrow scope (one
-    owner's deals) is listed and drives the read, a deal's rows found by `customer_of_deal`;
-    a broad one (a team's or a pipeline's, most deals at L: 222,000 of 300,000 for a
-    manager) is checked by a probe of the deal per row instead, so the purchases' index
-    drives the read rather than a list of every deal in scope."""
-    if broad:
-        return rows.filter(Exists(scope_deal_ids.filter(pk=OuterRef("deal_id"))))
-    return rows.filter(deal_id__in=scope_deal_ids)
+def purchases_before(until: dt.datetime, scope: Q | None = None) -> QuerySet[Any]:
+    """The summary's purchases (won deals' rows) closed before `until`, those of the
+    deals `scope` picks when given (a condition on the rows' deal, owner, team and
+    pipeline: see `wasl.reports.customers.purchase_scope`). Read from the purchases index,
+    which carries those columns, whatever the scope."""
+    rows = CustomerAttribution.objects.filter(
+        deal__isnull=False, touched_at__isnull=False, touched_at__lt=until
+    )
+    return rows if scope is None else rows.filter(scope)
 
 
-def buyers(
-    scope_deal_ids: QuerySet[Any] | None,
-    until: dt.datetime,
-    viewer: Any = None,
-    *,
-    broad: bool = False,
-) -> Statement:
-    """The customers of the won deals closed before `until` (every deal when
-    `scope_deal_ids` is None, else those whose ids it gives) as rows "kind", "id" and
-    "first_at" (the first such deal's close), keeping only the companies and contacts
-    `viewer` may see when a viewer is given. Reads the summary's purchases index; folds
-    pending events first. The viewer's check is a correlated EXISTS per customer, so the
-    few customers of a rep's deals are checked rather than the tens of thousands of
-    contacts the rep may see read into a list. Every deal's customers, as an administrator
-    sees them, come from the customers' totals when those hold exactly what came before
-    `until`."""
-    every_customer = scope_deal_ids is None and (viewer is None or is_admin(viewer))
+def buyers(scope: Q | None, until: dt.datetime, viewer: Any = None) -> Statement:
+    """The customers of the won deals closed before `until` (every deal when `scope` is
+    None, else those it picks) as rows "kind", "id" and "first_at" (the first such deal's
+    close), keeping only the companies and contacts `viewer` may see when a viewer is
+    given. Reads the summary's purchases index; folds pending events first. The viewer's
+    check is a correlated EXISTS per customer, so the few customers of a rep's deals are
+    checked rather than the tens of thousands of contacts the rep may see read into a
+    list. Every deal's customers, as an administrator sees them, come from the customers'
+    totals when those hold exactly what came before `until`."""
+    every_customer = scope is None and (viewer is None or is_admin(viewer))
     if every_customer and totals_ready(until):
         sql = f"""
             SELECT "customer_kind" AS "kind", "customer_id" AS "id",
@@ -770,35 +779,27 @@ def buyers(
         """  # noqa: S608 (a table name)
         return Statement(sql, [])
     ensure_current()
-    table = _table(CustomerAttribution)
-    params: list[Any] = [param(until)]
-    scope_sql = ""
-    if scope_deal_ids is not None and broad:
-        outer_deal = RawSQL(f'{table}."deal_id"', ())  # noqa: S611 (a table name only)
-        scope = Statement.of(scope_deal_ids.filter(pk=outer_deal))
-        scope_sql = f"AND EXISTS ({scope.sql})"
-        params += scope.params
-    elif scope_deal_ids is not None:
-        scope = Statement.of(scope_deal_ids)
-        scope_sql = f'AND "deal_id" IN ({scope.sql})'
-        params += scope.params
-    having = ""
+    grouped = Statement.of(
+        purchases_before(until, scope)
+        .order_by()
+        .values("customer_kind", "customer_id")
+        .annotate(first_at=Min("touched_at"))
+    )
+    params = list(grouped.params)
+    seen = ""
     if viewer is not None and not is_admin(viewer):
-        outer = RawSQL(f'{table}."customer_id"', ())  # noqa: S611 (a table name only)
+        outer = RawSQL('g."customer_id"', ())
         parts = []
         for kind, model in ((COMPANY, Company), (CONTACT, Contact)):
-            seen = Statement.of(visible(model.objects.filter(pk=outer), viewer).values("pk"))
-            parts.append(f'("customer_kind" = %s AND EXISTS ({seen.sql}))')
-            params += [kind, *seen.params]
-        having = f"HAVING {' OR '.join(parts)}"
+            allowed = Statement.of(visible(model.objects.filter(pk=outer), viewer).values("pk"))
+            parts.append(f'(g."customer_kind" = %s AND EXISTS ({allowed.sql}))')
+            params += [kind, *allowed.params]
+        seen = f"WHERE {' OR '.join(parts)}"
     sql = f"""
-        SELECT "customer_kind" AS "kind", "customer_id" AS "id", MIN("touched_at") AS "first_at"
-        FROM {table}
-        WHERE "deal_id" IS NOT NULL AND "touched_at" IS NOT NULL AND "touched_at" < %s
-        {scope_sql}
-        GROUP BY "customer_kind", "customer_id"
-        {having}
-    """  # noqa: S608 (table names and placeholders only)
+        SELECT g."customer_kind" AS "kind", g."customer_id" AS "id", g."first_at"
+        FROM ({grouped.sql}) g
+        {seen}
+    """  # noqa: S608 (a compiled query and placeholders only)
     return Statement(sql, params)
 
 
@@ -959,17 +960,11 @@ def last_activity(customers: Statement, before: dt.datetime) -> Statement:
     return Statement(sql, [param(before), *customers.params])
 
 
-def buyers_and_last_activity(
-    scope_deal_ids: QuerySet[Any] | None,
-    until: dt.datetime,
-    viewer: Any = None,
-    *,
-    broad: bool = False,
-) -> Statement:
+def buyers_and_last_activity(scope: Q | None, until: dt.datetime, viewer: Any = None) -> Statement:
     """`buyers` with their `last_activity` before `until`: for every deal and customer
     (no scope, an administrator) straight from the customers' totals when they hold
     exactly what came before `until`, else one probe a customer."""
-    every_customer = scope_deal_ids is None and (viewer is None or is_admin(viewer))
+    every_customer = scope is None and (viewer is None or is_admin(viewer))
     if every_customer and totals_ready(until, activities=True):
         sql = f"""
             SELECT "customer_kind" AS "kind", "customer_id" AS "id",
@@ -977,7 +972,7 @@ def buyers_and_last_activity(
             FROM {_table(CustomerTotals)}
         """  # noqa: S608 (a table name)
         return Statement(sql, [])
-    return last_activity(buyers(scope_deal_ids, until, viewer, broad=broad), until)
+    return last_activity(buyers(scope, until, viewer), until)
 
 
 def deals_per_customer(deal_ids: QuerySet[Any]) -> Statement:
@@ -998,25 +993,21 @@ def fetch(statement: Statement) -> list[tuple[Any, ...]]:
         return cursor.fetchall()
 
 
-def first_purchases(
-    scope_deal_ids: QuerySet[Any] | None, until: dt.datetime, *, broad: bool = False
-) -> dict[Customer, dt.datetime]:
+def first_purchases(scope: Q | None, until: dt.datetime) -> dict[Customer, dt.datetime]:
     """{customer: its first won deal's close} over the won deals closed before `until`,
-    every one (`scope_deal_ids` None: from the customers' totals when they hold exactly
-    what came before `until`) or those whose ids the queryset gives."""
-    if scope_deal_ids is None and totals_ready(until):
+    every one (`scope` None: from the customers' totals when they hold exactly what came
+    before `until`) or those `scope` picks."""
+    if scope is None and totals_ready(until):
         totals = CustomerTotals.objects.values_list(
             "customer_kind", "customer_id", "first_purchase_at"
         )
         return {(kind, pk): moment_of(first) for kind, pk, first in raw_rows(totals)}  # type: ignore[misc]
     ensure_current()
-    rows = CustomerAttribution.objects.filter(
-        deal__isnull=False, touched_at__isnull=False, touched_at__lt=until
-    )
-    if scope_deal_ids is not None:
-        rows = in_deal_scope(rows, scope_deal_ids, broad=broad)
     grouped = (
-        rows.order_by().values_list("customer_kind", "customer_id").annotate(Min("touched_at"))
+        purchases_before(until, scope)
+        .order_by()
+        .values_list("customer_kind", "customer_id")
+        .annotate(Min("touched_at"))
     )
     return {(kind, pk): moment_of(first) for kind, pk, first in raw_rows(grouped)}  # type: ignore[misc]
 

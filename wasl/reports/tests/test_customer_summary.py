@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from wasl.accounts.services import organisation_update
+from wasl.accounts.services import organisation_update, user_reassign_records
 from wasl.activities.models import Activity
 from wasl.activities.services import activity_complete, activity_create, activity_delete
 from wasl.contacts.services import (
@@ -69,6 +69,14 @@ def snapshot() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     return attributions, episodes
 
 
+def deal_scopes() -> list[tuple[Any, ...]]:
+    return sorted(
+        CustomerAttribution.objects.filter(deal__isnull=False).values_list(
+            "deal_id", "owner_id", "team_id", "pipeline_id"
+        )
+    )
+
+
 def totals_rows() -> list[tuple[Any, ...]]:
     return sorted(
         CustomerTotals.objects.values_list(
@@ -88,10 +96,11 @@ def assert_as_rebuilt() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """The summary after folding what is pending (attributions, episodes and each
     customer's totals) equals a full rebuild's."""
     touches.ensure_current()
-    folded, totals = snapshot(), totals_rows()
+    folded, totals, scopes = snapshot(), totals_rows(), deal_scopes()
     touches.rebuild()
     assert snapshot() == folded
     assert totals_rows() == totals
+    assert deal_scopes() == scopes
     return folded
 
 
@@ -152,6 +161,16 @@ def test_every_kind_of_write_is_folded_as_a_rebuild_would_make_it(personas, stag
     assert CustomerTotals.objects.filter(customer_kind=contact, customer_id=solo.pk).values_list(
         "revenue_cents", "deals", "unconverted"
     ).get() == (0, 1, "EUR:1")
+
+    # The purchase changes hands, then every deal of its new owner goes to team B in
+    # bulk: the rows carry each deal's owner and team for the viewers' scopes.
+    deal_update(actor=personas.admin, deal=personal, owner=personas.rep_b)
+    assert_as_rebuilt()
+    user_reassign_records(actor=None, from_user=personas.rep_b, to_user=personas.rep_c)
+    assert_as_rebuilt()
+    assert (personal.pk, personas.rep_c.pk, personas.rep_c.team_id, personal.pipeline_id) in (
+        deal_scopes()
+    )
 
     # The deal is reopened: no longer a purchase, still Acme's deal.
     deal_move_to_stage(actor=rep, deal=bought, stage=stages["open"])
