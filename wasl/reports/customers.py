@@ -87,6 +87,7 @@ Key = tuple[str, int]
 # Rows of the customer lists (top customers, at risk, churned).
 LIST_LIMIT = 100
 _CHUNK = 2000
+WHOLE = Decimal(1)
 
 
 # ---------------------------------------------------------------- customers
@@ -909,14 +910,29 @@ def lifetime(user: Any, filters: ReportFilters, rates: RateTable | None = None) 
     cents: dict[Key, int] = {}
     counts: dict[Key, int] = {}
     missing: dict[str, int] = defaultdict(int)
-    convert = rates.convert
+    # Tens of thousands of rows share a few currencies and days: each rate is looked up
+    # once, as cents of a unit; a whole one (the organisation's currency) multiplies the
+    # whole amounts SQLite gives as integers without a Decimal.
+    cents_of: dict[tuple[str, Any], tuple[Decimal, int | None] | None] = {}
     for kind, pk, currency, day, amount, n in touches.raw_rows(rows):
         key = (kind, pk)
-        converted = convert(as_decimal(amount), currency, ANY_DAY if day is None else as_day(day))
-        if converted is None:
+        try:
+            factor = cents_of[(currency, day)]
+        except KeyError:
+            rate = rates.rate(currency, ANY_DAY if day is None else as_day(day))
+            factor = None
+            if rate is not None:
+                unit = rate * 100
+                factor = (unit, int(unit) if unit == unit.to_integral_value() else None)
+            cents_of[(currency, day)] = factor
+        if factor is None:
             missing[currency] += n
-            converted = 0
-        cents[key] = cents.get(key, 0) + int(converted * 100)
+            added = 0
+        elif factor[1] is not None and type(amount) is int:
+            added = amount * factor[1]
+        else:
+            added = int((as_decimal(amount) * factor[0]).quantize(WHOLE))
+        cents[key] = cents.get(key, 0) + added
         counts[key] = counts.get(key, 0) + n
     return Lifetime(cents=cents, deals=counts, missing=missing)
 
@@ -1095,7 +1111,7 @@ def build_lifetime_value(user: Any, filters: ReportFilters) -> Report:
     ):
         totals = {label: sum(amounts) for label, amounts in groups[segment].items()}
         rows = []
-        for label, amounts in sorted(groups[segment].items(), key=lambda i: -totals[i[0]]):
+        for label, amounts in sorted(groups[segment].items(), key=lambda i: (-totals[i[0]], i[0])):
             amounts.sort()
             rows.append(
                 {

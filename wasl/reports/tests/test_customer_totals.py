@@ -14,6 +14,7 @@ import pytest
 
 from wasl.accounts.services import organisation_update
 from wasl.contacts.models import Company, Contact
+from wasl.contacts.services import company_update, contact_update
 from wasl.reports import customers, touches
 from wasl.reports.filters import parse_filters
 from wasl.reports.models import ExchangeRate
@@ -74,10 +75,17 @@ def as_compared(report: Any) -> tuple[Any, ...]:
 def test_the_totals_rows_give_the_lifetime_value_the_purchases_give(
     shop, kinds_of_stage, read_from, monkeypatch
 ):
+    # Tags make segments of their own: Alborz has two, Sara one, the others none.
+    company_update(
+        actor=shop.admin, company=Company.objects.get(name="Alborz"), tags=["VIP", "B2B"]
+    )
+    contact_update(actor=shop.admin, contact=Contact.objects.get(first_name="Sara"), tags=["VIP"])
     filters = esfand_farvardin(shop.admin)
     report = build("lifetime-value", shop.admin, filters)
     assert read_from == ["revenue rows"]
     assert values(report)["revenue"] == Decimal("123100.00")
+    by_tag = {row["segment"]: row["customers"] for row in report.table("by-tag").rows}
+    assert by_tag == {"VIP": 2, "B2B": 1, "(no tag)": 4}
     assert as_compared(report) == as_compared(
         summed_from_purchases(monkeypatch, shop.admin, filters)
     )
