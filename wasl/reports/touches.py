@@ -993,25 +993,6 @@ def fetch(statement: Statement) -> list[tuple[Any, ...]]:
         return cursor.fetchall()
 
 
-def first_purchases(scope: Q | None, until: dt.datetime) -> dict[Customer, dt.datetime]:
-    """{customer: its first won deal's close} over the won deals closed before `until`,
-    every one (`scope` None: from the customers' totals when they hold exactly what came
-    before `until`) or those `scope` picks."""
-    if scope is None and totals_ready(until):
-        totals = CustomerTotals.objects.values_list(
-            "customer_kind", "customer_id", "first_purchase_at"
-        )
-        return {(kind, pk): moment_of(first) for kind, pk, first in raw_rows(totals)}  # type: ignore[misc]
-    ensure_current()
-    grouped = (
-        purchases_before(until, scope)
-        .order_by()
-        .values_list("customer_kind", "customer_id")
-        .annotate(Min("touched_at"))
-    )
-    return {(kind, pk): moment_of(first) for kind, pk, first in raw_rows(grouped)}  # type: ignore[misc]
-
-
 # Compound statements stay well below SQLite's limit of 500 parts.
 PARTS_PER_STATEMENT = 200
 
