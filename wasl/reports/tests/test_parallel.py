@@ -10,8 +10,11 @@ from django.db import transaction
 from wasl.leads.models import Lead
 from wasl.reports import parallel, registry
 from wasl.reports.filters import parse_filters
+from wasl.reports.tests import sales_data
 from wasl.reports.tests.test_activity import make_lead
 from wasl.reports.tests.test_customers import utc
+
+clock, organisation, sales = sales_data.clock, sales_data.organisation, sales_data.sales
 
 
 def where() -> int:
@@ -75,3 +78,16 @@ def test_with_every_worker_busy_the_call_runs_on_the_callers_thread(transactiona
         for _n in range(taken):
             idle.release()
     assert parallel.run_all([where, where])[1] != threading.get_ident()
+
+
+def test_the_funnel_is_the_same_read_apart_or_in_turn(transactional_db, settings, sales, personas):
+    """The funnel's counts and its stalled deals run side by side outside a transaction."""
+    tables = {}
+    for threads in (1, 2):
+        settings.WASL_REPORT_THREADS = threads
+        filters = parse_filters(personas.admin, {"pipeline": str(sales.pipeline.public_id)})
+        report = registry.get("funnel").build(personas.admin, filters)
+        tables[threads] = [(t.key, t.rows) for t in report.tables]
+    assert tables[1] == tables[2]
+    assert {key for key, _rows in tables[1]} == {"funnel", "stage-durations", "deals-over"}
+    assert tables[1][0][1][0]["entered"] > 0
