@@ -980,12 +980,15 @@ def _read_by_id(
 ) -> list[tuple[Any, ...]]:
     """The rows of `select_from` (SQL up to its FROM clause, with `params`) whose `column`
     is among `ids`. Raw SQL: for a manager's 40,000 customers at L the ORM's preparing of
-    every id cost more than the reads themselves. PostgreSQL takes the ids as one array
-    (bound as thousands of parameters, psycopg wrote each into the statement's text: 12–20
-    ms a chunk of 2,000); SQLite a chunk a statement."""
+    every id cost more than the reads themselves. PostgreSQL takes the ids as one text,
+    split into an array by the server: bound as thousands of parameters, psycopg wrote
+    each into the statement's text (12–20 ms a chunk of 2,000), and as a list it still
+    adapted each (40,000 companies by id: 157–168 ms as a list, 75–91 ms as a text).
+    SQLite reads a chunk a statement."""
     if connection.vendor == "postgresql":
-        sql = f"{select_from} WHERE {column} = ANY(%s)"
-        return touches.fetch(touches.Statement(sql, [*params, sorted(ids)]))
+        sql = f"{select_from} WHERE {column} = ANY(string_to_array(%s, ',')::bigint[])"
+        listed = ",".join(str(int(pk)) for pk in sorted(ids))
+        return touches.fetch(touches.Statement(sql, [*params, listed]))
     rows: list[tuple[Any, ...]] = []
     for chunk in _chunks(sorted(ids)):
         marks = ", ".join(["%s"] * len(chunk))
