@@ -904,7 +904,7 @@ def lifetime(user: Any, filters: ReportFilters, rates: RateTable | None = None) 
         purchases(user, filters, reference_moment(filters))
         .order_by()
         .values("customer_kind", "customer_id", "currency", day=local_day("touched_at", filters))
-        .annotate(total=Sum("amount"), n=Count("pk"))
+        .annotate(total=Sum("amount"), n=Count("deal"))
         .values_list("customer_kind", "customer_id", "currency", "day", "total", "n")
     )
     cents: dict[Key, int] = {}

@@ -169,13 +169,40 @@ def test_the_deals_without_a_rate_are_kept_by_currency():
 
 
 def test_the_totals_give_the_customers_at_risk_the_probes_give(shop, monkeypatch):
-    filters = esfand_farvardin(shop.admin)
-    read = build("at-risk", shop.admin, filters)
-    with monkeypatch.context() as patched:
-        patched.setattr(touches, "totals_ready", lambda *_args, **_kwargs: False)
-        probed = build("at-risk", shop.admin, filters)
-    assert as_compared(read) == as_compared(probed)
-    assert values(read)["quiet"] == 4
+    """An administrator's buyers and last activities, and anyone else's last activities,
+    come from the totals; probed from the summary's activities they are the same."""
+    for user in (shop.admin, shop.manager_a, shop.rep_a, shop.rep_b):
+        filters = esfand_farvardin(user)
+        read = build("at-risk", user, filters)
+        with monkeypatch.context() as patched:
+            patched.setattr(touches, "totals_ready", lambda *_args, **_kwargs: False)
+            probed = build("at-risk", user, filters)
+        assert as_compared(read) == as_compared(probed), user.username
+        assert values(read)["quiet"], user.username
+    assert values(build("at-risk", shop.admin, esfand_farvardin(shop.admin)))["quiet"] == 4
+
+
+def test_the_totals_give_a_viewers_buyers_the_last_activity_their_probes_give(shop):
+    """PostgreSQL joins a rep's or a manager's buyers to their totals for their last
+    activity; both readings are compared here on any database."""
+    until = utc(2026, 4, 20)
+    assert touches.totals_ready(until, activities=True)
+    for user in (shop.manager_a, shop.rep_a, shop.rep_b):
+        customers = touches.buyers(customers_scope(user), until, user)
+        probed = moments(touches.last_activity(customers, until))
+        joined = moments(touches.last_activity_from_totals(customers))
+        assert probed == joined, user.username
+        assert any(row[-1] is not None for row in probed), user.username
+
+
+def moments(statement: Any) -> list[tuple[Any, ...]]:
+    """The rows, their times read alike (SQLite gives each column's text as stored)."""
+    rows = touches.fetch(statement)
+    return sorted((kind, pk, *map(touches.moment_of, rest)) for kind, pk, *rest in rows)
+
+
+def customers_scope(user: Any) -> Any:
+    return customers.purchase_scope(user, esfand_farvardin(user))
 
 
 def test_an_activity_after_the_periods_end_leaves_the_totals_aside(shop, monkeypatch):
