@@ -56,7 +56,7 @@ from django.utils.translation import gettext_lazy
 
 from wasl.contacts.models import Company, Contact, Source, Tag
 from wasl.core.errors import NotFound
-from wasl.core.visibility import is_admin, visible, visible_q
+from wasl.core.visibility import Role, is_admin, visible, visible_q
 from wasl.deals.models import Deal, Stage
 from wasl.leads.models import Lead
 from wasl.reports import touches
@@ -620,6 +620,17 @@ def purchase_scope(user: Any, filters: ReportFilters) -> Q | None:
     return scope or None
 
 
+def many_customers(user: Any, filters: ReportFilters) -> bool:
+    """Whether the viewer's customers are likely most of them (an administrator's, a
+    manager's teams', a pipeline's) rather than one owner's: PostgreSQL then reads the
+    buyers' episodes in one pass instead of probing each customer (`touches.in_touch`).
+    At L the KPI churn series of a manager's 40,000 customers took 352–565 ms probed and
+    240 ms in one pass; a rep's 56–63 ms probed and 96–158 ms in one pass."""
+    if filters.owner_id is not None:
+        return False
+    return is_admin(user) or user.role in (Role.MANAGER, Role.READONLY)
+
+
 def _churn_flags(
     user: Any, filters: ReportFilters, periods: list[Period], *, last_end: bool
 ) -> tuple[touches.Statement, list[tuple[int, int]], list[dt.datetime]]:
@@ -635,7 +646,10 @@ def _churn_flags(
     scope = purchase_scope(user, filters)
     customers = touches.buyers(scope, until, user)
     flags = touches.in_touch(
-        customers, moments, last_end_before=until if last_end else None, most=scope is None
+        customers,
+        moments,
+        last_end_before=until if last_end else None,
+        most=many_customers(user, filters),
     )
     return flags, [(index[start], index[end]) for start, end in spans], moments
 

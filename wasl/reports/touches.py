@@ -861,11 +861,11 @@ def in_touch(
     e, a run of bits; the episodes of a customer are disjoint, so the sum of their runs is
     the customer's mask of moments in touch. One probe of the episodes index per customer,
     materialised so that reading each bit does not probe again; or, on PostgreSQL when
-    `customers` are most of them (`most`: every customer, as an administrator sees them),
-    one pass over the episodes in range grouped by customer and joined to them, which
-    reads each episode once instead of probing tens of thousands of times (a churned
-    customer's "last_end" is then among the episodes in range, where its episode at the
-    first moment is)."""
+    `customers` are most of them (`most`: an administrator's or a team's, see
+    `customers.many_customers`), one pass over the episodes in range grouped by customer
+    and joined to them, which reads each episode once instead of probing tens of
+    thousands of times (a churned customer's "last_end" is then among the episodes in
+    range, where its episode at the first moment is)."""
     if len(moments) > 60:
         raise ValueError("at most 60 moments")
     low, high = min(moments), max(moments)
