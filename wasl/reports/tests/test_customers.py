@@ -200,16 +200,23 @@ def test_a_viewer_counts_only_the_customers_they_may_see(book, stages):
     # A won deal of the rep's on Dena, a customer of team B the rep may not see: the
     # rep's retention does not count Dena, which becomes the rep's once shared.
     before = values(build("retention", rep, esfand_farvardin(rep)))
+    worth = values(build("lifetime-value", rep, esfand_farvardin(rep)))
     dena = Company.objects.get(name="Dena")
     with frozen(utc(2026, 3, 1)):
         deal_create(
             actor=book.admin, title="Dena via A", stage=stages["won"], company=dena, owner=rep
         )
     assert values(build("retention", rep, esfand_farvardin(rep))) == before
+    assert values(build("lifetime-value", rep, esfand_farvardin(rep))) == worth
     record_share(actor=None, record=dena, user=rep)
     after = values(build("retention", rep, esfand_farvardin(rep)))
     # New to the rep: their own first sale to Dena is in the period (team B's is older).
     assert (after["new"], after["repeat"]) == (before["new"] + 1, before["repeat"])
+    shared = values(build("lifetime-value", rep, esfand_farvardin(rep)))
+    assert (shared["customers"], shared["won_deals"]) == (
+        worth["customers"] + 1,
+        worth["won_deals"] + 1,
+    )
 
 
 def test_retention_of_a_rep_and_of_the_other_teams_manager(book):
