@@ -421,8 +421,9 @@ def series(
 ) -> tuple[dict[str, list[Any]], list[str]]:
     """Every figure's spark line. The customers' figures (churn and lifetime value, read
     from the customer summary, brought up to date here) run beside the leads' and deals'
-    (`parallel`): for a manager at L each side takes 0.3–0.4 s, where the revenue of the
-    lifetime value beside the deals made that side 0.55 s."""
+    (`parallel`). For a manager at L on SQLite the sides take about 0.34 and 0.42 s; with
+    the revenue beside the deals, that side took 0.55 s. On PostgreSQL the customers' side
+    is the longer (0.5–0.6 s)."""
     rates = RateTable.load(filters.currency)
     touches.ensure_current()
 
