@@ -449,3 +449,30 @@ def test_a_hole_never_filled_is_forgotten_after_the_patience(personas, thirty_da
     company_create(actor=rep, name="Later")
     touches.ensure_current()
     assert gone not in {pk for pk, _seen in CustomerSummaryState.objects.get().holes}
+
+
+def test_the_migration_gives_every_deals_row_its_deals_owner_team_and_pipeline(
+    personas, stages, thirty_days
+):
+    """Reports migration 0010 fills the new columns of the rows written before it."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("wasl.reports.migrations.0010_purchase_scope")
+    rep = personas.rep_a
+    acme = company_create(actor=rep, name="Acme")
+    with frozen(at(1, 10)):
+        deal_create(actor=rep, title="First", stage=stages["won"], company=acme)
+        deal_create(actor=personas.rep_c, title="Other", stage=stages["open"], company=acme)
+    touches.ensure_current()
+    expected = deal_scopes()
+    assert all(row[1] is not None for row in expected)
+    CustomerAttribution.objects.update(owner_id=None, team_id=None, pipeline_id=None)
+    # The step reads only the editor's connection (SQLite's editor cannot open in a test's
+    # transaction).
+    migration.copy_deal_scope(apps, SimpleNamespace(connection=connection))
+    assert deal_scopes() == expected
+    assert not CustomerAttribution.objects.filter(activity__isnull=False, owner_id__isnull=False)
