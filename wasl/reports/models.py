@@ -103,6 +103,9 @@ class CustomerAttribution(models.Model):
     owner_id = models.BigIntegerField(null=True)
     team_id = models.BigIntegerField(null=True)
     pipeline_id = models.BigIntegerField(null=True)
+    # An open deal's expected close (none once it is won or lost, or without one), so the
+    # at-risk report counts each customer's overdue deals from one index (migration 0011).
+    open_due = models.DateField(null=True)
 
     class Meta:
         verbose_name = _("customer attribution")
@@ -150,6 +153,21 @@ class CustomerAttribution(models.Model):
                 fields=["deal", "customer_kind", "customer_id"],
                 condition=models.Q(deal__isnull=False),
                 name="customer_of_deal",
+            ),
+            # The open deals past a day with their customer and the columns of the
+            # viewer's scope, read from the index alone.
+            models.Index(
+                fields=[
+                    "open_due",
+                    "customer_kind",
+                    "customer_id",
+                    "deal",
+                    "owner_id",
+                    "team_id",
+                    "pipeline_id",
+                ],
+                condition=models.Q(open_due__isnull=False),
+                name="customer_open_due",
             ),
         ]
 

@@ -72,7 +72,7 @@ def snapshot() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
 def deal_scopes() -> list[tuple[Any, ...]]:
     return sorted(
         CustomerAttribution.objects.filter(deal__isnull=False).values_list(
-            "deal_id", "owner_id", "team_id", "pipeline_id"
+            "deal_id", "owner_id", "team_id", "pipeline_id", "open_due"
         )
     )
 
@@ -168,13 +168,22 @@ def test_every_kind_of_write_is_folded_as_a_rebuild_would_make_it(personas, stag
     assert_as_rebuilt()
     user_reassign_records(actor=None, from_user=personas.rep_b, to_user=personas.rep_c)
     assert_as_rebuilt()
-    assert (personal.pk, personas.rep_c.pk, personas.rep_c.team_id, personal.pipeline_id) in (
-        deal_scopes()
-    )
+    assert (
+        personal.pk,
+        personas.rep_c.pk,
+        personas.rep_c.team_id,
+        personal.pipeline_id,
+        None,  # won: not open, so no expected close
+    ) in deal_scopes()
 
-    # The deal is reopened: no longer a purchase, still Acme's deal.
+    # The deal is reopened: no longer a purchase, still Acme's deal, open until its
+    # expected close, which then moves.
     deal_move_to_stage(actor=rep, deal=bought, stage=stages["open"])
+    assert_as_rebuilt()
+    deal_update(actor=rep, deal=bought, expected_close=dt.date(2026, 5, 1))
     attributions, episodes = assert_as_rebuilt()
+    assert CustomerAttribution.objects.get(deal_id=bought.pk).open_due == dt.date(2026, 5, 1)
+    assert not CustomerAttribution.objects.filter(deal_id=personal.pk, open_due__isnull=False)
     assert (None, bought.pk, company, acme.pk, None, bought.currency, bought.amount) in attributions
     assert not any(row[:2] == (company, acme.pk) for row in episodes)
     assert not CustomerTotals.objects.filter(customer_kind=company, customer_id=acme.pk).exists()
@@ -476,3 +485,31 @@ def test_the_migration_gives_every_deals_row_its_deals_owner_team_and_pipeline(
     migration.copy_deal_scope(apps, SimpleNamespace(connection=connection))
     assert deal_scopes() == expected
     assert not CustomerAttribution.objects.filter(activity__isnull=False, owner_id__isnull=False)
+
+
+def test_the_migration_gives_every_open_deals_row_its_expected_close(personas, stages, thirty_days):
+    """Reports migration 0011 fills the open deals' expected close on the rows written
+    before it, and leaves the won deals' and the activities' empty."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("wasl.reports.migrations.0011_open_due")
+    rep = personas.rep_a
+    acme = company_create(actor=rep, name="Acme")
+    with frozen(at(1, 10)):
+        deal_create(actor=rep, title="First", stage=stages["won"], company=acme)
+        due = deal_create(actor=rep, title="Due", stage=stages["open"], company=acme)
+    deal_update(actor=rep, deal=due, expected_close=dt.date(2026, 2, 1))
+    activity_complete(
+        actor=rep, activity=activity_create(actor=rep, kind="call", subject="Call", company=acme)
+    )
+    touches.ensure_current()
+    expected = deal_scopes()
+    assert [row[4] for row in expected].count(dt.date(2026, 2, 1)) == 1
+    CustomerAttribution.objects.update(open_due=None)
+    migration.copy_open_due(apps, SimpleNamespace(connection=connection))
+    assert deal_scopes() == expected
+    assert not CustomerAttribution.objects.filter(activity__isnull=False, open_due__isnull=False)

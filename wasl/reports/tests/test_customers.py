@@ -350,6 +350,64 @@ def test_the_purchase_scope_picks_the_won_deals_the_viewer_s_scope_has(book, sta
     check()
 
 
+def test_overdue_deals_per_customer_read_from_the_summary_match_the_deals(book, stages):
+    """The at-risk report counts each customer's overdue deals from the summary's rows
+    (`touches.overdue_per_customer`): the same counts as the open deals in scope past
+    their expected close (`overdue_deals`, its drill-down), for reps, managers and an
+    administrator with filters, and again after deals are moved, won and handed over."""
+    from wasl.accounts.services import user_reassign_records
+    from wasl.core.sharing import record_share
+    from wasl.deals.services import deal_move_to_stage, deal_update
+    from wasl.reports import touches
+    from wasl.reports.activity import reference_moment
+    from wasl.reports.customers import overdue_deals, purchase_scope
+    from wasl.reports.filters import deals_in_scope
+
+    def counted(user: Any, filters: Any) -> dict[tuple[str, int], int]:
+        touches.ensure_current()
+        today = reference_moment(filters).astimezone(filters.tz).date()
+        rows = touches.overdue_per_customer(purchase_scope(user, filters), today)
+        return {(kind, pk): n for kind, pk, n in touches.fetch(rows)}
+
+    def expected(user: Any, filters: Any) -> dict[tuple[str, int], int]:
+        deals = overdue_deals(user, filters).order_by().values("pk")
+        found = touches.fetch(touches.deals_per_customer(deals))
+        return {(kind, pk): n for kind, pk, n in found}
+
+    def check() -> None:
+        admin = book.admin
+        cases = [
+            (book.rep_a, esfand_farvardin(book.rep_a)),
+            (book.rep_b, esfand_farvardin(book.rep_b)),
+            (book.manager_a, esfand_farvardin(book.manager_a)),
+            (book.manager_b, esfand_farvardin(book.manager_b)),
+            (admin, esfand_farvardin(admin)),
+            (admin, esfand_farvardin(admin, team=str(book.manager_a.team.public_id))),
+            (admin, esfand_farvardin(admin, owner=str(book.rep_b.public_id))),
+        ]
+        for user, filters in cases:
+            assert counted(user, filters) == expected(user, filters), user.username
+
+    check()
+    # On the period's last day (20 April) Alborz's renewal is past due, Ekbatan's upgrade
+    # (1 May) not yet.
+    assert sum(counted(book.admin, esfand_farvardin(book.admin)).values()) == 1
+    late = Deal.objects.get(title="Ekbatan upgrade")
+    renewal = Deal.objects.get(title="Alborz renewal")
+    record_share(actor=None, record=late, user=book.rep_a)
+    # Through the services, without the dispatcher: the report folds the events first.
+    deal_update(actor=book.admin, deal=late, expected_close=dt.date(2026, 4, 10))
+    assert sum(counted(book.rep_a, esfand_farvardin(book.rep_a)).values()) == 2
+    check()
+    deal_move_to_stage(actor=book.rep_a, deal=renewal, stage=stages["won"])
+    assert sum(counted(book.admin, esfand_farvardin(book.admin)).values()) == 1
+    assert not counted(book.manager_b, esfand_farvardin(book.manager_b))
+    user_reassign_records(actor=None, from_user=book.rep_b, to_user=book.rep_c)
+    assert sum(counted(book.manager_b, esfand_farvardin(book.manager_b)).values()) == 1
+    assert deals_in_scope(book.manager_b, esfand_farvardin(book.manager_b)).filter(pk=late.pk)
+    check()
+
+
 # ---------------------------------------------------------------- lifetime value
 
 

@@ -191,7 +191,7 @@ def test_money_and_rate_figures_link_to_the_deals_and_leads_behind_them(kpi_book
 
 
 # sqlite_stat1 of the L benchmark database's customer summary after a full ANALYZE
-# (reports migration 0010).
+# (reports migration 0010; the open deals' index analysed by migration 0011).
 L_SUMMARY_STATISTICS = {
     "reports_customerattribution": {
         "customer_purchases": "75177 37589 2 1 1 1 1 1 1 1",
@@ -199,6 +199,7 @@ L_SUMMARY_STATISTICS = {
         "customer_activities": "1458386 729193 6 1",
         "customer_touches": "1758386 879193 7 1",
         "customer_purchase_time": "75177 1 1 1 1",
+        "customer_open_due": "164602 1384 692 1 1 1 1 1",
     },
     "reports_customerepisode": {
         "customer_episode_buyer": "158594 79297 3 1 1",
@@ -242,7 +243,7 @@ def test_at_l_only_the_kpi_ranges_read_the_currency_led_indexes(kpi_book):
         ):
             for viewer in (user, kpi_book.rep_a, kpi_book.manager_a):
                 registry.get(key).build(viewer, parse_filters(viewer, {}))
-    ranges = 0
+    ranges = overdue = 0
     for query in captured.captured_queries:
         sql = query["sql"]
         if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
@@ -258,6 +259,11 @@ def test_at_l_only_the_kpi_ranges_read_the_currency_led_indexes(kpi_book):
         if "part_index" in sql and '"reports_customerattribution"."amount" IS NOT NULL' in sql:
             assert "COVERING INDEX customer_purchase_time" in plan, plan
             ranges += 1
+        if '"open_due" <' in sql:
+            # The at-risk's overdue deals, from the open deals' index alone.
+            assert "COVERING INDEX customer_open_due" in plan, plan
+            overdue += 1
     # The creations and the closes of the open deals (the administrator's, the rep's, the
     # manager's) and the administrator's purchases of the lifetime value.
     assert ranges == 7
+    assert overdue == 3  # the at-risk of each viewer
