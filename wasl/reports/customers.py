@@ -51,6 +51,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -68,12 +69,9 @@ from wasl.reports.filters import (
 )
 from wasl.reports.models import CustomerTotals
 from wasl.reports.money import (
-    ANY_DAY,
     CENT,
     MoneyTotal,
     RateTable,
-    as_day,
-    as_decimal,
     missing_rate_warnings,
     rate_day,
 )
@@ -889,7 +887,7 @@ def purchases(user: Any, filters: ReportFilters, until: dt.datetime) -> QuerySet
     the viewer sees, each with its deal's money (read from the purchases index). The
     viewer's customers are checked by a correlated EXISTS per row, so the viewer's deals,
     not the thousands of contacts they may see, drive the plan."""
-    touches.ensure_current()
+    touches.ensure_converted()
     rows = touches.purchases_before(until, purchase_scope(user, filters))
     if is_admin(user):
         return rows
@@ -908,46 +906,32 @@ def every_customer_read(filters: ReportFilters) -> bool:
     return touches.totals_ready(reference_moment(filters))
 
 
-def lifetime(user: Any, filters: ReportFilters, rates: RateTable | None = None) -> Lifetime:
+def lifetime(user: Any, filters: ReportFilters) -> Lifetime:
     """Won revenue per customer the viewer sees, from the first sale up to the period's
-    end: the customers' totals, or one grouped read of its purchases."""
+    end: the customers' totals, or one grouped read of the purchases' converted cents
+    (by currency, so the deals of a currency without a rate are counted by it)."""
     if purchase_scope(user, filters) is None and every_customer_read(filters):
         return _lifetime_of_every_customer()
-    rates = rates or RateTable.load(filters.currency)
     rows = (
         purchases(user, filters, reference_moment(filters))
         .order_by()
-        .values("customer_kind", "customer_id", "currency", day=local_day("touched_at", filters))
-        .annotate(total=Sum("amount"), n=Count("deal"))
-        .values_list("customer_kind", "customer_id", "currency", "day", "total", "n")
+        .values("customer_kind", "customer_id", "currency")
+        .annotate(
+            cents=Cast(Sum("value_cents"), BigIntegerField()),
+            n=Count("deal"),
+            converted=Count("value_cents"),
+        )
+        .values_list("customer_kind", "customer_id", "cents", "n", "converted", "currency")
     )
     cents: dict[Key, int] = {}
     counts: dict[Key, int] = {}
     missing: dict[str, int] = defaultdict(int)
-    # Tens of thousands of rows share a few currencies and days: each rate is looked up
-    # once, as cents of a unit; a whole one (the organisation's currency) multiplies the
-    # whole amounts SQLite gives as integers without a Decimal.
-    cents_of: dict[tuple[str, Any], tuple[Decimal, int | None] | None] = {}
-    for kind, pk, currency, day, amount, n in touches.raw_rows(rows):
+    for kind, pk, amount, n, converted, currency in touches.raw_rows(rows):
         key = (kind, pk)
-        try:
-            factor = cents_of[(currency, day)]
-        except KeyError:
-            rate = rates.rate(currency, ANY_DAY if day is None else as_day(day))
-            factor = None
-            if rate is not None:
-                unit = rate * 100
-                factor = (unit, int(unit) if unit == unit.to_integral_value() else None)
-            cents_of[(currency, day)] = factor
-        if factor is None:
-            missing[currency] += n
-            added = 0
-        elif factor[1] is not None and type(amount) is int:
-            added = amount * factor[1]
-        else:
-            added = int((as_decimal(amount) * factor[0]).quantize(WHOLE))
-        cents[key] = cents.get(key, 0) + added
+        cents[key] = cents.get(key, 0) + (amount or 0)
         counts[key] = counts.get(key, 0) + n
+        if converted < n:
+            missing[currency] += n - converted
     return Lifetime(cents=cents, deals=counts, missing=missing)
 
 

@@ -97,6 +97,12 @@ class CustomerAttribution(models.Model):
     # is summed from the purchases index alone.
     currency = models.CharField(max_length=3, blank=True, db_default="")
     amount = models.DecimalField(max_digits=20, decimal_places=2, null=True)
+    # A purchase's amount in the organisation's currency, in cents, at the rate of its
+    # local close day: none for a currency without a rate and for anything but a
+    # purchase. Converted when the row is written, and every purchase again when the
+    # rates, the organisation's currency or its time zone change
+    # (`touches.ensure_converted`), so revenue is summed as integers (migration 0012).
+    value_cents = models.BigIntegerField(null=True)
     # A deal's owner, team and pipeline as the deal has them (none for an activity), so a
     # viewer's purchases are picked by the visibility rule on these rows alone rather
     # than by a probe of each deal (reports migration 0010).
@@ -123,6 +129,7 @@ class CustomerAttribution(models.Model):
                     "touched_at",
                     "currency",
                     "amount",
+                    "value_cents",
                     "deal",
                     "owner_id",
                     "team_id",
@@ -142,7 +149,7 @@ class CustomerAttribution(models.Model):
             # summed, is stated only by the statements meant to read it: led by the time,
             # the index would otherwise draw SQLite's planner from the customer-led ones.
             models.Index(
-                fields=["touched_at", "currency", "amount", "deal"],
+                fields=["touched_at", "currency", "amount", "value_cents", "deal"],
                 condition=models.Q(
                     deal__isnull=False, touched_at__isnull=False, amount__isnull=False
                 ),

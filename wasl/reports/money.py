@@ -51,6 +51,10 @@ class RateTable:
             rates[code].append((day, rate))
         return cls(currency, dict(rates))
 
+    def currencies(self) -> list[str]:
+        """The currencies with at least one rate."""
+        return sorted(self._dates)
+
     def rate(self, currency: str, on: dt.date) -> Decimal | None:
         """One unit of `currency` in the organisation's currency on `on`, or None."""
         try:

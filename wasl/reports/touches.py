@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, F, Max, Min, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast, Round
 from django.utils import timezone
 
 from wasl.accounts.selectors import organisation_get
@@ -42,7 +43,7 @@ from wasl.reports.models import (
     CustomerTotals,
     ExchangeRate,
 )
-from wasl.reports.money import RateTable, as_day, as_decimal, rate_day
+from wasl.reports.money import RateTable
 
 COMPANY = CustomerAttribution.CustomerKind.COMPANY.value
 CONTACT = CustomerAttribution.CustomerKind.CONTACT.value
@@ -176,8 +177,52 @@ def refresh_attributions(activity_ids: Iterable[int], deal_ids: Iterable[int]) -
             customers |= _customers_of(rows)
             rows.delete()
             _insert_rows(column, build(f'AND {alias}."id" IN ({_marks(chunk)})'), chunk)
+            if column == "deal_id":
+                convert_purchases(chunk)
             customers |= _customers_of(rows)
     return customers
+
+
+def convert_purchases(deal_ids: list[int] | None = None) -> None:
+    """Write each purchase's `value_cents` (of these deals, or of every deal): its amount
+    in the organisation's currency, in cents, at the rate of its local close day, as
+    `RateTable.convert` rounds it; none without a rate. The organisation's own currency
+    is converted by the database (its amount times 100, exact for two decimals), any
+    other one with a rate in Python, then written back by id."""
+    organisation = organisation_get()
+    rates = RateTable.load(organisation.currency)
+    purchases = CustomerAttribution.objects.filter(deal__isnull=False, touched_at__isnull=False)
+    if deal_ids is not None:
+        purchases = purchases.filter(deal_id__in=deal_ids)
+    own = purchases.filter(currency=organisation.currency)
+    own.update(value_cents=Cast(Round(F("amount") * 100), BigIntegerField()))
+    purchases.exclude(currency=organisation.currency).update(value_cents=None)
+    tz = zone_named(organisation.time_zone)
+    converted: list[tuple[int, int]] = []
+    foreign = purchases.filter(currency__in=rates.currencies()).exclude(
+        currency=organisation.currency
+    )
+    for pk, currency, amount, touched_at in foreign.values_list(
+        "pk", "currency", "amount", "touched_at"
+    ):
+        value = rates.convert(amount, currency, touched_at.astimezone(tz).date())
+        if value is not None:
+            converted.append((pk, int(value * 100)))
+    _write_values(converted)
+
+
+def _write_values(values: list[tuple[int, int]]) -> None:
+    """Set `value_cents` of the rows by id, 500 to a statement."""
+    table = _table(CustomerAttribution)
+    with connection.cursor() as cursor:
+        for index in range(0, len(values), 500):
+            chunk = values[index : index + 500]
+            pairs = ", ".join(["(CAST(%s AS BIGINT), CAST(%s AS BIGINT))"] * len(chunk))
+            cursor.execute(
+                f'WITH v("id", "cents") AS (VALUES {pairs}) '  # noqa: S608 (a table name)
+                f'UPDATE {table} SET "value_cents" = v."cents" FROM v WHERE {table}."id" = v."id"',
+                [value for pair in chunk for value in pair],
+            )
 
 
 # ---------------------------------------------------------------- episodes
@@ -305,42 +350,40 @@ def money_basis() -> str:
 
 def _totals_rows(kind: str | None, ids: list[int] | None) -> list[tuple[Any, ...]]:
     """The CustomerTotals rows of these customers (every buying customer when `kind` is
-    None): their purchases grouped by currency and, for a currency whose rate changes
-    with the day, by local day, each group converted as the lifetime value converts it;
-    and their last done activity, one probe of the activities index a buyer. Times go
-    back as the cursor gave them (SQLite's text in its own format, PostgreSQL's
-    datetimes), which compare in time order either way: converting 170,000 of them cost
-    more than the reads at L."""
-    organisation = organisation_get()
-    rates = RateTable.load(organisation.currency)
+    None): their purchases' converted cents summed by currency (so the deals of a
+    currency without a rate are counted by it), and their last done activity, one probe
+    of the activities index a buyer. Times go back as the cursor gave them (SQLite's
+    text in its own format, PostgreSQL's datetimes), which compare in time order either
+    way: converting 170,000 of them cost more than the reads at L."""
     purchases = CustomerAttribution.objects.filter(deal__isnull=False, touched_at__isnull=False)
     if kind is not None:
         purchases = purchases.filter(customer_kind=kind, customer_id__in=ids)
-    day = rate_day("touched_at", organisation.currency, zone_named(organisation.time_zone))
     grouped = (
         purchases.order_by()
-        .values("customer_kind", "customer_id", "currency", day=day)
+        .values("customer_kind", "customer_id", "currency")
         .annotate(
-            total=Sum("amount"), n=Count("pk"), first=Min("touched_at"), last=Max("touched_at")
+            cents=Sum("value_cents"),
+            n=Count("pk"),
+            converted=Count("value_cents"),
+            first=Min("touched_at"),
+            last=Max("touched_at"),
         )
         .values_list(
-            "customer_kind", "customer_id", "currency", "day", "total", "n", "first", "last"
+            "customer_kind", "customer_id", "currency", "cents", "n", "converted", "first", "last"
         )
     )
     # customer: [revenue in cents, deals, {currency: deals without a rate}, first, last]
     found: dict[Customer, list[Any]] = {}
-    for kind_, pk, currency, on, total, n, first, last in raw_rows(grouped):
-        converted = rates.convert(as_decimal(total), currency, as_day(on))
+    for kind_, pk, currency, cents, n, converted, first, last in raw_rows(grouped):
         row = found.get((kind_, pk))
         if row is None:
             row = found[(kind_, pk)] = [0, 0, {}, first, last]
         else:
             row[3], row[4] = min(row[3], first), max(row[4], last)
+        row[0] += int(cents or 0)
         row[1] += n
-        if converted is None:
-            row[2][currency] = row[2].get(currency, 0) + n
-        else:
-            row[0] += int(converted * 100)
+        if converted < n:
+            row[2][currency] = row[2].get(currency, 0) + n - converted
     last_activity = dict(_last_activities(purchases))
     return [
         (kind_, pk, cents, n, unconverted_text(missing), first, last, last_activity[(kind_, pk)])
@@ -437,9 +480,10 @@ def _rebuild_totals(state: CustomerSummaryState) -> None:
 
 
 def ensure_totals_converted() -> None:
-    """Build the customers' totals again when the rates, the organisation's currency or
-    its time zone changed since their revenue was converted, or they were never built
-    (the basis is empty until then). Call `ensure_current` first."""
+    """Convert every purchase again (`convert_purchases`) and build the customers' totals
+    again when the rates, the organisation's currency or its time zone changed since
+    their revenue was converted, or they were never built (the basis is empty until
+    then). Call `ensure_current` first."""
     basis = money_basis()
     state = CustomerSummaryState.objects.order_by("pk").first()
     if state is not None and state.money_basis == basis:
@@ -447,8 +491,16 @@ def ensure_totals_converted() -> None:
     with transaction.atomic():
         state = _state()
         if state.money_basis != money_basis():
+            convert_purchases()
             _rebuild_totals(state)
             _analyse(CustomerTotals)
+
+
+def ensure_converted() -> None:
+    """Fold what is pending and convert the purchases as the rates now are: call before
+    reading `value_cents`."""
+    ensure_current()
+    ensure_totals_converted()
 
 
 def totals_ready(until: dt.datetime, *, activities: bool = False) -> bool:
@@ -456,8 +508,7 @@ def totals_ready(until: dt.datetime, *, activities: bool = False) -> bool:
     as the rates now are), then say whether they hold exactly the purchases (and, with
     `activities`, the last activities) before `until`: none is at or after it (a deal can
     be closed, an activity done, in the future)."""
-    ensure_current()
-    ensure_totals_converted()
+    ensure_converted()
     if CustomerTotals.objects.filter(last_purchase_at__gte=until).exists():
         return False
     return not (activities and CustomerTotals.objects.filter(last_activity_at__gte=until).exists())
@@ -481,6 +532,7 @@ def rebuild() -> None:
         CustomerAttribution.objects.all().delete()
         _insert_rows("activity_id", _activity_rows_sql(""), [])
         _insert_rows("deal_id", _deal_rows_sql(""), [])
+        convert_purchases()
         _rebuild_episodes(days)
         _rebuild_totals(state)
         _analyse()

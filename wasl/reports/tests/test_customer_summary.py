@@ -77,6 +77,15 @@ def deal_scopes() -> list[tuple[Any, ...]]:
     )
 
 
+def purchase_values() -> list[tuple[Any, ...]]:
+    """Each deal's row with its amount converted (`value_cents`)."""
+    return sorted(
+        CustomerAttribution.objects.filter(deal__isnull=False).values_list(
+            "deal_id", "currency", "amount", "value_cents"
+        )
+    )
+
+
 def totals_rows() -> list[tuple[Any, ...]]:
     return sorted(
         CustomerTotals.objects.values_list(
@@ -95,12 +104,13 @@ def totals_rows() -> list[tuple[Any, ...]]:
 def assert_as_rebuilt() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """The summary after folding what is pending (attributions, episodes and each
     customer's totals) equals a full rebuild's."""
-    touches.ensure_current()
-    folded, totals, scopes = snapshot(), totals_rows(), deal_scopes()
+    touches.ensure_converted()
+    folded, totals, scopes, values = snapshot(), totals_rows(), deal_scopes(), purchase_values()
     touches.rebuild()
     assert snapshot() == folded
     assert totals_rows() == totals
     assert deal_scopes() == scopes
+    assert purchase_values() == values
     return folded
 
 
@@ -157,7 +167,10 @@ def test_every_kind_of_write_is_folded_as_a_rebuild_would_make_it(personas, stag
     attributions, _episodes = assert_as_rebuilt()
     contact = CustomerAttribution.CustomerKind.CONTACT
     assert (None, personal.pk, contact, solo.pk, at(1, 10), "EUR", Decimal("250")) in attributions
-    # ... and its revenue row: EUR has no rate, so the deal is counted but left out.
+    # ... and its revenue row: EUR has no rate, so the deal is counted but left out;
+    # its converted value is none, the IRR deal's its amount in cents.
+    assert (personal.pk, "EUR", Decimal("250"), None) in purchase_values()
+    assert (bought.pk, "IRR", bought.amount, int(bought.amount * 100)) in purchase_values()
     assert CustomerTotals.objects.filter(customer_kind=contact, customer_id=solo.pk).values_list(
         "revenue_cents", "deals", "unconverted"
     ).get() == (0, 1, "EUR:1")

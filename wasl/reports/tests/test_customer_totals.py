@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -254,3 +255,76 @@ def test_one_pass_over_the_episodes_gives_the_flags_the_probes_give(shop):
 
 def _bits(moments: list[Any]) -> str:
     return ", ".join(f'("mask" / {1 << i}) %% 2 AS "t{i}"' for i in range(len(moments)))
+
+
+def test_each_purchase_is_converted_once_at_its_days_rate_and_again_when_rates_change(
+    shop, kinds_of_stage, monkeypatch
+):
+    """A purchase's value in the organisation's currency is its own amount at its day's
+    rate, rounded to the cent as `RateTable.convert` rounds (half to even), whatever
+    other purchases its customer has; the lifetime value and the KPIs add those values.
+    A changed rate converts every purchase again before the next read."""
+    from wasl.reports.models import CustomerAttribution
+
+    def revenue_of(name: str) -> Decimal:
+        report = build("lifetime-value", shop.rep_a, esfand_farvardin(shop.rep_a))
+        return {row["customer"]: row["revenue"] for row in report.table("top").rows}[name]
+
+    set_rate(actor=shop.admin, currency="USD", rate_date=dt.date(2026, 4, 2), rate="1000.5")
+    sara = Contact.objects.get(first_name="Sara")
+    cents = [
+        won(shop.rep_a, kinds_of_stage, utc(2026, 4, 3), "0.01", contacts=[sara], currency="USD")
+        for _n in range(2)
+    ]
+    touches.ensure_converted()
+
+    def values_of() -> list[int]:
+        rows = CustomerAttribution.objects.filter(deal__in=cents)
+        return list(rows.values_list("value_cents", flat=True))
+
+    # 0.01 × 1000.5 = 10.005, to the cent 10.00 (half to even): 1,000 cents each, where
+    # the sum's conversion (0.02 × 1000.5 = 20.01) would have given one more.
+    assert values_of() == [1000, 1000]
+    assert revenue_of("Sara Karimi") == Decimal("320.00")  # 300 IRR + 2 × 10.00
+    admin = esfand_farvardin(shop.admin)
+    assert as_compared(build("lifetime-value", shop.admin, admin)) == as_compared(
+        summed_from_purchases(monkeypatch, shop.admin, admin)
+    )
+
+    set_rate(actor=shop.admin, currency="USD", rate_date=dt.date(2026, 4, 2), rate="1500")
+    assert revenue_of("Sara Karimi") == Decimal("330.00")
+    assert values_of() == [1500, 1500]
+
+
+def test_the_migration_has_the_next_read_convert_every_purchase(shop):
+    """Reports migration 0012 adds `value_cents` empty and forgets the money basis: the
+    next read converts every purchase and the figures are as before."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    from wasl.reports.models import CustomerAttribution
+
+    migration = importlib.import_module("wasl.reports.migrations.0012_purchase_value")
+    filters = esfand_farvardin(shop.manager_a)
+    before = as_compared(build("lifetime-value", shop.manager_a, filters))
+    converted = sorted(
+        CustomerAttribution.objects.filter(deal__isnull=False).values_list(
+            "deal_id", "value_cents"
+        ),
+        key=repr,
+    )
+    assert any(value for _deal, value in converted)
+    CustomerAttribution.objects.update(value_cents=None)
+    migration.convert_at_the_next_read(apps, SimpleNamespace(connection=connection))
+    assert as_compared(build("lifetime-value", shop.manager_a, filters)) == before
+    assert (
+        sorted(
+            CustomerAttribution.objects.filter(deal__isnull=False).values_list(
+                "deal_id", "value_cents"
+            ),
+            key=repr,
+        )
+        == converted
+    )
