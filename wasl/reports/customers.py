@@ -1271,10 +1271,16 @@ def lost_deals(user: Any, filters: ReportFilters) -> QuerySet[Deal]:
     )
 
 
+def overdue_day(filters: ReportFilters) -> dt.date:
+    """The day an open deal is overdue before: the reference moment's, in the
+    organisation's time zone."""
+    return reference_moment(filters).astimezone(filters.tz).date()
+
+
 def overdue_deals(user: Any, filters: ReportFilters) -> QuerySet[Deal]:
     """The open deals in scope past their expected close (the at-risk drill-down; its
     counts read the same from the summary's rows: `touches.overdue_per_customer`)."""
-    today = reference_moment(filters).astimezone(filters.tz).date()
+    today = overdue_day(filters)
     # The open stages as a subquery, so that SQLite reads the expected-close index
     # rather than every open deal of each open stage.
     return deals_in_scope(user, filters).filter(
@@ -1296,8 +1302,7 @@ def _at_risk_rows(user: Any, filters: ReportFilters) -> tuple[touches.Statement,
     ref = reference_moment(filters)
     customers = touches.buyers_and_last_activity(purchase_scope(user, filters), ref, user)
     lost = touches.deals_per_customer(lost_deals(user, filters).order_by().values("pk"))
-    today = ref.astimezone(filters.tz).date()
-    overdue = touches.overdue_per_customer(purchase_scope(user, filters), today)
+    overdue = touches.overdue_per_customer(purchase_scope(user, filters), overdue_day(filters))
     sql = f"""
         SELECT c."kind", c."id", c."last_activity",
                COALESCE(l."n", 0) AS "lost", COALESCE(o."n", 0) AS "overdue",

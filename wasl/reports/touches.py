@@ -196,7 +196,10 @@ def convert_purchases(deal_ids: list[int] | None = None) -> None:
         purchases = purchases.filter(deal_id__in=deal_ids)
     own = purchases.filter(currency=organisation.currency)
     own.update(value_cents=Cast(Round(F("amount") * 100), BigIntegerField()))
-    purchases.exclude(currency=organisation.currency).update(value_cents=None)
+    # Rows written just now are empty already; a reconversion empties the others.
+    purchases.exclude(currency=organisation.currency).filter(value_cents__isnull=False).update(
+        value_cents=None
+    )
     tz = zone_named(organisation.time_zone)
     converted: list[tuple[int, int]] = []
     foreign = purchases.filter(currency__in=rates.currencies()).exclude(

@@ -295,6 +295,12 @@ def test_each_purchase_is_converted_once_at_its_days_rate_and_again_when_rates_c
     assert revenue_of("Sara Karimi") == Decimal("330.00")
     assert values_of() == [1500, 1500]
 
+    # USD loses every rate: its purchases are converted to nothing and counted apart.
+    for rate in ExchangeRate.objects.filter(currency="USD"):
+        delete_rate(actor=shop.admin, rate=rate)
+    assert revenue_of("Sara Karimi") == Decimal("300.00")
+    assert values_of() == [None, None]
+
 
 def test_the_migration_has_the_next_read_convert_every_purchase(shop):
     """Reports migration 0012 adds `value_cents` empty and forgets the money basis: the

@@ -359,14 +359,12 @@ def test_overdue_deals_per_customer_read_from_the_summary_match_the_deals(book, 
     from wasl.core.sharing import record_share
     from wasl.deals.services import deal_move_to_stage, deal_update
     from wasl.reports import touches
-    from wasl.reports.activity import reference_moment
-    from wasl.reports.customers import overdue_deals, purchase_scope
+    from wasl.reports.customers import overdue_day, overdue_deals, purchase_scope
     from wasl.reports.filters import deals_in_scope
 
     def counted(user: Any, filters: Any) -> dict[tuple[str, int], int]:
         touches.ensure_current()
-        today = reference_moment(filters).astimezone(filters.tz).date()
-        rows = touches.overdue_per_customer(purchase_scope(user, filters), today)
+        rows = touches.overdue_per_customer(purchase_scope(user, filters), overdue_day(filters))
         return {(kind, pk): n for kind, pk, n in touches.fetch(rows)}
 
     def expected(user: Any, filters: Any) -> dict[tuple[str, int], int]:
