@@ -51,7 +51,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -917,7 +916,7 @@ def lifetime(user: Any, filters: ReportFilters) -> Lifetime:
         .order_by()
         .values("customer_kind", "customer_id", "currency")
         .annotate(
-            cents=Cast(Sum("value_cents"), BigIntegerField()),
+            cents=Sum("value_cents"),
             n=Count("deal"),
             converted=Count("value_cents"),
         )
@@ -926,12 +925,14 @@ def lifetime(user: Any, filters: ReportFilters) -> Lifetime:
     cents: dict[Key, int] = {}
     counts: dict[Key, int] = {}
     missing: dict[str, int] = defaultdict(int)
+    rated = touches.LazyRatedCurrencies()
     for kind, pk, amount, n, converted, currency in touches.raw_rows(rows):
         key = (kind, pk)
-        cents[key] = cents.get(key, 0) + (amount or 0)
+        # PostgreSQL sums a bigint column as a numeric (which cannot overflow).
+        cents[key] = cents.get(key, 0) + int(amount or 0)
         counts[key] = counts.get(key, 0) + n
         if converted < n:
-            missing[currency] += n - converted
+            missing[touches.left_out_key(currency, rated)] += n - converted
     return Lifetime(cents=cents, deals=counts, missing=missing)
 
 

@@ -23,7 +23,6 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import (
-    BigIntegerField,
     Case,
     Count,
     F,
@@ -36,7 +35,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -371,7 +369,7 @@ def clv_revenue(user: Any, filters: ReportFilters, periods: list[Period]) -> lis
             )
             .annotate(part_index=Value(_PART))
             .values_list("part_index")
-            .annotate(total=Cast(Sum("value_cents"), BigIntegerField()))
+            .annotate(total=Sum("value_cents"))
             .order_by()
         )
         lows = [_EARLIEST, *ends[:-1]]
@@ -385,7 +383,7 @@ def clv_revenue(user: Any, filters: ReportFilters, periods: list[Period]) -> lis
             .annotate(part_index=_first_moment_after("touched_at", ends))
             .order_by()
             .values("part_index")
-            .annotate(total=Cast(Sum("value_cents"), BigIntegerField()))
+            .annotate(total=Sum("value_cents"))
             .values_list("part_index", "total")
         )
     for bucket, total in rows:

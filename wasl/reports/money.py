@@ -30,6 +30,9 @@ from wasl.reports.models import ExchangeRate
 
 CENT = Decimal("0.01")
 MAX_RATE = Decimal("1e15")
+# Marks a currency's deals left out of the amounts as too large to add up, not for want
+# of a rate, in the counts `missing_rate_warnings` reads ("IRR+": 1).
+TOO_LARGE = "+"
 
 
 class RateTable:
@@ -150,18 +153,31 @@ def as_day(value: Any) -> dt.date:
 
 
 def missing_rate_warnings(missing: dict[str, int]) -> list[str]:
-    """ "2 deals in GBP have no exchange rate", one line per currency."""
-    return [
-        ngettext(
-            "%(count)s deal in %(currency)s has no exchange rate and is left out of the amounts.",
-            "%(count)s deals in %(currency)s have no exchange rate and are left out of the "
-            "amounts.",
-            count,
-        )
-        % {"count": formatting.digits(count), "currency": currency}
-        for currency, count in sorted(missing.items())
-        if count
-    ]
+    """ "2 deals in GBP have no exchange rate", one line per currency; a currency marked
+    TOO_LARGE says its deals are worth too much to add up."""
+    lines = []
+    for key, count in sorted(missing.items()):
+        if not count:
+            continue
+        currency = key.removesuffix(TOO_LARGE)
+        if key.endswith(TOO_LARGE):
+            text = ngettext(
+                "%(count)s deal in %(currency)s is worth too much to add up and is left out "
+                "of the amounts.",
+                "%(count)s deals in %(currency)s are worth too much to add up and are left "
+                "out of the amounts.",
+                count,
+            )
+        else:
+            text = ngettext(
+                "%(count)s deal in %(currency)s has no exchange rate and is left out of the "
+                "amounts.",
+                "%(count)s deals in %(currency)s have no exchange rate and are left out of the "
+                "amounts.",
+                count,
+            )
+        lines.append(text % {"count": formatting.digits(count), "currency": currency})
+    return lines
 
 
 def merge_missing(target: dict[str, int], source: dict[str, int]) -> None:

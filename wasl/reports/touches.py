@@ -19,12 +19,24 @@ full rebuild, done by the next report or `wasl rebuild_customer_summary`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Count, F, Max, Min, Q, QuerySet, Sum
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    F,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Round
 from django.utils import timezone
@@ -43,7 +55,7 @@ from wasl.reports.models import (
     CustomerTotals,
     ExchangeRate,
 )
-from wasl.reports.money import RateTable
+from wasl.reports.money import TOO_LARGE, RateTable
 
 COMPANY = CustomerAttribution.CustomerKind.COMPANY.value
 CONTACT = CustomerAttribution.CustomerKind.CONTACT.value
@@ -56,6 +68,11 @@ TOUCH_KINDS = (
 )
 Customer = tuple[str, int]
 _CHUNK = 500
+# A purchase converts to at most this many cents, 10^14 in the organisation's currency.
+# A deal may be worth up to 10^18 in its own currency at a rate of up to 10^15, but the
+# values and their sums are 64-bit integers in both databases: a larger purchase is left
+# out of the amounts and named in the warnings as too large (see `left_out_key`).
+MAX_VALUE_CENTS = 10**16
 # Above this many events not folded a report rebuilds the whole summary rather than
 # folding them.
 FOLD_LIMIT = 20_000
@@ -188,14 +205,23 @@ def convert_purchases(deal_ids: list[int] | None = None) -> None:
     in the organisation's currency, in cents, at the rate of its local close day, as
     `RateTable.convert` rounds it; none without a rate. The organisation's own currency
     is converted by the database (its amount times 100, exact for two decimals), any
-    other one with a rate in Python, then written back by id."""
+    other one with a rate in Python, then written back by id. A value over
+    MAX_VALUE_CENTS is left empty too."""
     organisation = organisation_get()
     rates = RateTable.load(organisation.currency)
     purchases = CustomerAttribution.objects.filter(deal__isnull=False, touched_at__isnull=False)
     if deal_ids is not None:
         purchases = purchases.filter(deal_id__in=deal_ids)
     own = purchases.filter(currency=organisation.currency)
-    own.update(value_cents=Cast(Round(F("amount") * 100), BigIntegerField()))
+    own.update(
+        value_cents=Case(
+            When(
+                amount__lte=MAX_VALUE_CENTS // 100,
+                then=Cast(Round(F("amount") * 100), BigIntegerField()),
+            ),
+            default=Value(None, output_field=BigIntegerField()),
+        )
+    )
     # Rows written just now are empty already; a reconversion empties the others.
     purchases.exclude(currency=organisation.currency).filter(value_cents__isnull=False).update(
         value_cents=None
@@ -209,7 +235,7 @@ def convert_purchases(deal_ids: list[int] | None = None) -> None:
         "pk", "currency", "amount", "touched_at"
     ):
         value = rates.convert(amount, currency, touched_at.astimezone(tz).date())
-        if value is not None:
+        if value is not None and value * 100 <= MAX_VALUE_CENTS:
             converted.append((pk, int(value * 100)))
     _write_values(converted)
 
@@ -375,8 +401,9 @@ def _totals_rows(kind: str | None, ids: list[int] | None) -> list[tuple[Any, ...
             "customer_kind", "customer_id", "currency", "cents", "n", "converted", "first", "last"
         )
     )
-    # customer: [revenue in cents, deals, {currency: deals without a rate}, first, last]
+    # customer: [revenue in cents, deals, {left_out_key: deals left out}, first, last]
     found: dict[Customer, list[Any]] = {}
+    rated = LazyRatedCurrencies()
     for kind_, pk, currency, cents, n, converted, first, last in raw_rows(grouped):
         row = found.get((kind_, pk))
         if row is None:
@@ -386,7 +413,8 @@ def _totals_rows(kind: str | None, ids: list[int] | None) -> list[tuple[Any, ...
         row[0] += int(cents or 0)
         row[1] += n
         if converted < n:
-            row[2][currency] = row[2].get(currency, 0) + n - converted
+            key = left_out_key(currency, rated)
+            row[2][key] = row[2].get(key, 0) + n - converted
     last_activity = dict(_last_activities(purchases))
     return [
         (kind_, pk, cents, n, unconverted_text(missing), first, last, last_activity[(kind_, pk)])
@@ -408,6 +436,30 @@ def _last_activities(purchases: QuerySet[Any]) -> Iterator[tuple[Customer, Any]]
     """  # noqa: S608 (a table name and a built statement)
     for kind, pk, last in fetch(Statement(sql, buyers.params)):
         yield (kind, pk), last
+
+
+class LazyRatedCurrencies:
+    """The currencies a purchase converts from (the organisation's and every one with a
+    rate), read at the first question: most reads find nothing left out and never ask."""
+
+    def __init__(self) -> None:
+        self._found: set[str] | None = None
+
+    def __contains__(self, currency: object) -> bool:
+        if self._found is None:
+            self._found = {
+                organisation_get().currency,
+                *ExchangeRate.objects.values_list("currency", flat=True).distinct(),
+            }
+        return currency in self._found
+
+
+def left_out_key(currency: str, rated: Container[str]) -> str:
+    """How a purchase without a converted value is counted in the warnings: by its
+    currency when that currency has no rate, by its currency marked as too large
+    (`money.TOO_LARGE`) when it has one, since a currency with any rate always converts
+    and only MAX_VALUE_CENTS leaves such a purchase empty."""
+    return currency + TOO_LARGE if currency in rated else currency
 
 
 def unconverted_text(missing: dict[str, int]) -> str:

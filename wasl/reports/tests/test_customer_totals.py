@@ -334,3 +334,48 @@ def test_the_migration_has_the_next_read_convert_every_purchase(shop):
         )
         == converted
     )
+
+
+def test_a_deal_worth_too_much_to_add_up_is_left_out_with_its_own_warning(
+    shop, kinds_of_stage, monkeypatch
+):
+    """A won deal may be worth up to 10^18 in its currency, more than the summary's
+    64-bit cents hold. One over MAX_VALUE_CENTS (in the organisation's currency, or in
+    another at its rate) is left out of the amounts and named as too large, not as
+    without a rate; every customer report still answers, for every viewer."""
+    from wasl.reports import registry
+
+    sara = Contact.objects.get(first_name="Sara")
+    admin = esfand_farvardin(shop.admin)
+    earlier = build("lifetime-value", shop.admin, admin)
+    # The book's deal in EUR has no rate, and says so beside the deals too large.
+    assert earlier.warnings == [
+        "1 deal in EUR has no exchange rate and is left out of the amounts."
+    ]
+    before = values(earlier)
+    set_rate(actor=shop.admin, currency="USD", rate_date=dt.date(2026, 4, 2), rate="1500")
+    won(shop.rep_a, kinds_of_stage, utc(2026, 4, 3), "900000000000000000", contacts=[sara])
+    # 10^11 USD is 1.5 × 10^14 IRR at 1,500: over the limit only once converted.
+    won(
+        shop.rep_a,
+        kinds_of_stage,
+        utc(2026, 4, 3),
+        "100000000000",
+        contacts=[sara],
+        currency="USD",
+    )
+    # At the limit exactly, a deal still adds up.
+    won(shop.rep_a, kinds_of_stage, utc(2026, 4, 4), "100000000000000", contacts=[sara])
+    too_large = [
+        "1 deal in IRR is worth too much to add up and is left out of the amounts.",
+        "1 deal in USD is worth too much to add up and is left out of the amounts.",
+    ]
+    report = build("lifetime-value", shop.admin, admin)
+    assert report.warnings == [*earlier.warnings, *too_large]
+    assert values(report)["revenue"] == before["revenue"] + Decimal("100000000000000")
+    assert values(report)["won_deals"] == before["won_deals"] + 3
+    assert as_compared(report) == as_compared(summed_from_purchases(monkeypatch, shop.admin, admin))
+    for user in (shop.admin, shop.manager_a, shop.rep_a):
+        filters = esfand_farvardin(user)
+        for key in ("retention", "churn", "lifetime-value", "at-risk", "kpis"):
+            registry.get(key).build(user, filters)

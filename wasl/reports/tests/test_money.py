@@ -6,11 +6,19 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from wasl.core.errors import Forbidden, Invalid
 from wasl.core.models import AuditEntry
 from wasl.reports.models import ExchangeRate
-from wasl.reports.money import MoneyTotal, RateTable, delete_rate, set_rate
+from wasl.reports.money import (
+    TOO_LARGE,
+    MoneyTotal,
+    RateTable,
+    delete_rate,
+    missing_rate_warnings,
+    set_rate,
+)
 
 D = dt.date
 
@@ -46,6 +54,20 @@ def test_a_total_leaves_out_unconvertible_amounts_and_warns(rates):
     assert total.warnings() == [
         "2 deals in GBP have no exchange rate and are left out of the amounts."
     ]
+
+
+def test_deals_too_large_to_add_up_are_named_apart_in_each_language():
+    missing = {"GBP": 2, "IRR" + TOO_LARGE: 1, "USD": 0}
+    assert missing_rate_warnings(missing) == [
+        "2 deals in GBP have no exchange rate and are left out of the amounts.",
+        "1 deal in IRR is worth too much to add up and is left out of the amounts.",
+    ]
+    with translation.override("fa"):
+        no_rate, too_large = missing_rate_warnings(missing)
+    assert "نرخ ارز" in no_rate
+    assert too_large.startswith("1 معامله به IRR بزرگ‌تر از آن است")
+    with translation.override("ar"):
+        assert "تتجاوز قيمتها" in missing_rate_warnings(missing)[1]
 
 
 def test_setting_a_rate_again_replaces_it_with_an_audit_row(rates, personas):
