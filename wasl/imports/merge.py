@@ -402,7 +402,10 @@ def merge_undo(*, actor: Any, audit_entry: AuditEntry) -> models.Model:
         )
         for record in restored:
             events.emit(
-                f"{kind}.created", record, actor, {"id": record.public_id, "unmerged": True}
+                f"{kind}.created",
+                record,
+                actor,
+                {"id": record.public_id, "unmerged": True, "survivor_id": survivor.public_id},
             )
         return survivor
 

@@ -883,18 +883,15 @@ def median_of_cents(ordered: list[int]) -> Decimal | None:
 
 def purchases(user: Any, filters: ReportFilters, until: dt.datetime) -> QuerySet[Any]:
     """The summary's rows of the won deals in scope closed before `until` whose customer
-    the viewer sees, each with its deal's money (read from the purchases index). The
-    viewer's customers are checked by a correlated EXISTS per row, so the viewer's deals,
-    not the thousands of contacts they may see, drive the plan."""
+    the viewer sees, each with its deal's money, read from the purchases index alone: the
+    rows carry their deal's and their customer's owner and team, so both halves of the
+    visibility rule are conditions on the row (`purchase_scope`,
+    `touches.seen_customers`). At L on PostgreSQL a manager's grouped purchases took
+    ~0.7 s with each customer probed by an EXISTS, ~0.1 s read from the index."""
     touches.ensure_converted()
     rows = touches.purchases_before(until, purchase_scope(user, filters))
-    if is_admin(user):
-        return rows
-    either = Q()
-    for customer_kind, model in ((COMPANY, Company), (CONTACT, Contact)):
-        seen = visible(model.objects.filter(pk=OuterRef("customer_id")), user)
-        either |= Q(customer_kind=customer_kind) & Q(Exists(seen))
-    return rows.filter(either)
+    seen = touches.seen_customers(user)
+    return rows if seen is None else rows.filter(seen)
 
 
 def every_customer_read(filters: ReportFilters) -> bool:

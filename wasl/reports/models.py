@@ -112,6 +112,12 @@ class CustomerAttribution(models.Model):
     # An open deal's expected close (none once it is won or lost, or without one), so the
     # at-risk report counts each customer's overdue deals from one index (migration 0011).
     open_due = models.DateField(null=True)
+    # A deal's customer's (company's or contact's) owner and team (none for an activity),
+    # so the visibility rule for customers is a condition on these rows alone rather than
+    # a probe of each company and contact (reports migration 0013). A customer given to
+    # another owner has its rows rewritten by the fold (`touches.refresh_customer_owners`).
+    customer_owner_id = models.BigIntegerField(null=True)
+    customer_team_id = models.BigIntegerField(null=True)
 
     class Meta:
         verbose_name = _("customer attribution")
@@ -134,6 +140,8 @@ class CustomerAttribution(models.Model):
                     "owner_id",
                     "team_id",
                     "pipeline_id",
+                    "customer_owner_id",
+                    "customer_team_id",
                 ],
                 condition=models.Q(deal__isnull=False, touched_at__isnull=False),
                 name="customer_purchases",

@@ -37,7 +37,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Round
 from django.utils import timezone
 
@@ -45,7 +44,7 @@ from wasl.accounts.selectors import organisation_get
 from wasl.activities.models import Activity
 from wasl.contacts.models import Company, Contact
 from wasl.core.models import OutboxEvent
-from wasl.core.visibility import is_admin, visible
+from wasl.core.visibility import is_admin, visible_q
 from wasl.deals.models import Deal, Stage
 from wasl.reports.filters import zone_named
 from wasl.reports.models import (
@@ -137,10 +136,11 @@ def _activity_rows_sql(where: str) -> str:
 
 def _deal_rows_sql(where: str) -> str:
     """(deal id, customer kind, customer id, touched at, currency, amount, owner, team,
-    pipeline, open due) of the deals: their company, else the primary company of their
-    first contact, else that contact; a touch at the close when won; the expected close
-    while open."""
+    pipeline, open due, customer's owner, customer's team) of the deals: their company,
+    else the primary company of their first contact, else that contact; a touch at the
+    close when won; the expected close while open."""
     deal, stage, contact = _table(Deal), _table(Stage), _table(Contact)
+    company = _table(Company)
     links = _table(Deal.contacts.through)
     first = f'(SELECT MIN(dc."contact_id") FROM {links} dc WHERE dc."deal_id" = d."id")'  # noqa: S608
     return f"""
@@ -149,7 +149,9 @@ def _deal_rows_sql(where: str) -> str:
                COALESCE(x."company", x."first"),
                CASE WHEN x."kind" = '{Stage.Kind.WON}' THEN x."closed_at" END,
                x."currency", x."amount", x."owner_id", x."team_id", x."pipeline_id",
-               CASE WHEN x."kind" = '{Stage.Kind.OPEN}' THEN x."expected_close" END
+               CASE WHEN x."kind" = '{Stage.Kind.OPEN}' THEN x."expected_close" END,
+               CASE WHEN x."company" IS NOT NULL THEN co."owner_id" ELSE ct."owner_id" END,
+               CASE WHEN x."company" IS NOT NULL THEN co."team_id" ELSE ct."team_id" END
         FROM (
             SELECT d."id", d."closed_at", d."currency", d."amount", d."owner_id", d."team_id",
                    d."pipeline_id", d."expected_close", s."kind", {first} AS "first",
@@ -158,6 +160,8 @@ def _deal_rows_sql(where: str) -> str:
             FROM {deal} d JOIN {stage} s ON s."id" = d."stage_id"
             WHERE 1 = 1 {where}
         ) x
+        LEFT JOIN {company} co ON co."id" = x."company"
+        LEFT JOIN {contact} ct ON x."company" IS NULL AND ct."id" = x."first"
         WHERE COALESCE(x."company", x."first") IS NOT NULL
     """  # noqa: S608 (table names and constants only)
 
@@ -165,7 +169,8 @@ def _deal_rows_sql(where: str) -> str:
 def _insert_rows(column: str, select_sql: str, params: list[Any]) -> None:
     table = _table(CustomerAttribution)
     deal_only = (
-        ', "currency", "amount", "owner_id", "team_id", "pipeline_id", "open_due"'
+        ', "currency", "amount", "owner_id", "team_id", "pipeline_id", "open_due", '
+        '"customer_owner_id", "customer_team_id"'
         if column == "deal_id"
         else ""
     )
@@ -198,6 +203,42 @@ def refresh_attributions(activity_ids: Iterable[int], deal_ids: Iterable[int]) -
                 convert_purchases(chunk)
             customers |= _customers_of(rows)
     return customers
+
+
+def refresh_customer_owners(kind: str, ids: Iterable[int]) -> None:
+    """Copy the owner and team of these companies or contacts (`kind`) to their deals'
+    rows again, after the customers were given to another owner."""
+    table = _table(CustomerAttribution)
+    customers = _table(Company if kind == COMPANY else Contact)
+    with connection.cursor() as cursor:
+        for chunk in _chunks(ids):
+            cursor.execute(
+                f'UPDATE {table} SET ("customer_owner_id", "customer_team_id") = '  # noqa: S608 (table names)
+                f'(SELECT c."owner_id", c."team_id" FROM {customers} c '
+                f'WHERE c."id" = {table}."customer_id") '
+                f'WHERE "deal_id" IS NOT NULL AND "customer_kind" = %s '
+                f'AND "customer_id" IN ({_marks(chunk)})',
+                [kind, *chunk],
+            )
+
+
+def seen_customers(viewer: Any) -> Q | None:
+    """The summary's deal rows whose customer `viewer` may see: the visibility rule for
+    companies and contacts (`visible_q`, shares included) as a condition on the
+    customer's owner and team the rows carry. None for an administrator (or no viewer)."""
+    if viewer is None or is_admin(viewer):
+        return None
+    either = Q()
+    for kind, model in ((COMPANY, Company), (CONTACT, Contact)):
+        rule = visible_q(
+            viewer,
+            model,
+            owner_field="customer_owner_id",
+            team_field="customer_team_id",
+            pk_field="customer_id",
+        )
+        either |= Q(customer_kind=kind) & (rule if rule is not None else Q())
+    return either
 
 
 def convert_purchases(deal_ids: list[int] | None = None) -> None:
@@ -449,7 +490,7 @@ class LazyRatedCurrencies:
         if self._found is None:
             self._found = {
                 organisation_get().currency,
-                *ExchangeRate.objects.values_list("currency", flat=True).distinct(),
+                *ExchangeRate.objects.order_by().values_list("currency", flat=True).distinct(),
             }
         return currency in self._found
 
@@ -623,38 +664,61 @@ class Affected:
     contacts: set[int] = field(default_factory=set)
     companies: set[int] = field(default_factory=set)
     leads: set[int] = field(default_factory=set)
+    # Customers given another owner (or team): their deals' rows carry both.
+    company_owners: set[int] = field(default_factory=set)
+    contact_owners: set[int] = field(default_factory=set)
     rebuild: bool = False
 
     def add(self, name: str, object_id: int | None, data: dict[str, Any] | None = None) -> None:
+        data = data or {}
         if name == "import.undone":
             self.rebuild = True
             return
         if name == "records.reassigned":
-            # Records given to another user in bulk: a deal's row carries its owner.
-            if (data or {}).get("model") == "deals.deal":
-                self.deals.update(int(pk) for pk in data["ids"])  # type: ignore[index]
+            # Records given to another user in bulk: a deal's row carries its owner, and
+            # its customer's.
+            ids = [int(pk) for pk in data.get("ids", [])]
+            owners = {
+                "deals.deal": self.deals,
+                "contacts.company": self.company_owners,
+                "contacts.contact": self.contact_owners,
+            }.get(data.get("model", ""))
+            if owners is not None:
+                owners.update(ids)
             return
         if object_id is None:
             return
+        fields = data.get("fields")
         if name.startswith("activity."):
             self.activities.add(object_id)
         elif name.startswith("deal."):
             self.deals.add(object_id)
         elif name in ("contact.created", "company.created"):
             # A new contact or company has nothing yet, but one restored by undoing a
-            # merge takes its activities and deals back.
-            if (data or {}).get("unmerged"):
+            # merge takes its activities and deals back, and the survivor its fields
+            # (its owner among them).
+            if data.get("unmerged"):
                 (self.contacts if name == "contact.created" else self.companies).add(object_id)
+                model = Contact if name == "contact.created" else Company
+                survivor = model.objects.filter(public_id=data.get("survivor_id")).first()
+                if survivor is not None:
+                    owners = self.contact_owners if model is Contact else self.company_owners
+                    owners.add(survivor.pk)
         elif name == "contact.updated":
             # Only a change of companies moves a contact's activities and deals.
-            fields = (data or {}).get("fields")
             if fields is None or {"primary_company", "companies"} & set(fields):
                 self.contacts.add(object_id)
+            if fields is None or "owner" in fields:
+                self.contact_owners.add(object_id)
         elif name.startswith("contact.") and name != "contact.created":
             self.contacts.add(object_id)
-        elif name.startswith("company.") and name not in ("company.created", "company.updated"):
-            # A company's own fields never change what belongs to it; a merge or a
-            # deletion does.
+        elif name == "company.updated":
+            # A company's own fields never change what belongs to it; its owner is on
+            # its deals' rows.
+            if fields is None or "owner" in fields:
+                self.company_owners.add(object_id)
+        elif name.startswith("company.") and name != "company.created":
+            # A merge or a deletion changes what belongs to a company.
             self.companies.add(object_id)
         elif name == "lead.converted":
             self.leads.add(object_id)
@@ -666,6 +730,8 @@ class Affected:
             or self.contacts
             or self.companies
             or self.leads
+            or self.company_owners
+            or self.contact_owners
             or self.rebuild
         )
 
@@ -716,6 +782,8 @@ def fold(affected: Affected) -> None:
         return
     activities, deals = _expand(affected)
     customers = refresh_attributions(activities, deals)
+    refresh_customer_owners(COMPANY, affected.company_owners)
+    refresh_customer_owners(CONTACT, affected.contact_owners)
     refresh_episodes(customers, days)
     refresh_totals(customers)
 
@@ -874,11 +942,10 @@ def buyers(scope: Q | None, until: dt.datetime, viewer: Any = None) -> Statement
     """The customers of the won deals closed before `until` (every deal when `scope` is
     None, else those it picks) as rows "kind", "id" and "first_at" (the first such deal's
     close), keeping only the companies and contacts `viewer` may see when a viewer is
-    given. Reads the summary's purchases index; folds pending events first. The viewer's
-    check is a correlated EXISTS per customer, so the few customers of a rep's deals are
-    checked rather than the tens of thousands of contacts the rep may see read into a
-    list. Every deal's customers, as an administrator sees them, come from the customers'
-    totals when those hold exactly what came before `until`."""
+    given. Reads the summary's purchases index alone, the viewer's check included
+    (`seen_customers`); folds pending events first. Every deal's customers, as an
+    administrator sees them, come from the customers' totals when those hold exactly
+    what came before `until`."""
     every_customer = scope is None and (viewer is None or is_admin(viewer))
     if every_customer and totals_ready(until):
         sql = f"""
@@ -888,28 +955,18 @@ def buyers(scope: Q | None, until: dt.datetime, viewer: Any = None) -> Statement
         """  # noqa: S608 (a table name)
         return Statement(sql, [])
     ensure_current()
+    rows = purchases_before(until, scope)
+    seen = seen_customers(viewer)
+    if seen is not None:
+        rows = rows.filter(seen)
     grouped = Statement.of(
-        purchases_before(until, scope)
-        .order_by()
-        .values("customer_kind", "customer_id")
-        .annotate(first_at=Min("touched_at"))
+        rows.order_by().values("customer_kind", "customer_id").annotate(first_at=Min("touched_at"))
     )
-    params = list(grouped.params)
-    seen = ""
-    if viewer is not None and not is_admin(viewer):
-        outer = RawSQL('g."customer_id"', ())
-        parts = []
-        for kind, model in ((COMPANY, Company), (CONTACT, Contact)):
-            allowed = Statement.of(visible(model.objects.filter(pk=outer), viewer).values("pk"))
-            parts.append(f'(g."customer_kind" = %s AND EXISTS ({allowed.sql}))')
-            params += [kind, *allowed.params]
-        seen = f"WHERE {' OR '.join(parts)}"
     sql = f"""
         SELECT g."customer_kind" AS "kind", g."customer_id" AS "id", g."first_at"
         FROM ({grouped.sql}) g
-        {seen}
-    """  # noqa: S608 (a compiled query and placeholders only)
-    return Statement(sql, params)
+    """  # noqa: S608 (a compiled query only)
+    return Statement(sql, list(grouped.params))
 
 
 def _moment_search(

@@ -17,6 +17,7 @@ from wasl.activities.services import activity_complete, activity_create, activit
 from wasl.contacts.services import (
     company_create,
     company_delete,
+    company_update,
     contact_create,
     contact_update,
 )
@@ -72,7 +73,13 @@ def snapshot() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
 def deal_scopes() -> list[tuple[Any, ...]]:
     return sorted(
         CustomerAttribution.objects.filter(deal__isnull=False).values_list(
-            "deal_id", "owner_id", "team_id", "pipeline_id", "open_due"
+            "deal_id",
+            "owner_id",
+            "team_id",
+            "pipeline_id",
+            "open_due",
+            "customer_owner_id",
+            "customer_team_id",
         )
     )
 
@@ -187,7 +194,23 @@ def test_every_kind_of_write_is_folded_as_a_rebuild_would_make_it(personas, stag
         personas.rep_c.team_id,
         personal.pipeline_id,
         None,  # won: not open, so no expected close
+        rep.pk,  # the customer's owner and team: Ali is still rep A's
+        rep.team_id,
     ) in deal_scopes()
+
+    # Ali is given to rep B, then every record of rep B's to rep C in bulk, and Acme to
+    # rep B: the rows carry each customer's owner and team for the viewers' checks.
+    contact_update(actor=personas.admin, contact=solo, owner=personas.rep_b)
+    assert_as_rebuilt()
+    user_reassign_records(actor=None, from_user=personas.rep_b, to_user=personas.rep_c)
+    company_update(actor=personas.admin, company=acme, owner=personas.rep_b)
+    assert_as_rebuilt()
+    assert CustomerAttribution.objects.filter(deal_id=personal.pk).values_list(
+        "customer_owner_id", "customer_team_id"
+    ).get() == (personas.rep_c.pk, personas.rep_c.team_id)
+    assert CustomerAttribution.objects.filter(deal_id=bought.pk).values_list(
+        "customer_owner_id", "customer_team_id"
+    ).get() == (personas.rep_b.pk, personas.rep_b.team_id)
 
     # The deal is reopened: no longer a purchase, still Acme's deal, open until its
     # expected close, which then moves.
@@ -526,3 +549,38 @@ def test_the_migration_gives_every_open_deals_row_its_expected_close(personas, s
     migration.copy_open_due(apps, SimpleNamespace(connection=connection))
     assert deal_scopes() == expected
     assert not CustomerAttribution.objects.filter(activity__isnull=False, open_due__isnull=False)
+
+
+def test_the_migration_gives_every_deals_row_its_customers_owner_and_team(
+    personas, stages, thirty_days
+):
+    """Reports migration 0013 fills the customer's owner and team on the deals' rows
+    written before it, a company's and a contact's, and leaves the activities' empty."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("wasl.reports.migrations.0013_customer_scope")
+    acme = company_create(actor=personas.rep_b, name="Acme")
+    solo = contact_create(actor=personas.rep_c, first_name="Ali", last_name="Tanha")
+    with frozen(at(1, 10)):
+        deal_create(actor=personas.rep_a, title="First", stage=stages["won"], company=acme)
+        deal_create(actor=personas.rep_a, title="Own", stage=stages["open"], contacts=[solo])
+    activity_complete(
+        actor=personas.rep_b,
+        activity=activity_create(actor=personas.rep_b, kind="call", subject="Call", company=acme),
+    )
+    touches.ensure_current()
+    expected = deal_scopes()
+    assert {row[5:] for row in expected} == {
+        (personas.rep_b.pk, personas.rep_b.team_id),
+        (personas.rep_c.pk, personas.rep_c.team_id),
+    }
+    CustomerAttribution.objects.update(customer_owner_id=None, customer_team_id=None)
+    migration.copy_customer_scope(apps, SimpleNamespace(connection=connection))
+    assert deal_scopes() == expected
+    assert not CustomerAttribution.objects.filter(
+        activity__isnull=False, customer_owner_id__isnull=False
+    )

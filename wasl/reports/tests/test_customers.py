@@ -350,6 +350,88 @@ def test_the_purchase_scope_picks_the_won_deals_the_viewer_s_scope_has(book, sta
     check()
 
 
+def test_the_customers_a_viewer_sees_on_the_summary_are_those_the_rule_shows(
+    book, stages, tmp_path
+):
+    """The customer reports check a purchase's customer by the owner and team its row
+    carries (`touches.seen_customers`): the same customers as the visibility rule on the
+    companies and contacts themselves (`visible_keys`), for reps, managers and a
+    read-only viewer, a shared record included; and again after customers change hands
+    one by one, in bulk, through an import and through a merge and its undo, each folded
+    by the next read without the dispatcher."""
+    from wasl.accounts.services import user_reassign_records
+    from wasl.contacts.models import Company, Contact
+    from wasl.contacts.services import company_update, contact_create, contact_update
+    from wasl.core.sharing import record_share
+    from wasl.imports.merge import contact_merge, merge_undo
+    from wasl.imports.services import import_file
+    from wasl.reports import touches
+    from wasl.reports.customers import purchase_scope, purchases, visible_keys
+
+    def seen(user: Any) -> set[tuple[str, int]]:
+        rows = purchases(user, esfand_farvardin(user), utc(2026, 6, 1))
+        return set(rows.values_list("customer_kind", "customer_id"))
+
+    def expected(user: Any) -> set[tuple[str, int]]:
+        """The customers of the viewer's deals that the rule shows them."""
+        rows = touches.purchases_before(
+            utc(2026, 6, 1), purchase_scope(user, esfand_farvardin(user))
+        )
+        return visible_keys(user, rows.values_list("customer_kind", "customer_id"))
+
+    def check() -> None:
+        viewers = [book.rep_a, book.rep_b, book.rep_c, book.manager_a, book.manager_b]
+        for user in [*viewers, book.readonly]:
+            assert seen(user) == expected(user), user.username
+
+    check()
+    assert seen(book.rep_a)  # something to compare
+    # A sale of rep A's to a company of rep B's counts for rep A once it is shared.
+    caspian = Company.objects.get(name="Caspian")
+    won(book.rep_a, stages, utc(2026, 4, 2), "20", company=caspian)
+    assert ("company", caspian.pk) not in seen(book.rep_a)
+    record_share(actor=None, record=caspian, user=book.rep_a)
+    assert ("company", caspian.pk) in seen(book.rep_a)
+    check()
+    # One customer handed over: its deals stay the rep's, the company does not.
+    alborz = Company.objects.get(name="Alborz")
+    company_update(actor=book.admin, company=alborz, owner=book.rep_c)
+    assert ("company", alborz.pk) not in seen(book.rep_a)
+    check()
+    sara = Contact.objects.get(first_name="Sara")
+    contact_update(actor=book.admin, contact=sara, owner=book.rep_b)
+    check()
+    # Every record of rep B's to rep C in bulk, Sara among them.
+    user_reassign_records(actor=None, from_user=book.rep_b, to_user=book.rep_c)
+    assert ("contact", sara.pk) not in seen(book.rep_b)
+    check()
+    # An import that overwrites Sara's owner with rep A.
+    contact_update(actor=book.admin, contact=sara, emails=["sara@example.com"])
+    sheet = tmp_path / "owners.csv"
+    sheet.write_text("First name,Last name,Email,Owner\nSara,Karimi,sara@example.com,rep_a\n")
+    job = import_file(
+        actor=book.admin, path=sheet, target="contacts", options={"on_duplicate": "overwrite"}
+    )
+    assert job.updated == 1
+    assert ("contact", sara.pk) in seen(book.rep_a)
+    check()
+    # A merge that takes the other record's owner (rep C's), and its undo, which gives
+    # the survivor its own owner back while its deal stays with it.
+    twin = contact_create(actor=book.rep_c, first_name="Sara", last_name="Karimi")
+    won(book.rep_c, stages, utc(2026, 4, 6), "10", contacts=[twin])
+    entry = contact_merge(
+        actor=book.admin, survivor=sara, others=[twin], field_choices={"owner": twin.public_id}
+    )
+    assert ("contact", sara.pk) not in seen(book.rep_a)
+    assert ("contact", sara.pk) in seen(book.rep_c)
+    check()
+    merge_undo(actor=book.admin, audit_entry=entry)
+    assert ("contact", sara.pk) in seen(book.rep_a)
+    check()
+    touches.rebuild()
+    check()
+
+
 def test_overdue_deals_per_customer_read_from_the_summary_match_the_deals(book, stages):
     """The at-risk report counts each customer's overdue deals from the summary's rows
     (`touches.overdue_per_customer`): the same counts as the open deals in scope past
