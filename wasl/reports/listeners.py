@@ -1,6 +1,6 @@
 """The customer summary follows the outbox: every delivered event that can change a touch
 or its customer is folded in (with those waiting after it), in the delivery's
-transaction."""
+transaction; a changed exchange rate has every purchase converted again."""
 
 from __future__ import annotations
 
@@ -29,3 +29,16 @@ def keep_customer_summary(event: OutboxEvent) -> None:
     except Exception:
         logger.exception("the customer summary could not fold event %s", event.pk)
         CustomerSummaryState.objects.update(rebuild_needed=True)
+
+
+@listen("exchange_rate.changed", "exchange_rate.deleted")
+def convert_at_the_new_rates(event: OutboxEvent) -> None:
+    """Convert every purchase again and rebuild the customers' totals now, in the
+    background, so the next report does not wait for it (2–7 s at L). A report still
+    converts first itself if it comes before this delivery. Derived data: a failure is
+    logged, and the next report converts instead."""
+    try:
+        with transaction.atomic():
+            touches.ensure_converted()
+    except Exception:
+        logger.exception("the purchases could not be converted after event %s", event.pk)

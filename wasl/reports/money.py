@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from wasl.accounts.selectors import organisation_get
-from wasl.core import formatting
+from wasl.core import events, formatting
 from wasl.core.audit import record_audit
 from wasl.core.errors import FieldErrors, Invalid, NotFound
 from wasl.core.visibility import require_admin
@@ -229,6 +229,7 @@ def set_rate(*, actor: Any, currency: Any, rate_date: Any, rate: Any) -> Exchang
                     "rate": [None, value],
                 },
             )
+            _emit_rate_event("exchange_rate.changed", created, actor)
             return created
         if existing.rate != value:
             old = existing.rate
@@ -237,7 +238,25 @@ def set_rate(*, actor: Any, currency: Any, rate_date: Any, rate: Any) -> Exchang
             record_audit(
                 actor=actor, action="update", record=existing, changes={"rate": [old, value]}
             )
+            _emit_rate_event("exchange_rate.changed", existing, actor)
         return existing
+
+
+def _emit_rate_event(name: str, rate: ExchangeRate, actor: Any) -> None:
+    """Tell the outbox's listeners that a rate changed: the customer summary converts its
+    purchases again in the background (`reports.listeners`) rather than in the next
+    report's request."""
+    events.emit(
+        name,
+        rate,
+        actor,
+        {
+            "id": rate.public_id,
+            "currency": rate.currency,
+            "rate_date": rate.rate_date,
+            "rate": rate.rate,
+        },
+    )
 
 
 def delete_rate(*, actor: Any, rate: ExchangeRate) -> None:
@@ -252,6 +271,7 @@ def delete_rate(*, actor: Any, rate: ExchangeRate) -> None:
             changes={"rate": [rate.rate, None]},
             data={"currency": rate.currency, "rate_date": rate.rate_date},
         )
+        _emit_rate_event("exchange_rate.deleted", rate, actor)
         rate.delete()
 
 

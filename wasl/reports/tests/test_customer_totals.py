@@ -379,3 +379,49 @@ def test_a_deal_worth_too_much_to_add_up_is_left_out_with_its_own_warning(
         filters = esfand_farvardin(user)
         for key in ("retention", "churn", "lifetime-value", "at-risk", "kpis"):
             registry.get(key).build(user, filters)
+
+
+def test_a_changed_rate_is_converted_in_the_background_before_the_next_report(
+    shop, kinds_of_stage, monkeypatch
+):
+    """Setting or deleting a rate emits an event; its delivery converts every purchase
+    and rebuilds the totals, so the next report finds them current and converts
+    nothing. Before the delivery, a report still converts first."""
+    from wasl.core.events import dispatch_pending
+    from wasl.core.models import OutboxEvent
+    from wasl.reports.models import CustomerAttribution, CustomerSummaryState
+
+    sara = Contact.objects.get(first_name="Sara")
+    sold = won(shop.rep_a, kinds_of_stage, utc(2026, 4, 3), "2", contacts=[sara], currency="USD")
+    build("lifetime-value", shop.admin, esfand_farvardin(shop.admin))
+    dispatch_pending()
+
+    def value() -> int | None:
+        return CustomerAttribution.objects.get(deal=sold).value_cents
+
+    def basis_current() -> bool:
+        return CustomerSummaryState.objects.get().money_basis == touches.money_basis()
+
+    rate = set_rate(actor=shop.admin, currency="USD", rate_date=dt.date(2026, 4, 2), rate="700")
+    event = OutboxEvent.objects.filter(name="exchange_rate.changed").latest("pk")
+    assert event.object_id == rate.pk and event.data["currency"] == "USD"
+    assert not basis_current()
+    dispatch_pending()
+    assert basis_current() and value() == 140_000
+
+    def no_conversion(*_args: Any) -> None:
+        raise AssertionError("the report converted again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(touches, "convert_purchases", no_conversion)
+        report = build("lifetime-value", shop.admin, esfand_farvardin(shop.admin))
+    assert {row["customer"]: row["revenue"] for row in report.table("top").rows}[
+        "Sara Karimi"
+    ] == Decimal("1700.00")  # 300 IRR + 2 USD × 700
+
+    rate_id = rate.pk
+    delete_rate(actor=shop.admin, rate=rate)
+    assert OutboxEvent.objects.filter(name="exchange_rate.deleted", object_id=rate_id).exists()
+    dispatch_pending()
+    # The book's earlier USD rate (1,200) applies again.
+    assert basis_current() and value() == 240_000
