@@ -222,9 +222,13 @@ def split_cell(cell_id: str) -> tuple[str, str]:
     return measure, kind
 
 
-def local_day(date_field: str, filters: ReportFilters) -> Any:
+def local_day(
+    date_field: str,
+    filters: ReportFilters,
+    within: tuple[dt.datetime, dt.datetime] | None = None,
+) -> Any:
     """The local day of `date_field` for converting amounts (see `money.rate_day`)."""
-    return rate_day(date_field, filters.currency, filters.tz)
+    return rate_day(date_field, filters.currency, filters.tz, within)
 
 
 def median(values: list[Any]) -> Any:

@@ -194,7 +194,8 @@ def deal_series(
     if won_deals is not None:
         template = (
             won_deals.annotate(
-                part_index=Value(_PART), part_day=customers.local_day("closed_at", filters)
+                part_index=Value(_PART),
+                part_day=customers.local_day("closed_at", filters, (runs[0][1], runs[-1][2])),
             )
             .values_list("part_index", "currency", "part_day")
             .annotate(

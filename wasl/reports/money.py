@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Case, Count, DateField, Value, When
+from django.db import connection, transaction
+from django.db.models import Case, Count, DateField, F, Func, Value, When
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -111,11 +111,16 @@ class MoneyTotal:
 ANY_DAY = dt.date(2000, 1, 1)
 
 
-def rate_day(date_field: str, currency: str, tz: dt.tzinfo) -> Any:
+def rate_day(
+    date_field: str,
+    currency: str,
+    tz: dt.tzinfo,
+    within: tuple[dt.datetime, dt.datetime] | None = None,
+) -> Any:
     """The local day of `date_field`, for grouping amounts before converting them; NULL
     for currencies whose rate does not change with the day (the organisation's, those
-    with one rate or none), so the database groups them whole. On SQLite the day is a
-    Python function call per row, which this spares for most rows."""
+    with one rate or none), so the database groups them whole. `within`: the range the
+    rows' values fall in, when known (see `local_date`)."""
     varying = list(
         ExchangeRate.objects.order_by()
         .values("currency")
@@ -127,10 +132,70 @@ def rate_day(date_field: str, currency: str, tz: dt.tzinfo) -> Any:
     if not varying:
         return Value(None, output_field=DateField())
     return Case(
-        When(currency__in=varying, then=TruncDate(date_field, tzinfo=tz)),
+        When(currency__in=varying, then=local_date(date_field, tz, within)),
         default=Value(None),
         output_field=DateField(),
     )
+
+
+def local_date(
+    date_field: str, tz: dt.tzinfo, within: tuple[dt.datetime, dt.datetime] | None = None
+) -> Any:
+    """The day in `tz` of the moments of `date_field`. On SQLite Django's `TruncDate` calls
+    a Python function for every row (with daily rates the KPIs' won deals of two years:
+    ~0.4 s of the administrator's 0.5 s at L); when the range of the moments is known
+    (`within`), the zone's offsets from UTC over it become an argument of SQLite's own
+    `date()`: one constant for a zone that keeps its offset there, else a `CASE` over the
+    moments it changes."""
+    if connection.vendor != "sqlite" or within is None:
+        return TruncDate(date_field, tzinfo=tz)
+    offsets = utc_offsets(tz, *within)
+    modifier: Any = Value(_minutes(offsets[-1][1]))
+    if len(offsets) > 1:
+        modifier = Case(
+            *[
+                When(**{f"{date_field}__gte": since}, then=Value(_minutes(minutes)))
+                for since, minutes in reversed(offsets[1:])
+            ],
+            default=Value(_minutes(offsets[0][1])),
+        )
+    return Func(F(date_field), modifier, function="date", output_field=DateField())
+
+
+def _minutes(offset: int) -> str:
+    return f"{offset:+d} minutes"
+
+
+def utc_offsets(
+    tz: dt.tzinfo, low: dt.datetime, high: dt.datetime
+) -> list[tuple[dt.datetime, int]]:
+    """[(from this moment, the offset of `tz` in minutes)] over [low, high]: the first
+    from `low`, then one at each moment the offset changes (found day by day, then to
+    the minute)."""
+
+    def offset(moment: dt.datetime) -> int:
+        return int(moment.astimezone(tz).utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
+
+    low, high = low.astimezone(dt.UTC), high.astimezone(dt.UTC)
+    found = [(low, offset(low))]
+    day = dt.timedelta(days=1)
+    moment = low
+    while moment < high:
+        step = min(moment + day, high)
+        if offset(step) != found[-1][1]:
+            before, after = moment, step
+            while after - before > dt.timedelta(minutes=1):
+                middle = before + (after - before) / 2
+                middle = middle.replace(second=0, microsecond=0)
+                if middle <= before:
+                    middle = before + dt.timedelta(minutes=1)
+                if offset(middle) == found[-1][1]:
+                    before = middle
+                else:
+                    after = middle
+            found.append((after, offset(after)))
+        moment = step
+    return found
 
 
 def as_decimal(value: Any) -> Decimal:

@@ -115,3 +115,54 @@ def test_the_missing_rate_warning_counts_in_the_users_digits(db):
     with translation.override("fa"), using_prefs(language="fa", digits="native"):
         (warning,) = missing_rate_warnings({"GBP": 12})
     assert "۱۲" in warning and "12" not in warning
+
+
+def test_a_zones_offsets_over_a_range_change_where_the_zone_changes():
+    from zoneinfo import ZoneInfo
+
+    from wasl.reports.money import utc_offsets
+
+    utc = dt.UTC
+    low, high = dt.datetime(2026, 1, 1, tzinfo=utc), dt.datetime(2026, 12, 31, tzinfo=utc)
+    assert utc_offsets(ZoneInfo("Europe/London"), low, high) == [
+        (low, 0),
+        (dt.datetime(2026, 3, 29, 1, 0, tzinfo=utc), 60),
+        (dt.datetime(2026, 10, 25, 1, 0, tzinfo=utc), 0),
+    ]
+    assert utc_offsets(ZoneInfo("Asia/Tehran"), low, high) == [(low, 210)]
+    # Tehran kept daylight saving time until 2022: its last change, to the minute.
+    found = utc_offsets(
+        ZoneInfo("Asia/Tehran"),
+        dt.datetime(2022, 9, 1, tzinfo=utc),
+        dt.datetime(2022, 10, 1, tzinfo=utc),
+    )
+    assert found[1:] == [(dt.datetime(2022, 9, 21, 19, 30, tzinfo=utc), 210)]
+
+
+@pytest.mark.parametrize("zone", ["Europe/London", "America/Sao_Paulo", "Asia/Tehran"])
+def test_a_moments_local_day_is_the_days_python_gives_in_the_database(db, zone):
+    """`local_date` (SQLite's own `date()` with the zone's offsets over the range, else
+    `TruncDate`) gives each moment the day Python's time zones give it, across ten years
+    of the zone's changes of offset and around local midnight. (Any datetime column
+    does: the moments are written as delivered events' delivery times.)"""
+    from zoneinfo import ZoneInfo
+
+    from wasl.core.models import OutboxEvent
+    from wasl.reports.money import local_date
+
+    tz = ZoneInfo(zone)
+    base = dt.datetime(2016, 1, 1, tzinfo=dt.UTC)
+    moments = [
+        base + dt.timedelta(hours=7 * step, minutes=step % 60) for step in range(0, 13000, 7)
+    ]
+    OutboxEvent.objects.bulk_create(
+        [OutboxEvent(name="test.moment", data={}, dispatched_at=moment) for moment in moments]
+    )
+    rows = (
+        OutboxEvent.objects.filter(name="test.moment")
+        .annotate(day=local_date("dispatched_at", tz, (moments[0], moments[-1])))
+        .values_list("dispatched_at", "day")
+    )
+    days = {moment: day for moment, day in rows}
+    assert len(days) == len(moments)
+    assert days == {moment: moment.astimezone(tz).date() for moment in moments}
