@@ -667,6 +667,9 @@ class Affected:
     # Customers given another owner (or team): their deals' rows carry both.
     company_owners: set[int] = field(default_factory=set)
     contact_owners: set[int] = field(default_factory=set)
+    # The public ids of merges' survivors whose undo gave them their old owner back.
+    company_survivors: set[str] = field(default_factory=set)
+    contact_survivors: set[str] = field(default_factory=set)
     rebuild: bool = False
 
     def add(self, name: str, object_id: int | None, data: dict[str, Any] | None = None) -> None:
@@ -699,11 +702,13 @@ class Affected:
             # (its owner among them).
             if data.get("unmerged"):
                 (self.contacts if name == "contact.created" else self.companies).add(object_id)
-                model = Contact if name == "contact.created" else Company
-                survivor = model.objects.filter(public_id=data.get("survivor_id")).first()
-                if survivor is not None:
-                    owners = self.contact_owners if model is Contact else self.company_owners
-                    owners.add(survivor.pk)
+                if data.get("survivor_id"):
+                    survivors = (
+                        self.contact_survivors
+                        if name == "contact.created"
+                        else self.company_survivors
+                    )
+                    survivors.add(str(data["survivor_id"]))
         elif name == "contact.updated":
             # Only a change of companies moves a contact's activities and deals.
             if fields is None or {"primary_company", "companies"} & set(fields):
@@ -782,8 +787,12 @@ def fold(affected: Affected) -> None:
         return
     activities, deals = _expand(affected)
     customers = refresh_attributions(activities, deals)
-    refresh_customer_owners(COMPANY, affected.company_owners)
-    refresh_customer_owners(CONTACT, affected.contact_owners)
+    for kind, model, owners, survivors in (
+        (COMPANY, Company, affected.company_owners, affected.company_survivors),
+        (CONTACT, Contact, affected.contact_owners, affected.contact_survivors),
+    ):
+        found = model.objects.filter(public_id__in=sorted(survivors)).values_list("pk", flat=True)
+        refresh_customer_owners(kind, owners | set(found))
     refresh_episodes(customers, days)
     refresh_totals(customers)
 
